@@ -1,0 +1,3 @@
+from cmx.cli import main
+
+main()

@@ -1,0 +1,225 @@
+"""The Markdown brief: overview, pillar → sector → commitment, commentary, numbered sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from cmx import __version__
+from cmx.model import Commitment, KnowledgeBase, Status, date_bounds
+from cmx.render import flat
+
+LABELS = {
+    "en": {
+        "title": "Canada–Mexico Action Plan 2025–2028: brief",
+        "generated": "Generated {today} with cmx {version}; newest source dated {newest}.",
+        "selection": "Selection: {n} of {total} commitments.",
+        "overview": "Overview",
+        "pillar": "Pillar",
+        "total": "Total",
+        "map": "Map of pillars and priority areas",
+        "reconstructed": "reconstructed priority area; official number and title unknown",
+        "status": "Status",
+        "due": "Due",
+        "instrument": "Instrument",
+        "actors": "Actors",
+        "amount": "Amount",
+        "events": "Events",
+        "basis": "Basis",
+        "commentary": "Commentary (analysis, not official commitments)",
+        "commentary_intro": "Claims made by analysts about the plan, with how far the official "
+        "text supports them.",
+        "support": "support",
+        "related": "Related",
+        "sources": "Sources",
+        "overdue": "overdue",
+        Status.PLANNED: "planned",
+        Status.UNDERWAY: "underway",
+        Status.COMPLETED: "completed",
+        Status.NOT_PURSUED: "not pursued",
+    },
+    "es": {
+        "title": "Plan de Acción Canadá–México 2025–2028: nota informativa",
+        "generated": "Generado el {today} con cmx {version}; fuente más reciente del {newest}.",
+        "selection": "Selección: {n} de {total} compromisos.",
+        "overview": "Panorama general",
+        "pillar": "Pilar",
+        "total": "Total",
+        "map": "Mapa de pilares y áreas prioritarias",
+        "reconstructed": "área prioritaria reconstruida; se desconocen su número y título oficiales",
+        "status": "Estado",
+        "due": "Fecha límite",
+        "instrument": "Instrumento",
+        "actors": "Actores",
+        "amount": "Monto",
+        "events": "Avances",
+        "basis": "Fundamento",
+        "commentary": "Comentarios (análisis, no compromisos oficiales)",
+        "commentary_intro": "Afirmaciones de analistas sobre el plan y en qué medida las "
+        "respalda el texto oficial.",
+        "support": "respaldo",
+        "related": "Relacionado con",
+        "sources": "Fuentes",
+        "overdue": "vencido",
+        Status.PLANNED: "previsto",
+        Status.UNDERWAY: "en curso",
+        Status.COMPLETED: "cumplido",
+        Status.NOT_PURSUED: "no continuado",
+    },
+    "fr": {
+        "title": "Plan d'action Canada–Mexique 2025–2028 : note d'information",
+        "generated": "Produit le {today} avec cmx {version}; source la plus récente : {newest}.",
+        "selection": "Sélection : {n} engagements sur {total}.",
+        "overview": "Vue d'ensemble",
+        "pillar": "Pilier",
+        "total": "Total",
+        "map": "Carte des piliers et des domaines prioritaires",
+        "reconstructed": "domaine prioritaire reconstitué; numéro et titre officiels inconnus",
+        "status": "État",
+        "due": "Échéance",
+        "instrument": "Instrument",
+        "actors": "Acteurs",
+        "amount": "Montant",
+        "events": "Faits marquants",
+        "basis": "Fondement",
+        "commentary": "Commentaires (analyses, et non engagements officiels)",
+        "commentary_intro": "Affirmations d'analystes sur le plan, et la mesure dans laquelle "
+        "le texte officiel les appuie.",
+        "support": "appui",
+        "related": "Lié à",
+        "sources": "Sources",
+        "overdue": "en retard",
+        Status.PLANNED: "prévu",
+        Status.UNDERWAY: "en cours",
+        Status.COMPLETED: "réalisé",
+        Status.NOT_PURSUED: "abandonné",
+    },
+}
+
+
+class _Citations:
+    """Numbers sources in order of first use."""
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+
+    def ref(self, source_id: str, section: str | None = None) -> str:
+        if source_id not in self.order:
+            self.order.append(source_id)
+        n = self.order.index(source_id) + 1
+        return f"[{n}, {section}]" if section else f"[{n}]"
+
+
+def _mermaid_text(text: str) -> str:
+    return "".join(ch for ch in text if ch not in "()[]{}\"`").strip()
+
+
+def to_markdown(
+    kb: KnowledgeBase,
+    items: Sequence[Commitment],
+    *,
+    lang: str = "en",
+    today: dt.date,
+    mindmap: bool = True,
+) -> str:
+    """A paste-ready brief of `items` with numbered citations resolving to a Sources list."""
+    from cmx.render import basis
+    from cmx.search import is_overdue
+
+    t = LABELS.get(lang, LABELS["en"])
+    cites = _Citations()
+    chosen = {c.id for c in items}
+    dates = [s.date for s in kb.sources if s.date]
+    newest = max(dates, key=lambda d: date_bounds(d)[1]) if dates else "—"
+    lines = [
+        f"# {t['title']}",
+        "",
+        t["generated"].format(today=today.isoformat(), version=__version__, newest=newest),
+        t["selection"].format(n=len(items), total=len(kb.commitments)),
+        "",
+        f"## {t['overview']}",
+        "",
+    ]
+    statuses = list(Status)
+    lines.append(
+        "| " + " | ".join([t["pillar"], *(t[s] for s in statuses), t["total"]]) + " |"
+    )
+    lines.append("|" + "---|" * (len(statuses) + 2))
+    for p in kb.pillars:
+        mine = [c for c in items if c.pillar == p.id]
+        if not mine:
+            continue
+        counts = [str(sum(1 for c in mine if c.status is s)) for s in statuses]
+        lines.append(f"| {p.number}. {p.name.get(lang)} | " + " | ".join(counts) + f" | {len(mine)} |")
+    lines.append("")
+    if mindmap:
+        lines += [f"### {t['map']}", "", "```mermaid", "mindmap"]
+        lines.append(f"  root(({_mermaid_text(t['title'].split(':')[0])}))")
+        for p in kb.pillars:
+            sectors = [s for s in p.sectors if any(c.sector == s.id for c in items)]
+            if not sectors:
+                continue
+            lines.append(f"    {_mermaid_text(p.number + '. ' + p.name.get(lang))}")
+            for s in sectors:
+                label = f"{s.number} {s.name.get(lang)}" if s.number else s.name.get(lang)
+                lines.append(f"      {_mermaid_text(label)}")
+        lines += ["```", ""]
+    for p in kb.pillars:
+        mine = [c for c in items if c.pillar == p.id]
+        if not mine:
+            continue
+        refs = "".join(cites.ref(c.source, c.section) for c in p.sources)
+        lines += [f"## {p.number}. {p.name.get(lang)}", "", f"{p.summary.get(lang)} {refs}", ""]
+        for s in p.sectors:
+            in_sector = [c for c in mine if c.sector == s.id]
+            if not in_sector:
+                continue
+            heading = f"{s.number} {s.name.get(lang)}" if s.number else s.name.get(lang)
+            lines.append(f"### {heading}")
+            lines.append("")
+            if not s.official:
+                lines += [f"_({t['reconstructed']})_", ""]
+            for c in in_sector:
+                status = t[c.status]
+                if is_overdue(c, today):
+                    status += f" ({t['overdue']})"
+                facts = [f"**{t['status']}:** {status}"]
+                if c.due:
+                    facts.append(f"**{t['due']}:** {c.due}")
+                facts.append(f"**{t['instrument']}:** {c.instrument.value}")
+                facts.append(f"**{t['basis']}:** {basis(c, kb)}")
+                refs = "".join(cites.ref(x.source, x.section) for x in c.sources)
+                lines += [f"#### {c.title.get(lang)}", "", " · ".join(facts), ""]
+                lines += [f"{c.summary.get(lang)} {refs}", ""]
+                if c.actors:
+                    lines += [f"**{t['actors']}:** {', '.join(c.actors)}", ""]
+                if c.amount:
+                    a = c.amount
+                    ref = cites.ref(a.source) if a.source else ""
+                    value = f"{a.value:,.0f}" if a.value == int(a.value) else flat(a.value)
+                    lines += [f"**{t['amount']}:** {value} {a.currency} ({a.stage.value}) {ref}", ""]
+                if c.events:
+                    lines += [f"**{t['events']}:**", ""]
+                    for e in c.events:
+                        lines.append(f"- {e.date}: {e.what.get(lang)} {cites.ref(e.source)}")
+                    lines.append("")
+    notes = [n for n in kb.notes if chosen.intersection(n.related)]
+    if notes:
+        lines += [f"## {t['commentary']}", "", t["commentary_intro"], ""]
+        for n in notes:
+            related = ", ".join(r for r in n.related if r in chosen)
+            lines.append(
+                f"- **{n.title.get(lang)}** ({t['support']}: {n.support.value}). "
+                f"{n.claim.get(lang)} {cites.ref(n.source, n.section)} "
+                f"_{t['related']}: {related}_"
+            )
+        lines.append("")
+    lines += [f"## {t['sources']}", ""]
+    for i, sid in enumerate(cites.order, 1):
+        s = kb.source(sid)
+        if s is None:
+            continue
+        when = s.date or "n.d."
+        url = f"<{s.url}>" if s.url else "(no URL recorded)"
+        lines.append(f"{i}. {s.title}. {s.publisher}, {when}. {s.kind.value}. {url}")
+    return "\n".join(lines).rstrip() + "\n"

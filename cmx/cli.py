@@ -1,0 +1,645 @@
+"""The `cmx` command line: parse, call the core, pick a renderer, map errors to exit codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from cmx import __version__
+from cmx.model import LANGS
+
+EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Explore the Canada–Mexico Comprehensive Strategic Partnership and its "
+    "Action Plan 2025–2028: pillars, priority areas, commitments, sources and commentary.",
+)
+
+
+class _State:
+    data_dir: Path | None = None
+    today: dt.date | None = None
+    use_cache: bool = True
+    debug: bool = False
+    kb: Any = None
+
+
+state = _State()
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def err(message: str) -> None:
+    """A message for the user on stderr (never on stdout, which carries data)."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    err(f"cmx: error: {message}")
+    raise typer.Exit(code)
+
+
+def choice(value: str | None, choices: Sequence[str], option: str) -> str | None:
+    """`value` if it is one of `choices` (case-insensitive), else a usage error with a hint."""
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered in choices:
+        return lowered
+    from cmx.kb import suggest
+
+    hint = suggest(lowered, choices) or f" (choose from: {', '.join(choices)})"
+    raise typer.BadParameter(f"'{value}' is not valid{hint}", param_hint=option)
+
+
+def parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is not a date; write YYYY-MM-DD, e.g. 2026-03-31", param_hint=option
+        ) from None
+
+
+def today() -> dt.date:
+    return state.today or dt.date.today()
+
+
+def load() -> Any:
+    """The knowledge base, loaded once per run; an invalid KB exits 2 with every problem."""
+    if state.kb is None:
+        from cmx.kb import KBError, default_data_dir, load_kb
+
+        data_dir = state.data_dir or default_data_dir()
+        try:
+            state.kb = load_kb(data_dir, use_cache=state.use_cache)
+        except KBError as error:
+            for problem in error.problems:
+                err(f"cmx: error: {problem}")
+            n = len(error.problems)
+            err(f"cmx: the knowledge base has {n} problem{'s' * (n != 1)}; fix them and retry")
+            raise typer.Exit(EXIT_USAGE) from None
+    return state.kb
+
+
+def known_id(value: str | None, ids: Sequence[str], option: str) -> str | None:
+    """A pillar/sector/source id given on the command line, checked against the KB."""
+    if value is None:
+        return None
+    if value in ids:
+        return value
+    return choice(value, list(ids), option)
+
+
+def fmt_of(value: str) -> Any:
+    from cmx.render import OutputFormat
+
+    return OutputFormat(choice(value, [f.value for f in OutputFormat], "--format"))
+
+
+def lang_of(value: str) -> str:
+    return choice(value, LANGS, "--lang") or "en"
+
+
+def use_rich() -> bool:
+    """Rich output only on a real terminal (plain text when piped or TERM=dumb)."""
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def out(text: str) -> None:
+    sys.stdout.write(text)
+
+
+def emit(
+    rows: list[dict[str, Any]],
+    fmt: Any,
+    columns: Sequence[str],
+    *,
+    title: str = "",
+    empty_hint: str = "nothing matched",
+) -> None:
+    """Print rows in the chosen format; no rows: an empty document and exit 1."""
+    from cmx import render
+
+    if not rows:
+        out(render.empty_output(fmt, columns))
+        err(f"cmx: {empty_hint}")
+        raise typer.Exit(EXIT_NO_MATCH)
+    if fmt is render.OutputFormat.JSON:
+        out(render.to_json(rows) + "\n")
+    elif fmt is render.OutputFormat.CSV:
+        out(render.to_csv(rows))
+    elif fmt is render.OutputFormat.YAML:
+        out(render.to_yaml(rows))
+    elif use_rich():
+        rich_table(rows, columns, title)
+    else:
+        width = int(os.environ.get("COLUMNS", "0") or 0)
+        out(render.to_plain(rows, columns, width))
+
+
+def rich_table(rows: list[dict[str, Any]], columns: Sequence[str], title: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from cmx.render import flat, header
+
+    table = Table(title=title or None, title_justify="left", header_style="bold")
+    for col in columns:
+        wide = col in ("title", "name", "summary", "snippet", "what", "claim")
+        table.add_column(header(col), overflow="fold", ratio=3 if wide else None)
+    for row in rows:
+        cells = []
+        for col in columns:
+            value = row.get(col)
+            cell = value if hasattr(value, "__rich__") else escape(flat(value))
+            cells.append(cell)
+        table.add_row(*cells)
+    Console().print(table)
+
+
+# ------------------------------------------------------------------------ options
+
+Lang = Annotated[
+    str,
+    typer.Option("--lang", "-l", envvar="CMX_LANG", help="Language: en, es or fr.", show_default=True),
+]
+Fmt = Annotated[
+    str, typer.Option("--format", "-f", help="Output: table, json, csv or yaml.", show_default=True)
+]
+PillarOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pillar", "-p", help="Pillar id: prosperity, mobility, security or environment."
+    ),
+]
+SectorOpt = Annotated[str | None, typer.Option("--sector", "-s", help="Sector id (see cmx sectors).")]
+StatusOpt = Annotated[
+    str | None,
+    typer.Option("--status", help="planned, underway, completed or not-pursued."),
+]
+InstrumentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--instrument",
+        help="dialogue, mou, working-group, funding, mission, meeting, program, agreement, other.",
+    ),
+]
+ActorOpt = Annotated[
+    str | None, typer.Option("--actor", help="Actor name, or part of it (e.g. CONANP).")
+]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Source id (see cmx sources).")]
+TagOpt = Annotated[str | None, typer.Option("--tag", help="Tag, e.g. fentanyl.")]
+DueBeforeOpt = Annotated[
+    str | None, typer.Option("--due-before", help="Only entries due before DATE (YYYY-MM-DD).")
+]
+OverdueOpt = Annotated[
+    bool, typer.Option("--overdue", help="Only entries past their due date and not completed.")
+]
+
+
+def filtered(
+    kb: Any,
+    pillar: str | None,
+    sector: str | None,
+    status: str | None,
+    instrument: str | None,
+    actor: str | None,
+    source: str | None,
+    tag: str | None,
+    due_before: str | None,
+    overdue: bool,
+) -> list[Any]:
+    from cmx.model import Instrument, Status
+    from cmx.search import filter_commitments
+
+    return filter_commitments(
+        kb.commitments,
+        pillar=known_id(pillar, [p.id for p in kb.pillars], "--pillar"),
+        sector=known_id(sector, [s.id for s in kb.sectors], "--sector"),
+        status=choice(status, [s.value for s in Status], "--status"),
+        instrument=choice(instrument, [i.value for i in Instrument], "--instrument"),
+        actor=actor,
+        source=known_id(source, [s.id for s in kb.sources], "--source"),
+        tag=tag,
+        due_before=parse_date(due_before, "--due-before"),
+        overdue_on=today() if overdue else None,
+    )
+
+
+# ------------------------------------------------------------------------ commands
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out(f"cmx {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", envvar="CMX_DATA", help="Knowledge-base folder (default: shipped)."),
+    ] = None,
+    today_: Annotated[
+        str | None,
+        typer.Option("--today", envvar="CMX_TODAY", help="Date to treat as today (YYYY-MM-DD)."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Parse the YAML even when a fresh cache exists.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", envvar="CMX_DEBUG", help="Show tracebacks of internal errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    state.data_dir = data
+    state.today = parse_date(today_, "--today")
+    state.use_cache = not no_cache and not os.environ.get("CMX_NO_CACHE")
+    state.debug = debug
+
+
+@app.command("pillars")
+def pillars_cmd(lang: Lang = "en", fmt: Fmt = "table") -> None:
+    """The four pillars with their sector and commitment counts."""
+    from cmx.render import pillar_row
+
+    lang, f = lang_of(lang), fmt_of(fmt)
+    kb = load()
+    rows = [pillar_row(p, kb, lang) for p in kb.pillars]
+    emit(rows, f, ["number", "id", "name", "sector_count", "commitment_count"])
+
+
+@app.command("sectors")
+def sectors_cmd(pillar: PillarOpt = None, lang: Lang = "en", fmt: Fmt = "table") -> None:
+    """Priority areas (sectors), optionally of one pillar."""
+    from cmx.render import sector_row
+
+    lang, f = lang_of(lang), fmt_of(fmt)
+    kb = load()
+    pillar = known_id(pillar, [p.id for p in kb.pillars], "--pillar")
+    rows = [sector_row(s, kb, lang) for s in kb.sectors if not pillar or s.pillar == pillar]
+    emit(rows, f, ["pillar", "number", "id", "name", "commitment_count"])
+
+
+@app.command("commitments")
+def commitments_cmd(
+    pillar: PillarOpt = None,
+    sector: SectorOpt = None,
+    status: StatusOpt = None,
+    instrument: InstrumentOpt = None,
+    actor: ActorOpt = None,
+    source: SourceOpt = None,
+    tag: TagOpt = None,
+    due_before: DueBeforeOpt = None,
+    overdue: OverdueOpt = False,
+    lang: Lang = "en",
+    fmt: Fmt = "table",
+) -> None:
+    """Commitments, filtered by pillar, sector, status, instrument, actor, source, tag or date."""
+    from cmx.render import commitment_row
+
+    lang, f = lang_of(lang), fmt_of(fmt)
+    kb = load()
+    items = filtered(
+        kb, pillar, sector, status, instrument, actor, source, tag, due_before, overdue
+    )
+    rows = [commitment_row(c, kb, lang) for c in items]
+    emit(rows, f, ["id", "pillar", "title", "status", "due"], empty_hint="no commitment matched")
+
+
+@app.command("show")
+def show_cmd(entry_id: Annotated[str, typer.Argument(metavar="ID")], lang: Lang = "en",
+             fmt: Fmt = "table") -> None:
+    """One pillar, sector, commitment, note or source in full, with its sources and events."""
+    from cmx import detail, render
+
+    lang, f = lang_of(lang), fmt_of(fmt)
+    kb = load()
+    entry = kb.get(entry_id.strip())
+    if entry is None:
+        from cmx.kb import suggest
+
+        hint = suggest(entry_id, kb.ids()) or " (list ids with cmx commitments, cmx sectors …)"
+        err(f"cmx: no entry with id '{entry_id}'{hint}")
+        raise typer.Exit(EXIT_NO_MATCH)
+    if f is render.OutputFormat.JSON:
+        out(render.to_json(detail.full_record(entry, kb)) + "\n")
+    elif f is render.OutputFormat.YAML:
+        out(render.to_yaml(detail.full_record(entry, kb)))
+    elif f is render.OutputFormat.CSV:
+        row = render.entry_row(entry, kb, lang)
+        out(render.to_csv([row]))
+    else:
+        out_detail(detail.card(entry, kb, lang, today()))
+
+
+def out_detail(card: list[tuple[str, str]]) -> None:
+    """A label: value card; Rich styles the labels on a terminal."""
+    if use_rich():
+        from rich.console import Console
+        from rich.markup import escape
+
+        console = Console()
+        for label, value in card:
+            if label:
+                console.print(f"[bold]{escape(label)}:[/] {escape(value)}")
+            else:
+                console.print(escape(value))
+        return
+    width = max((len(label) for label, _ in card), default=0)
+    for label, value in card:
+        out(f"{(label + ':').ljust(width + 1)} {value}\n" if label else f"{value}\n")
+
+
+@app.command("sources")
+def sources_cmd(
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="official, official-reproduced, news or analysis."),
+    ] = None,
+    lang: Lang = "en",
+    fmt: Fmt = "table",
+) -> None:
+    """Every source the knowledge base cites, with its kind, date and URL."""
+    from cmx.model import SourceKind
+    from cmx.render import source_row
+
+    lang_of(lang)
+    f = fmt_of(fmt)
+    kind = choice(kind, [k.value for k in SourceKind], "--kind")
+    kb = load()
+    rows = [source_row(s) for s in kb.sources if not kind or s.kind.value == kind]
+    emit(rows, f, ["id", "kind", "date", "publisher", "title"])
+
+
+@app.command("notes")
+def notes_cmd(
+    support: Annotated[
+        str | None,
+        typer.Option("--support", help="stated, interpretation or not-in-official-text."),
+    ] = None,
+    lang: Lang = "en",
+    fmt: Fmt = "table",
+) -> None:
+    """Commentary and analysis (never official commitments), with their support level."""
+    from cmx.model import Support
+    from cmx.render import note_row
+
+    lang, f = lang_of(lang), fmt_of(fmt)
+    support = choice(support, [s.value for s in Support], "--support")
+    kb = load()
+    rows = [note_row(n, kb, lang) for n in kb.notes if not support or n.support.value == support]
+    emit(rows, f, ["id", "support", "title", "related"], empty_hint="no note matched")
+
+
+@app.command("validate")
+def validate_cmd() -> None:
+    """Check the knowledge base: every problem is listed as file:line; exit 2 if any."""
+    state.use_cache = False
+    kb = load()
+    err(
+        f"ok: {len(kb.pillars)} pillars, {len(kb.sectors)} sectors, "
+        f"{len(kb.commitments)} commitments, {len(kb.notes)} notes, {len(kb.sources)} sources"
+    )
+
+
+@app.command("search")
+def search_cmd(
+    query: Annotated[list[str], typer.Argument(help="Words to look for, in en, es or fr.")],
+    pillar: PillarOpt = None,
+    sector: SectorOpt = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", "-k", help="pillar, sector, commitment, note or source."),
+    ] = None,
+    status: StatusOpt = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many hits.")] = 10,
+    lang: Lang = "en",
+    fmt: Fmt = "table",
+) -> None:
+    """Ranked, typo-tolerant search over everything, in English, Spanish or French."""
+    from cmx import search as core
+    from cmx.model import Commitment, Status
+    from cmx.render import hit_row
+
+    lang, f = lang_of(lang), fmt_of(fmt)
+    text = " ".join(query).strip()
+    if not text:
+        fail("the query is empty; try e.g. cmx search energy")
+    kinds = [choice(kind, list(core.KINDS), "--kind")] if kind else None
+    status = choice(status, [s.value for s in Status], "--status")
+    kb = load()
+    pillar = known_id(pillar, [p.id for p in kb.pillars], "--pillar")
+    sector = known_id(sector, [s.id for s in kb.sectors], "--sector")
+
+    def keep(entry: Any) -> bool:
+        if pillar and getattr(entry, "pillar", getattr(entry, "id", None)) != pillar:
+            return False
+        if sector and getattr(entry, "sector", getattr(entry, "id", None)) != sector:
+            return False
+        return not status or (isinstance(entry, Commitment) and entry.status.value == status)
+
+    index = index_of(kb)
+    hits = core.search(index, text, kinds=kinds, keep=keep, limit=limit)
+    rows = [hit_row(h, lang) for h in hits]
+    hint = "nothing matched"
+    if not rows:
+        close = core.suggestions(index, text)
+        hint += f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    if rows and f.value == "table" and use_rich():
+        for row, hit in zip(rows, hits, strict=True):
+            row["snippet"] = highlighted(row["snippet"], hit.terms)
+    emit(rows, f, ["kind", "id", "pillar", "title", "snippet"], empty_hint=hint)
+
+
+def index_of(kb: Any) -> Any:
+    from cmx import cache
+    from cmx.kb import default_data_dir
+
+    return cache.search_index(kb, state.data_dir or default_data_dir(), state.use_cache)
+
+
+def highlighted(text: str, terms: Sequence[str]) -> Any:
+    from rich.text import Text
+
+    from cmx.search import highlight_spans
+
+    rich_text = Text(text)
+    for start, end in highlight_spans(text, terms):
+        rich_text.stylize("bold yellow", start, end)
+    return rich_text
+
+
+@app.command("timeline")
+def timeline_cmd(
+    from_: Annotated[str | None, typer.Option("--from", help="From DATE (YYYY-MM-DD).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="To DATE (YYYY-MM-DD).")] = None,
+    pillar: PillarOpt = None,
+    lang: Lang = "en",
+    fmt: Fmt = "table",
+) -> None:
+    """Every dated event and deadline in order, marked done, overdue or upcoming."""
+    from cmx.tracking import timeline
+
+    lang, f = lang_of(lang), fmt_of(fmt)
+    start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+    kb = load()
+    pillar = known_id(pillar, [p.id for p in kb.pillars], "--pillar")
+    rows = timeline(kb, today(), lang, start=start, end=end, pillar=pillar)
+    emit(rows, f, ["date", "mark", "type", "id", "what"], empty_hint="no dated entry matched")
+
+
+@app.command("stats")
+def stats_cmd(lang: Lang = "en", fmt: Fmt = "table") -> None:
+    """Counts by pillar, status, instrument and source kind."""
+    from cmx import render
+    from cmx.tracking import stats
+
+    lang, f = lang_of(lang), fmt_of(fmt)
+    data = stats(load(), today())
+    if f is render.OutputFormat.JSON:
+        out(render.to_json(data) + "\n")
+    elif f is render.OutputFormat.YAML:
+        out(render.to_yaml(data))
+    elif f is render.OutputFormat.CSV:
+        rows = [
+            {"group": g, "key": k, "count": n}
+            for g, counts in data.items()
+            if isinstance(counts, dict)
+            for k, n in counts.items()
+        ]
+        out(render.to_csv(rows))
+    else:
+        from cmx.tracking import stats_lines
+
+        if use_rich():
+            from rich.console import Console
+            from rich.markup import escape
+
+            console = Console()
+            for line in stats_lines(data):
+                styled = escape(line)
+                console.print(styled.replace("█", "[green]█[/]") if "█" in line else styled)
+        else:
+            out("".join(f"{line}\n" for line in stats_lines(data)))
+
+
+@app.command("export")
+def export_cmd(
+    what: Annotated[str, typer.Argument(help="markdown, json, csv or yaml.")],
+    pillar: PillarOpt = None,
+    sector: SectorOpt = None,
+    status: StatusOpt = None,
+    instrument: InstrumentOpt = None,
+    actor: ActorOpt = None,
+    source: SourceOpt = None,
+    tag: TagOpt = None,
+    due_before: DueBeforeOpt = None,
+    overdue: OverdueOpt = False,
+    lang: Lang = "en",
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="File to write; '-' or none: stdout.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    mindmap: Annotated[
+        bool, typer.Option("--mindmap/--no-mindmap", help="Markdown: add a Mermaid mind-map.")
+    ] = True,
+) -> None:
+    """A paste-ready brief (Markdown, with citations) or the data (JSON, CSV, YAML)."""
+    from cmx import brief, render
+
+    kind = choice(what, ["markdown", "json", "csv", "yaml"], "WHAT")
+    lang = lang_of(lang)
+    kb = load()
+    items = filtered(
+        kb, pillar, sector, status, instrument, actor, source, tag, due_before, overdue
+    )
+    if not items:
+        err("cmx: no commitment matched; nothing exported")
+        raise typer.Exit(EXIT_NO_MATCH)
+    to_file = output not in (None, "-")
+    if kind == "markdown":
+        text = brief.to_markdown(kb, items, lang=lang, today=today(), mindmap=mindmap)
+    else:
+        rows = [render.commitment_row(c, kb, lang) for c in items]
+        if kind == "json":
+            text = render.to_json(rows) + "\n"
+        elif kind == "yaml":
+            text = render.to_yaml(rows)
+        else:
+            text = ("\ufeff" if to_file else "") + render.to_csv(rows)  # BOM: Excel reads UTF-8
+    if not to_file:
+        out(text)
+        return
+    from cmx.files import ExportError, write_atomic
+
+    try:
+        write_atomic(Path(output or ""), text, force=force)
+    except ExportError as error:
+        fail(str(error))
+    err(f"cmx: wrote {len(items)} commitments to {output}")
+
+
+@app.command("schema")
+def schema_cmd() -> None:
+    """The JSON Schema (draft 2020-12) of the four knowledge-base files."""
+    from cmx.render import to_json
+    from cmx.schema import kb_schema
+
+    out(to_json(kb_schema()) + "\n")
+
+
+# ------------------------------------------------------------------------ entry point
+
+
+def main() -> None:
+    """Console-script entry: run the app; no traceback for a closed pipe or a bug."""
+    try:
+        app()
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(EXIT_OK)
+    except KeyboardInterrupt:
+        err("cmx: interrupted")
+        sys.exit(130)
+    except Exception as error:
+        if state.debug or os.environ.get("CMX_DEBUG"):
+            raise
+        err(f"cmx: internal error: {type(error).__name__}: {error}")
+        err("cmx: this is a bug; run again with --debug for the traceback and report it")
+        sys.exit(EXIT_BUG)
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so the final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

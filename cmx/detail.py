@@ -1,0 +1,146 @@
+"""One entry in full: a record with every language (JSON/YAML) or a card (terminal)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+from cmx.model import Commitment, KnowledgeBase, Note, Pillar, Sector, Source, Text, kind_of
+from cmx.render import basis, flat
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Text):
+        return {"en": value.en, "es": value.es, "fr": value.fr}
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.name.startswith("_")
+        }
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def full_record(entry: object, kb: KnowledgeBase) -> dict[str, Any]:
+    """The whole record, all languages, with its kind and resolved sources."""
+    record = {"kind": kind_of(entry), **_plain(entry)}
+    if isinstance(entry, Pillar):
+        record["sectors"] = [s.id for s in entry.sectors]
+    if isinstance(entry, Commitment):
+        record["basis"] = basis(entry, kb)
+    cited = _cited_ids(entry)
+    record["cited_sources"] = [_plain(s) for sid in cited if (s := kb.source(sid))]
+    if isinstance(entry, Commitment):
+        record["notes"] = [n.id for n in kb.notes if entry.id in n.related]
+    return record
+
+
+def _cited_ids(entry: object) -> list[str]:
+    ids: list[str] = []
+    if isinstance(entry, Pillar | Sector | Commitment):
+        ids += [c.source for c in entry.sources]
+    if isinstance(entry, Commitment):
+        ids += [e.source for e in entry.events]
+        if entry.amount and entry.amount.source:
+            ids.append(entry.amount.source)
+    if isinstance(entry, Note):
+        ids.append(entry.source)
+    return list(dict.fromkeys(ids))
+
+
+def _cite(kb: KnowledgeBase, source_id: str, section: str | None = None) -> str:
+    s = kb.source(source_id)
+    if s is None:
+        return source_id
+    where = f", {section}" if section else ""
+    date = f" ({s.date})" if s.date else ""
+    return f"[{s.id}] {s.title} — {s.publisher}{date}, {s.kind.value}{where}; {s.url or 'no URL'}"
+
+
+def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tuple[str, str]]:
+    """(label, value) lines describing one entry for a person."""
+    from cmx.search import is_overdue
+
+    lines: list[tuple[str, str]] = [("kind", kind_of(entry)), ("id", getattr(entry, "id", ""))]
+    if isinstance(entry, Pillar):
+        lines += [
+            ("number", entry.number),
+            ("name", entry.name.get(lang)),
+            ("summary", entry.summary.get(lang)),
+            ("sectors", ", ".join(s.id for s in entry.sectors)),
+        ]
+        if entry.aliases:
+            lines.append(("also called", "; ".join(entry.aliases)))
+    elif isinstance(entry, Sector):
+        lines += [
+            ("pillar", entry.pillar),
+            ("number", entry.number or "— (not numbered in the sources)"),
+            ("name", entry.name.get(lang)),
+            ("official", "yes" if entry.official else "no: reconstructed, name of our own"),
+            ("summary", entry.summary.get(lang)),
+            ("commitments", ", ".join(c.id for c in kb.commitments if c.sector == entry.id)),
+        ]
+    elif isinstance(entry, Commitment):
+        status = entry.status.value
+        if is_overdue(entry, today):
+            status += " (overdue)"
+        lines += [
+            ("title", entry.title.get(lang)),
+            ("pillar", f"{entry.pillar} / {entry.sector}"),
+            ("status", status),
+            ("instrument", entry.instrument.value),
+            ("basis", basis(entry, kb)),
+        ]
+        if entry.due:
+            lines.append(("due", entry.due))
+        if entry.actors:
+            lines.append(("actors", "; ".join(entry.actors)))
+        if entry.amount:
+            a = entry.amount
+            src = f" [source: {a.source}]" if a.source else ""
+            lines.append(("amount", f"{flat(a.value)} {a.currency} ({a.stage.value}){src}"))
+        lines.append(("summary", entry.summary.get(lang)))
+        for event in entry.events:
+            lines.append(("event", f"{event.date}: {event.what.get(lang)} [{event.source}]"))
+        if entry.tags:
+            lines.append(("tags", ", ".join(entry.tags)))
+        notes = [n.id for n in kb.notes if entry.id in n.related]
+        if notes:
+            lines.append(("commentary", ", ".join(notes) + " (see cmx show NOTE-ID)"))
+    elif isinstance(entry, Note):
+        lines += [
+            ("title", entry.title.get(lang)),
+            ("support", entry.support.value),
+            ("claim", entry.claim.get(lang)),
+            ("note", "commentary, not an official commitment"),
+        ]
+        for rel in entry.related:
+            c = kb.get(rel)
+            if isinstance(c, Commitment):
+                lines.append(("related", f"{c.id}: {c.title.get(lang)} ({c.status.value})"))
+    elif isinstance(entry, Source):
+        lines += [
+            ("title", entry.title),
+            ("publisher", entry.publisher),
+            ("date", entry.date or "not shown"),
+            ("kind", entry.kind.value),
+            ("url", entry.url or "not recorded"),
+        ]
+        if entry.reliability:
+            lines.append(("reliability", entry.reliability.value))
+        if entry.note:
+            lines.append(("about", entry.note))
+        users = [c.id for c in kb.commitments if any(x.source == entry.id for x in c.sources)]
+        lines.append(("cited by", ", ".join(users) or "—"))
+    if isinstance(entry, Pillar | Sector | Commitment):
+        for c in entry.sources:
+            lines.append(("source", _cite(kb, c.source, c.section)))
+    if isinstance(entry, Note):
+        lines.append(("source", _cite(kb, entry.source, entry.section)))
+    return lines

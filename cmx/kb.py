@@ -1,0 +1,582 @@
+"""Load and validate the YAML knowledge base.
+
+The four files are composed into YAML nodes (safe loader, C version when
+present), turned into plain values that remember their line numbers, and then
+into the dataclasses of `cmx.model`. One generic converter, driven by the
+dataclasses' type hints, does the type checks, so the checks, the objects and
+the JSON Schema (`cmx.schema`) cannot drift apart. Every problem is reported,
+each as `file:line: what is wrong`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import enum
+import re
+import types
+import typing
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from cmx import model
+from cmx.model import Citation, Commitment, KnowledgeBase, Note, Pillar, Sector, Source
+
+FILES: dict[str, str] = {  # top-level key -> file name
+    "sources": "sources.yaml",
+    "pillars": "pillars.yaml",
+    "commitments": "commitments.yaml",
+    "notes": "notes.yaml",
+}
+OPTIONAL_FILES = frozenset({"notes"})
+RECORD_TYPES: dict[str, type] = {
+    "sources": Source,
+    "pillars": Pillar,
+    "commitments": Commitment,
+    "notes": Note,
+}
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_DEPTH = 64
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+# Fields that exist on the dataclass but are not written in YAML.
+DERIVED = {(Sector, "pillar")}
+DATE_FIELDS = {(Source, "date"), (Commitment, "due"), (model.Event, "date")}
+ID_FIELDS = {(Source, "id"), (Pillar, "id"), (Sector, "id"), (Commitment, "id"), (Note, "id")}
+
+
+class KBError(Exception):
+    """The knowledge base can't be used; str(err) is shown to the user as-is."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+class LDict(dict):
+    """A mapping from YAML that remembers its line and the line of each key and value."""
+
+    line: int = 0
+    lines: dict[str, int]
+    key_lines: dict[str, int]
+
+
+class LList(list):
+    """A sequence from YAML that remembers its line and the line of each item."""
+
+    line: int = 0
+    lines: list[int]
+
+
+class _Fail(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file into LDict/LList/scalars. Raises KBError with file:line."""
+    import yaml
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise KBError([f"{path}: file not found"]) from None
+    except IsADirectoryError:
+        raise KBError([f"{path}: is a folder, expected a YAML file"]) from None
+    except OSError as err:
+        raise KBError([f"{path}: cannot read: {err.strerror or err}"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise KBError([f"{path}: file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}"])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise KBError([f"{path}:{line}: not valid UTF-8 (byte {err.start}); save as UTF-8"]) from None
+    try:
+        return _build(yaml, yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        what = err.problem or err.context or "invalid YAML"
+        hint = "; indent with spaces, not tabs" if "\t" in text else ""
+        raise KBError([f"{path}:{line}: YAML syntax error: {what}{hint}"]) from None
+    except yaml.YAMLError as err:
+        raise KBError([f"{path}: YAML error: {err}"]) from None
+    except _Fail as err:
+        raise KBError([f"{path}:{err.line}: {err.message}"]) from None
+
+
+def _build(yaml: Any, events: Iterable[Any]) -> Any:
+    """Plain values from a stream of YAML events, with an explicit stack.
+
+    Working from events rather than a composed node graph keeps memory to the
+    values themselves, refuses aliases (so no alias bomb) and never recurses.
+    """
+    resolver = yaml.resolver.Resolver()
+    constructor = yaml.constructor.SafeConstructor()
+    builders = constructor.yaml_constructors
+    stack: list[list[Any]] = []  # [container, pending key or _NOKEY]
+    result: Any = None
+    documents = 0
+
+    def put(value: Any, line: int) -> None:
+        nonlocal result
+        if not stack:
+            result = value
+            return
+        frame = stack[-1]
+        container = frame[0]
+        if isinstance(container, LList):
+            container.append(value)
+            container.lines.append(line)
+        elif frame[1] is _NOKEY:
+            if isinstance(value, LDict | LList):
+                raise _Fail(line, "a mapping key must be plain text")
+            key = str(value)
+            if key == "<<":
+                raise _Fail(line, "YAML merge keys (<<) are not supported")
+            if key in container:
+                raise _Fail(
+                    line,
+                    f"duplicate key '{key}' (first on line {container.key_lines[key]}); "
+                    "YAML would silently keep only the last one",
+                )
+            frame[1] = key
+            container.key_lines[key] = line
+        else:
+            container[frame[1]] = value
+            container.lines[frame[1]] = line
+            frame[1] = _NOKEY
+
+    for event in events:
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                if event.style:  # quoted or block: always text
+                    put(event.value, line)
+                    continue
+                tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            build = builders.get(tag)
+            if build is None:
+                raise _Fail(line, f"unsupported YAML tag '{event.tag}' (plain data only)")
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+            try:
+                put(build(constructor, node), line)
+            except (yaml.YAMLError, ValueError) as err:
+                raise _Fail(line, f"cannot read value: {getattr(err, 'problem', None) or err}")
+        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            if event.tag and event.tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+                raise _Fail(line, f"unsupported YAML tag '{event.tag}' (plain data only)")
+            if len(stack) >= MAX_DEPTH:
+                raise _Fail(line, f"nested more than {MAX_DEPTH} levels deep")
+            if isinstance(event, yaml.MappingStartEvent):
+                container: Any = LDict()
+                container.lines, container.key_lines = {}, {}
+            else:
+                container = LList()
+                container.lines = []
+            container.line = line
+            stack.append([container, _NOKEY])
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            container = stack.pop()[0]
+            put(container, container.line)
+        elif isinstance(event, yaml.AliasEvent):
+            raise _Fail(line, "YAML aliases (*name) are not supported; write the value out")
+        elif isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise _Fail(line, "more than one YAML document (---) in one file")
+    return result
+
+
+_NOKEY = object()
+
+
+# --------------------------------------------------------------------- converting
+
+
+class _Ctx:
+    """Where problems go while converting one file."""
+
+    def __init__(self, path: Path | str, strict: bool) -> None:
+        self.path = path
+        self.strict = strict
+        self.problems: list[str] = []
+        self.broken: set[str] = set()
+
+    def add(self, line: int, message: str) -> None:
+        self.problems.append(f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}")
+
+
+def _line_of(container: Any, key: Any, default: int = 0) -> int:
+    lines = getattr(container, "lines", None)
+    if isinstance(lines, dict):
+        return lines.get(key, getattr(container, "line", default))
+    if isinstance(lines, list) and isinstance(key, int) and key < len(lines):
+        return lines[key]
+    return getattr(container, "line", default)
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false (YAML reads yes/no/on/off as booleans: quote the text)"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    return f"{type(value).__name__} ({value!r})"
+
+
+Converter = Callable[[Any, int], Any]
+
+
+def _fields(cls: type) -> list[tuple[str, Any, bool]]:
+    """(name, type, required) for the YAML fields of a record dataclass."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        if f.name.startswith("_") or (cls, f.name) in DERIVED:
+            continue
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        out.append((f.name, hints[f.name], required))
+    return out
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0], True
+    return tp, False
+
+
+class _Converter:
+    """Turns plain values into dataclasses, checking types on the way."""
+
+    def __init__(self, ctx: _Ctx) -> None:
+        self.ctx = ctx
+
+    def record(self, cls: type, data: Any, line: int, **extra: Any) -> Any:
+        if not isinstance(data, dict):
+            raise _Fail(line, f"expected a mapping of fields, got {_type_name(data)}")
+        line = getattr(data, "line", line)
+        kwargs: dict[str, Any] = dict(extra)
+        fields = _fields(cls)
+        names = [name for name, _, _ in fields]
+        ok = True
+        label = self._label(cls, data)
+        for key in data:
+            if key not in names and self.ctx.strict:
+                self.ctx.add(
+                    _line_of(data, key, line),
+                    f"{label}: unknown field '{key}'{suggest(str(key), names)}",
+                )
+                ok = False
+        for name, tp, required in fields:
+            if cls is Pillar and name == "sectors":
+                continue
+            value_line = _line_of(data, name, line)
+            nullable = _unwrap_optional(tp)[1]
+            if name not in data or (data[name] is None and not nullable):
+                if required:
+                    self.ctx.add(line, f"{label}: missing required field '{name}'")
+                    ok = False
+                continue
+            try:
+                kwargs[name] = self.value(tp, data[name], value_line, (cls, name))
+            except _Fail as err:
+                self.ctx.add(err.line, f"{label}: field '{name}': {err.message}")
+                ok = False
+        if cls is Pillar:
+            kwargs["sectors"] = self.sectors(data, kwargs.get("id", "?"), line)
+        if not ok:
+            if isinstance(data.get("id"), str):
+                self.ctx.broken.add(data["id"])  # known, though invalid: no cascade of errors
+            return None
+        return cls(**kwargs)
+
+    def sectors(self, data: Any, pillar_id: str, line: int) -> tuple[Sector, ...]:
+        items = data.get("sectors")
+        if items is None:
+            return ()
+        if not isinstance(items, list):
+            self.ctx.add(_line_of(data, "sectors", line), "field 'sectors': expected a list")
+            return ()
+        out = []
+        for i, item in enumerate(items):
+            try:
+                sector = self.record(Sector, item, _line_of(items, i, line), pillar=pillar_id)
+            except _Fail as err:
+                self.ctx.add(err.line, f"sector: {err.message}")
+                continue
+            if sector is not None:
+                out.append(sector)
+        return tuple(out)
+
+    @staticmethod
+    def _label(cls: type, data: Any) -> str:
+        entry_id = data.get("id")
+        name = cls.__name__.lower()
+        return f"{name} '{entry_id}'" if isinstance(entry_id, str) else name
+
+    def value(self, tp: Any, value: Any, line: int, where: tuple[type, str]) -> Any:
+        tp, optional = _unwrap_optional(tp)
+        if value is None:
+            if optional:
+                return None
+            raise _Fail(line, "a value is required")
+        origin = typing.get_origin(tp)
+        if origin is tuple:
+            (item_tp, _) = typing.get_args(tp)
+            if not isinstance(value, list):
+                raise _Fail(line, f"expected a list, got {_type_name(value)}")
+            out = []
+            for i, item in enumerate(value):
+                item_line = _line_of(value, i, line)
+                out.append(self.value(item_tp, item, item_line, where))
+            return tuple(out)
+        if tp is str:
+            if isinstance(value, dt.date) and where in DATE_FIELDS:
+                return value.isoformat()
+            if not isinstance(value, str):
+                raise _Fail(line, f"expected text, got {_type_name(value)}")
+            if not value.strip():
+                raise _Fail(line, "is empty")
+            if where in DATE_FIELDS:
+                _check_date(value, line)
+            if where in ID_FIELDS and not ID_RE.match(value):
+                raise _Fail(line, f"id '{value}' must be lowercase letters, digits and '-'")
+            return value
+        if tp is bool:
+            if not isinstance(value, bool):
+                raise _Fail(line, f"expected true or false, got {_type_name(value)}")
+            return value
+        if tp is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _Fail(line, f"expected a number, got {_type_name(value)}")
+            return float(value)
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            choices = [m.value for m in tp]
+            if not isinstance(value, str) or value not in choices:
+                shown = value if isinstance(value, str) else _type_name(value)
+                hint = suggest(value, choices) if isinstance(value, str) else ""
+                raise _Fail(line, f"'{shown}' is not one of {', '.join(choices)}{hint}")
+            return tp(value)
+        if tp is model.Text:
+            return self.text(value, line)
+        if tp is Citation and isinstance(value, str):
+            return Citation(source=value)  # shorthand: a bare source id
+        if dataclasses.is_dataclass(tp):
+            obj = self.record(tp, value, line)
+            if obj is None:
+                raise _Fail(line, "see the problems above")
+            return obj
+        raise TypeError(f"no converter for {tp!r}")  # a bug in the model, not in the data
+
+    def text(self, value: Any, line: int) -> model.Text:
+        if not isinstance(value, dict):
+            raise _Fail(line, f"expected a mapping of en/es/fr text, got {_type_name(value)}")
+        langs = {}
+        for lang in model.LANGS:
+            text = value.get(lang)
+            if not isinstance(text, str) or not text.strip():
+                raise _Fail(_line_of(value, lang, line), f"missing '{lang}' text")
+            langs[lang] = text.strip()
+        extra = [k for k in value if k not in model.LANGS]
+        if extra:
+            raise _Fail(_line_of(value, extra[0], line), f"unknown language '{extra[0]}'")
+        return model.Text(**langs)
+
+
+def _check_date(value: str, line: int) -> None:
+    if not DATE_RE.match(value):
+        raise _Fail(line, f"'{value}' is not a date; write YYYY-MM-DD (or YYYY-MM, YYYY)")
+    try:
+        model.date_bounds(value)
+    except ValueError:
+        raise _Fail(line, f"'{value}' is not a real date") from None
+
+
+def _records(ctx: _Ctx, conv: _Converter, key: str, data: Any) -> list[Any]:
+    cls = RECORD_TYPES[key]
+    if data is None:
+        ctx.add(1, f"file is empty; expected a top-level '{key}:' list")
+        return []
+    if not isinstance(data, dict) or key not in data:
+        found = f"keys {', '.join(map(str, data))}" if isinstance(data, dict) and data else None
+        ctx.add(
+            getattr(data, "line", 1),
+            f"expected a top-level '{key}:' list, found {found or _type_name(data)}"
+            + (suggest(str(next(iter(data))), [key]) if isinstance(data, dict) and data else ""),
+        )
+        return []
+    items = data[key]
+    if not isinstance(items, list):
+        ctx.add(_line_of(data, key, 1), f"'{key}' must be a list, got {_type_name(items)}")
+        return []
+    out = []
+    for i, item in enumerate(items):
+        try:
+            obj = conv.record(cls, item, _line_of(items, i, 1))
+        except _Fail as err:
+            ctx.add(err.line, f"{cls.__name__.lower()} #{i + 1}: {err.message}")
+            continue
+        if obj is not None:
+            out.append((obj, _line_of(items, i, 1), item))
+    return out
+
+
+# --------------------------------------------------------------------- cross-checks
+
+
+def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
+    src_ids = {obj.id for obj, _, _ in recs["sources"]}
+    pillar_ids = {obj.id for obj, _, _ in recs["pillars"]}
+    sectors = {s.id: s for obj, _, _ in recs["pillars"] for s in obj.sectors}
+    commitment_ids = {obj.id for obj, _, _ in recs["commitments"]}
+    seen: dict[str, str] = {}
+    broken = set().union(*(ctx.broken for ctx in ctxs.values()))
+
+    def dup(ctx: _Ctx, line: int, entry_id: str, kind: str) -> None:
+        where = f"{ctx.path}:{line}"
+        if entry_id in seen:
+            ctx.add(line, f"duplicate id '{entry_id}' ({kind}); first used at {seen[entry_id]}")
+        else:
+            seen[entry_id] = where
+
+    def cite(ctx: _Ctx, line: int, label: str, source_id: str) -> None:
+        if source_id not in src_ids and source_id not in broken:
+            ctx.add(line, f"{label}: unknown source '{source_id}'{suggest(source_id, src_ids)}")
+
+    for obj, line, _ in recs["sources"]:
+        dup(ctxs["sources"], line, obj.id, "source")
+    for obj, line, raw in recs["pillars"]:
+        ctx = ctxs["pillars"]
+        dup(ctx, line, obj.id, "pillar")
+        if obj.id not in model.PILLAR_IDS:
+            ctx.add(
+                line,
+                f"pillar '{obj.id}': pillar ids are {', '.join(model.PILLAR_IDS)}"
+                + suggest(obj.id, model.PILLAR_IDS),
+            )
+        for c in obj.sources:
+            cite(ctx, line, f"pillar '{obj.id}'", c.source)
+        raw_sectors = raw.get("sectors") if isinstance(raw, dict) else None
+        for i, sector in enumerate(obj.sectors):
+            s_line = _line_of(raw_sectors, i, line)
+            dup(ctx, s_line, sector.id, "sector")
+            for c in sector.sources:
+                cite(ctx, s_line, f"sector '{sector.id}'", c.source)
+    for obj, line, _ in recs["commitments"]:
+        ctx = ctxs["commitments"]
+        label = f"commitment '{obj.id}'"
+        dup(ctx, line, obj.id, "commitment")
+        if obj.pillar not in pillar_ids and obj.pillar not in broken:
+            ctx.add(line, f"{label}: unknown pillar '{obj.pillar}'{suggest(obj.pillar, pillar_ids)}")
+        sector = sectors.get(obj.sector)
+        if sector is None and obj.sector not in broken:
+            ctx.add(line, f"{label}: unknown sector '{obj.sector}'{suggest(obj.sector, sectors)}")
+        elif obj.pillar in pillar_ids and sector.pillar != obj.pillar:
+            ctx.add(
+                line,
+                f"{label}: sector '{obj.sector}' belongs to pillar '{sector.pillar}', "
+                f"not '{obj.pillar}'",
+            )
+        for c in obj.sources:
+            cite(ctx, line, label, c.source)
+        for event in obj.events:
+            cite(ctx, line, f"{label} event {event.date}", event.source)
+        if obj.amount and obj.amount.source:
+            cite(ctx, line, f"{label} amount", obj.amount.source)
+    for obj, line, _ in recs["notes"]:
+        ctx = ctxs["notes"]
+        label = f"note '{obj.id}'"
+        dup(ctx, line, obj.id, "note")
+        cite(ctx, line, label, obj.source)
+        for rel in obj.related:
+            if rel not in commitment_ids and rel not in broken:
+                ctx.add(line, f"{label}: unknown commitment '{rel}'{suggest(rel, commitment_ids)}")
+
+
+# --------------------------------------------------------------------------- public
+
+
+def parse_kb(raw: dict[str, Any], base: Path | str = "", strict: bool = True) -> KnowledgeBase:
+    """Build a KnowledgeBase from the plain contents of the four files."""
+    ctxs = {key: _Ctx(Path(base) / name if base else name, strict) for key, name in FILES.items()}
+    recs: dict[str, list[Any]] = {}
+    for key in FILES:
+        if key in OPTIONAL_FILES and raw.get(key) is None:
+            recs[key] = []
+            continue
+        recs[key] = _records(ctxs[key], _Converter(ctxs[key]), key, raw.get(key))
+    _cross_check(ctxs, recs)
+    problems = [p for ctx in ctxs.values() for p in ctx.problems]
+    if problems:
+        raise KBError(problems)
+    return KnowledgeBase(
+        pillars=tuple(obj for obj, _, _ in recs["pillars"]),
+        commitments=tuple(obj for obj, _, _ in recs["commitments"]),
+        sources=tuple(obj for obj, _, _ in recs["sources"]),
+        notes=tuple(obj for obj, _, _ in recs["notes"]),
+    )
+
+
+def check_data_dir(data_dir: Path) -> None:
+    if not data_dir.exists():
+        raise KBError([f"{data_dir}: no such folder (check --data or CMX_DATA)"])
+    if not data_dir.is_dir():
+        raise KBError(
+            [f"{data_dir}: is a file; --data takes the folder that holds {FILES['pillars']}"]
+        )
+
+
+def read_raw(data_dir: Path) -> dict[str, Any]:
+    """The plain contents of every KB file in `data_dir` (all read errors at once)."""
+    check_data_dir(data_dir)
+    raw: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, name in FILES.items():
+        path = data_dir / name
+        if key in OPTIONAL_FILES and not path.exists():
+            continue
+        try:
+            raw[key] = read_yaml(path)
+        except KBError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise KBError(problems)
+    return raw
+
+
+def load_kb(data_dir: Path, *, use_cache: bool = True) -> KnowledgeBase:
+    """Load and validate the KB in `data_dir`, from the cache when it is fresh."""
+    if use_cache:
+        from cmx import cache
+
+        return cache.load(data_dir, lambda: read_raw(data_dir), parse_kb)
+    return parse_kb(read_raw(data_dir), data_dir)
+
+
+def default_data_dir() -> Path:
+    """The KB shipped inside the package, or the checkout's data/ in a dev install."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "data"
+    return packaged if packaged.is_dir() else here.parent / "data"

@@ -1,0 +1,212 @@
+"""The knowledge base as frozen dataclasses. No I/O, no printing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+LANGS: tuple[str, ...] = ("en", "es", "fr")
+PILLAR_IDS: tuple[str, ...] = ("prosperity", "mobility", "security", "environment")
+
+
+class Status(str, Enum):
+    PLANNED = "planned"
+    UNDERWAY = "underway"
+    COMPLETED = "completed"
+    NOT_PURSUED = "not-pursued"
+
+
+class Instrument(str, Enum):
+    DIALOGUE = "dialogue"
+    MOU = "mou"
+    WORKING_GROUP = "working-group"
+    FUNDING = "funding"
+    MISSION = "mission"
+    MEETING = "meeting"
+    PROGRAM = "program"
+    AGREEMENT = "agreement"
+    OTHER = "other"
+
+
+class SourceKind(str, Enum):
+    OFFICIAL = "official"
+    OFFICIAL_REPRODUCED = "official-reproduced"
+    NEWS = "news"
+    ANALYSIS = "analysis"
+
+
+class Reliability(str, Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class AmountStage(str, Enum):
+    ANNOUNCED = "announced"
+    COMMITTED = "committed"
+    DISBURSED = "disbursed"
+
+
+class Support(str, Enum):
+    STATED = "stated"
+    INTERPRETATION = "interpretation"
+    NOT_IN_OFFICIAL_TEXT = "not-in-official-text"
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One piece of text in English, Spanish and French."""
+
+    en: str
+    es: str
+    fr: str
+
+    def get(self, lang: str) -> str:
+        return getattr(self, lang, None) or self.en
+
+    def all(self) -> tuple[str, str, str]:
+        return (self.en, self.es, self.fr)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    source: str
+    section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+    kind: SourceKind
+    url: str | None = None
+    date: str | None = None  # ISO date, possibly partial: 2025, 2025-09 or 2025-09-18
+    language: str | None = None
+    reliability: Reliability | None = None
+    note: str | None = None
+
+    @property
+    def official(self) -> bool:
+        return self.kind in (SourceKind.OFFICIAL, SourceKind.OFFICIAL_REPRODUCED)
+
+
+@dataclass(frozen=True, slots=True)
+class Sector:
+    id: str
+    pillar: str
+    number: str | None
+    name: Text
+    summary: Text
+    sources: tuple[Citation, ...]
+    official: bool = False  # False: a priority area we reconstructed, with a name of our own
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pillar:
+    id: str
+    number: str
+    name: Text
+    summary: Text
+    sources: tuple[Citation, ...]
+    sectors: tuple[Sector, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    value: float
+    currency: str
+    stage: AmountStage
+    source: str | None = None  # where the figure comes from, when not the entry's first source
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    date: str
+    what: Text
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    id: str
+    pillar: str
+    sector: str
+    title: Text
+    summary: Text
+    sources: tuple[Citation, ...]
+    instrument: Instrument = Instrument.OTHER
+    status: Status = Status.PLANNED
+    actors: tuple[str, ...] = ()
+    due: str | None = None
+    amount: Amount | None = None
+    events: tuple[Event, ...] = ()
+    tags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Commentary or analysis: never an official commitment."""
+
+    id: str
+    source: str
+    title: Text
+    claim: Text
+    support: Support
+    related: tuple[str, ...] = ()
+    section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    pillars: tuple[Pillar, ...]
+    commitments: tuple[Commitment, ...]
+    sources: tuple[Source, ...]
+    notes: tuple[Note, ...] = ()
+    _index: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        index = self._index
+        for pillar in self.pillars:
+            index.setdefault(pillar.id, pillar)
+            for sector in pillar.sectors:
+                index.setdefault(sector.id, sector)
+        for group in (self.commitments, self.notes, self.sources):
+            for item in group:
+                index.setdefault(item.id, item)
+
+    @property
+    def sectors(self) -> tuple[Sector, ...]:
+        return tuple(s for p in self.pillars for s in p.sectors)
+
+    def get(self, entry_id: str) -> object | None:
+        return self._index.get(entry_id)
+
+    def source(self, source_id: str) -> Source | None:
+        item = self._index.get(source_id)
+        return item if isinstance(item, Source) else None
+
+    def ids(self) -> list[str]:
+        return list(self._index)
+
+
+def kind_of(entry: object) -> str:
+    """The user-facing kind of an entry: pillar, sector, commitment, note or source."""
+    return type(entry).__name__.lower()
+
+
+def date_bounds(value: str) -> tuple[dt.date, dt.date]:
+    """First and last day covered by an ISO date that may be partial (2026, 2026-03)."""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 3:
+        day = dt.date(*parts)
+        return day, day
+    if len(parts) == 2:
+        first = dt.date(parts[0], parts[1], 1)
+        nxt = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        return first, nxt - dt.timedelta(days=1)
+    return dt.date(parts[0], 1, 1), dt.date(parts[0], 12, 31)

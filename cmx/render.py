@@ -1,0 +1,250 @@
+"""Entries -> rows -> table / JSON / CSV / YAML text. Returns values, never prints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+from cmx.model import (
+    Citation,
+    Commitment,
+    Event,
+    KnowledgeBase,
+    Note,
+    Pillar,
+    Sector,
+    Source,
+    SourceKind,
+)
+from cmx.search import Hit, snippet, text_of
+
+
+class OutputFormat(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    YAML = "yaml"
+
+
+Row = dict[str, Any]
+
+
+def citations(items: Sequence[Citation]) -> list[dict[str, Any]]:
+    return [{"source": c.source, "section": c.section} for c in items]
+
+
+def events(items: Sequence[Event], lang: str) -> list[dict[str, Any]]:
+    return [{"date": e.date, "what": e.what.get(lang), "source": e.source} for e in items]
+
+
+def basis(c: Commitment, kb: KnowledgeBase) -> str:
+    """'official' when an official text supports the entry, else the best kind that does."""
+    kinds = {s.kind for x in c.sources if (s := kb.source(x.source))}
+    if kinds & {SourceKind.OFFICIAL, SourceKind.OFFICIAL_REPRODUCED}:
+        return "official"
+    return "news" if SourceKind.NEWS in kinds else "analysis"
+
+
+def pillar_row(p: Pillar, kb: KnowledgeBase, lang: str) -> Row:
+    count = sum(1 for c in kb.commitments if c.pillar == p.id)
+    return {
+        "id": p.id,
+        "number": p.number,
+        "name": p.name.get(lang),
+        "summary": p.summary.get(lang),
+        "sectors": [s.id for s in p.sectors],
+        "sources": citations(p.sources),
+        "sector_count": len(p.sectors),
+        "commitment_count": count,
+    }
+
+
+def sector_row(s: Sector, kb: KnowledgeBase, lang: str) -> Row:
+    return {
+        "id": s.id,
+        "pillar": s.pillar,
+        "number": s.number,
+        "name": s.name.get(lang),
+        "summary": s.summary.get(lang),
+        "official": s.official,
+        "sources": citations(s.sources),
+        "commitment_count": sum(1 for c in kb.commitments if c.sector == s.id),
+    }
+
+
+def commitment_row(c: Commitment, kb: KnowledgeBase, lang: str) -> Row:
+    amount = None
+    if c.amount:
+        amount = {
+            "value": c.amount.value,
+            "currency": c.amount.currency,
+            "stage": c.amount.stage.value,
+            "source": c.amount.source,
+        }
+    return {
+        "id": c.id,
+        "pillar": c.pillar,
+        "sector": c.sector,
+        "title": c.title.get(lang),
+        "summary": c.summary.get(lang),
+        "actors": list(c.actors),
+        "instrument": c.instrument.value,
+        "status": c.status.value,
+        "due": c.due,
+        "amount": amount,
+        "events": events(c.events, lang),
+        "sources": citations(c.sources),
+        "tags": list(c.tags),
+        "basis": basis(c, kb),
+    }
+
+
+def note_row(n: Note, kb: KnowledgeBase, lang: str) -> Row:
+    return {
+        "id": n.id,
+        "source": n.source,
+        "section": n.section,
+        "title": n.title.get(lang),
+        "claim": n.claim.get(lang),
+        "support": n.support.value,
+        "related": list(n.related),
+    }
+
+
+def source_row(s: Source, kb: KnowledgeBase | None = None, lang: str = "en") -> Row:
+    return {
+        "id": s.id,
+        "title": s.title,
+        "publisher": s.publisher,
+        "date": s.date,
+        "url": s.url,
+        "kind": s.kind.value,
+        "language": s.language,
+        "reliability": s.reliability.value if s.reliability else None,
+        "note": s.note,
+    }
+
+
+def entry_row(entry: object, kb: KnowledgeBase, lang: str) -> Row:
+    for cls, fn in ROWS:
+        if isinstance(entry, cls):
+            return fn(entry, kb, lang)
+    raise TypeError(f"not an entry: {entry!r}")
+
+
+ROWS: tuple[tuple[type, Any], ...] = (
+    (Pillar, pillar_row),
+    (Sector, sector_row),
+    (Commitment, commitment_row),
+    (Note, note_row),
+    (Source, source_row),
+)
+
+
+def hit_row(hit: Hit, lang: str) -> Row:
+    e: Any = hit.entry
+    pillar = getattr(e, "pillar", None) if not isinstance(e, Pillar) else e.id
+    if isinstance(e, Source):
+        title, summary = e.title, ", ".join(filter(None, [e.publisher, e.date, e.kind.value]))
+    elif isinstance(e, Note):
+        title, summary = e.title.get(lang), e.claim.get(lang)
+    elif isinstance(e, Pillar | Sector):
+        title, summary = e.name.get(lang), e.summary.get(lang)
+    else:
+        title, summary = e.title.get(lang), e.summary.get(lang)
+    return {
+        "kind": hit.kind,
+        "id": e.id,
+        "pillar": pillar,
+        "sector": e.sector if isinstance(e, Commitment) else None,
+        "title": title,
+        "summary": summary,
+        "score": hit.score,
+        "snippet": snippet(summary, hit.terms),
+    }
+
+
+# ------------------------------------------------------------------------ formats
+
+
+def flat(value: Any) -> str:
+    """One cell of text for CSV and plain tables."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}" if value < 1e15 else str(int(value))
+    if isinstance(value, list):
+        return "; ".join(flat(v) for v in value)
+    if isinstance(value, dict):
+        if "source" in value and "section" in value:
+            return value["source"] + (f" §{value['section']}" if value["section"] else "")
+        if {"date", "what"} <= value.keys():
+            return f"{value['date']}: {value['what']}"
+        if {"value", "currency"} <= value.keys():
+            return f"{flat(value['value'])} {value['currency']} ({value['stage']})"
+        return "; ".join(f"{k}={flat(v)}" for k, v in value.items())
+    return str(value)
+
+
+def to_json(rows: Any) -> str:
+    return json.dumps(rows, ensure_ascii=False, indent=2)
+
+
+def to_csv(rows: Sequence[Row], columns: Sequence[str] | None = None) -> str:
+    columns = list(columns or (rows[0].keys() if rows else []))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([flat(row.get(c)) for c in columns])
+    return buf.getvalue()
+
+
+def to_yaml(rows: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=100)
+
+
+HEADERS = {"sector_count": "sectors", "commitment_count": "commitments", "number": "no."}
+
+
+def header(column: str) -> str:
+    return HEADERS.get(column, column)
+
+
+def to_plain(rows: Sequence[Row], columns: Sequence[str], width: int = 0) -> str:
+    """An aligned text table with no colour or box: for pipes and dumb terminals."""
+    names = [header(c).upper() for c in columns]
+    cells = [[flat(r.get(c)).replace("\n", " ") for c in columns] for r in rows]
+    widths = [max([len(n)] + [len(row[i]) for row in cells]) for i, n in enumerate(names)]
+    if width and sum(widths) + 2 * len(widths) > width:  # trim the widest (last text) column
+        last = len(widths) - 1
+        widths[last] = max(10, width - sum(widths[:last]) - 2 * last)
+        cells = [[*row[:last], _clip(row[last], widths[last])] for row in cells]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
+    for row in cells:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def empty_output(fmt: OutputFormat, columns: Sequence[str]) -> str:
+    """What an empty result prints: [] in JSON and YAML, the header in CSV."""
+    if fmt is OutputFormat.CSV:
+        return to_csv([], columns)
+    if fmt in (OutputFormat.JSON, OutputFormat.YAML):
+        return "[]\n"
+    return ""
+
+
+__all__ = ["OutputFormat", "entry_row", "flat", "hit_row", "text_of", "to_csv", "to_json"]

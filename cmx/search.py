@@ -1,0 +1,338 @@
+"""Filtering and ranked, typo-tolerant, trilingual search over the knowledge base.
+
+The index keeps, for each entry and each field weight, its folded words
+(accents and case removed) in one long string per weight; a query word is
+matched against the vocabulary (exact, prefix, then edit distance with
+rapidfuzz), and the matching words are found in those strings with plain
+substring search, so the cost of a query grows linearly with the KB and
+nothing is scored that shares no word with the query.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cmx.model import (
+    Commitment,
+    KnowledgeBase,
+    Note,
+    Pillar,
+    Sector,
+    Source,
+    Text,
+    date_bounds,
+    kind_of,
+)
+
+KINDS: tuple[str, ...] = ("pillar", "sector", "commitment", "note", "source")
+KIND_PRIOR = {"commitment": 1.0, "sector": 0.95, "pillar": 0.9, "note": 0.8, "source": 0.6}
+WEIGHTS = (3.0, 2.0, 1.0)  # title/name/aliases/id, actors/tags/source titles, summaries
+MAX_QUERY_WORDS = 24
+STOPWORDS = frozenset(
+    """a an and at by for from in into is of on or the to with
+    al con de del el en la las los para por que un una y o
+    au aux avec d des du et l le les par pour sur un une""".split()
+)
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:[-'’.][^\W_]+)*")
+
+
+# ------------------------------------------------------------------------ filters
+
+
+def filter_commitments(
+    items: Iterable[Commitment],
+    *,
+    pillar: str | None = None,
+    sector: str | None = None,
+    status: str | None = None,
+    instrument: str | None = None,
+    actor: str | None = None,
+    source: str | None = None,
+    tag: str | None = None,
+    due_before: dt.date | None = None,
+    overdue_on: dt.date | None = None,
+) -> list[Commitment]:
+    """Commitments matching every filter given; None means 'no filter'."""
+    actor_key = fold(actor) if actor else None
+    tag_key = fold(tag) if tag else None
+    out = []
+    for c in items:
+        if pillar and c.pillar != pillar:
+            continue
+        if sector and c.sector != sector:
+            continue
+        if status and c.status.value != status:
+            continue
+        if instrument and c.instrument.value != instrument:
+            continue
+        if actor_key and not any(actor_key in fold(a) for a in c.actors):
+            continue
+        if source and not (
+            any(x.source == source for x in c.sources) or any(e.source == source for e in c.events)
+        ):
+            continue
+        if tag_key and tag_key not in {fold(t) for t in c.tags}:
+            continue
+        if due_before and not (c.due and date_bounds(c.due)[1] < due_before):
+            continue
+        if overdue_on and not is_overdue(c, overdue_on):
+            continue
+        out.append(c)
+    return out
+
+
+def is_overdue(c: Commitment, today: dt.date) -> bool:
+    """Due before today and neither completed nor dropped."""
+    if not c.due or c.status.value in ("completed", "not-pursued"):
+        return False
+    return date_bounds(c.due)[1] < today
+
+
+# ------------------------------------------------------------------------ folding
+
+
+def fold(text: str) -> str:
+    """Lowercase, accent-free text: 'Énergie' -> 'energie'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Folded words of `text`; 'T-MEC' gives 't', 'mec' and 'tmec', '9,9' gives '9.9'."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(fold(text)):
+        word = match.group()
+        if word[0].isdigit():
+            out.append(word.replace(",", "."))
+            continue
+        parts = re.split(r"[-'’.]", word)
+        out.extend(parts)
+        if len(parts) > 1:
+            out.append("".join(parts))
+    return out
+
+
+# ------------------------------------------------------------------------ index
+
+
+def entry_texts(entry: object) -> tuple[list[str], list[str], list[str]]:
+    """The text of an entry, by field weight (high, middle, low)."""
+    if isinstance(entry, Commitment):
+        return (
+            [entry.id, *entry.title.all(), *entry.aliases],
+            [*entry.actors, *entry.tags],
+            [*entry.summary.all(), *(t for e in entry.events for t in e.what.all())],
+        )
+    if isinstance(entry, Sector | Pillar):
+        return (
+            [entry.id, entry.number or "", *entry.name.all(), *entry.aliases],
+            [],
+            list(entry.summary.all()),
+        )
+    if isinstance(entry, Note):
+        return ([entry.id, *entry.title.all()], [], list(entry.claim.all()))
+    if isinstance(entry, Source):
+        return ([entry.id], [entry.title, entry.publisher], [entry.note or ""])
+    return ([], [], [])
+
+
+@dataclass(slots=True)
+class Index:
+    entries: list[object]
+    levels: list[str]  # per weight: "\n w1 w2 … " for each entry, one after another
+    starts: list[list[int]]  # per weight: where each entry's segment starts
+    df: dict[str, int]  # word -> how many entries contain it
+    vocab: list[str]  # sorted words, for prefix look-ups
+
+    def docs_with(self, word: str) -> dict[int, float]:
+        """Entry position -> best field weight, for every entry that contains `word`."""
+        found: dict[int, float] = {}
+        needle = f" {word} "
+        for level, (text, starts) in enumerate(zip(self.levels, self.starts, strict=True)):
+            weight = WEIGHTS[level]
+            pos = text.find(needle)
+            while pos != -1:
+                doc = bisect.bisect_right(starts, pos) - 1
+                if found.get(doc, 0.0) < weight:
+                    found[doc] = weight
+                # skip to the next entry: a word counts once per entry and level
+                nxt = starts[doc + 1] if doc + 1 < len(starts) else len(text)
+                pos = text.find(needle, nxt)
+        return found
+
+
+def build_index(kb: KnowledgeBase) -> Index:
+    entries: list[object] = [*kb.pillars, *kb.sectors, *kb.commitments, *kb.notes, *kb.sources]
+    chunks: list[list[str]] = [[], [], []]
+    starts: list[list[int]] = [[], [], []]
+    offsets = [0, 0, 0]
+    df: dict[str, int] = {}
+    for entry in entries:
+        seen: set[str] = set()
+        for level, texts in enumerate(entry_texts(entry)):
+            unique = dict.fromkeys(w for t in texts for w in words(t))
+            segment = "\n " + " ".join(unique) + " "
+            starts[level].append(offsets[level])
+            chunks[level].append(segment)
+            offsets[level] += len(segment)
+            seen.update(unique)
+        for word in seen:
+            df[word] = df.get(word, 0) + 1
+    return Index(entries, ["".join(c) for c in chunks], starts, df, sorted(df))
+
+
+# ------------------------------------------------------------------------ search
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    entry: object
+    score: float
+    terms: tuple[str, ...]  # the KB words that matched, for highlighting
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.entry)
+
+
+def _candidates(word: str, index: Index) -> dict[str, float]:
+    """KB words a query word may stand for, with how well they match (0..1)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    out: dict[str, float] = {}
+    if word in index.df:
+        out[word] = 1.0
+    if word[0].isdigit():
+        return out
+    if len(word) >= 3:
+        vocab = index.vocab
+        i = bisect.bisect_left(vocab, word)
+        while i < len(vocab) and vocab[i].startswith(word):
+            term = vocab[i]
+            if term != word:
+                out[term] = max(0.6, 0.9 - 0.03 * (len(term) - len(word)))
+            i += 1
+    if len(word) >= 4:
+        limit = 1 if len(word) <= 6 else 2
+        for term, dist, _ in process.extract(
+            word, index.vocab, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+        ):
+            if dist and not term[0].isdigit():
+                out.setdefault(term, 0.8 - 0.15 * (dist - 1))
+    return out
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a query that carry meaning (stop words dropped unless nothing is left)."""
+    ws = list(dict.fromkeys(w for w in words(query) if w))[:MAX_QUERY_WORDS]
+    meaningful = [w for w in ws if w not in STOPWORDS]
+    return meaningful or ws
+
+
+def search(
+    index: Index,
+    query: str,
+    *,
+    kinds: Sequence[str] | None = None,
+    keep: Any = None,
+    limit: int | None = 10,
+) -> list[Hit]:
+    """Entries ranked best first. `keep(entry) -> bool` narrows the entries considered."""
+    qwords = query_words(query)
+    if not qwords:
+        return []
+    n_docs = max(len(index.entries), 1)
+    per_word: list[dict[int, tuple[float, str]]] = []
+    for word in qwords:
+        best: dict[int, tuple[float, str]] = {}
+        for term, quality in _candidates(word, index).items():
+            idf = math.log(1 + n_docs / index.df[term])
+            for doc, weight in index.docs_with(term).items():
+                value = quality * weight * idf
+                if value > best.get(doc, (0.0, ""))[0]:
+                    best[doc] = (value, term)
+        per_word.append(best)
+    docs = set().union(*per_word)
+    phrase = " ".join(qwords)
+    hits = []
+    for doc in docs:
+        entry = index.entries[doc]
+        kind = kind_of(entry)
+        if kinds and kind not in kinds:
+            continue
+        if keep is not None and not keep(entry):
+            continue
+        matched = [pw[doc] for pw in per_word if doc in pw]
+        coverage = len(matched) / len(qwords)
+        score = sum(v for v, _ in matched) * coverage * coverage * KIND_PRIOR[kind]
+        if len(qwords) > 1 or len(phrase) >= 4:
+            high, _, low = entry_texts(entry)
+            if any(phrase in " ".join(words(t)) for t in high):
+                score *= 1.5
+            elif any(phrase in " ".join(words(t)) for t in low):
+                score *= 1.2
+        hits.append(Hit(entry, round(score, 3), tuple(dict.fromkeys(t for _, t in matched))))
+    hits.sort(key=lambda h: (-h.score, KINDS.index(h.kind), getattr(h.entry, "id", "")))
+    return hits[:limit] if limit else hits
+
+
+def suggestions(index: Index, query: str, n: int = 3) -> list[str]:
+    """KB words close to the query's words, for a 'did you mean' hint."""
+    from rapidfuzz import fuzz, process
+
+    out: list[str] = []
+    for word in query_words(query):
+        if len(word) < 3:
+            continue
+        for term, _, _ in process.extract(word, index.vocab, scorer=fuzz.ratio, limit=n):
+            if term not in out and len(term) > 2:
+                out.append(term)
+    return out[:n]
+
+
+def snippet(text: str, terms: Iterable[str], width: int = 160) -> str:
+    """A window of `text` around the first matched word."""
+    folded = fold(text)
+    first = min((p for t in terms if (p := _find_word(folded, t)) >= 0), default=0)
+    if len(text) <= width:
+        return text
+    start = max(0, min(first - width // 3, len(text) - width))
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    body = text[start : start + width].rsplit(" ", 1)[0] if start + width < len(text) else text[start:]
+    return ("…" if start else "") + body + ("…" if start + len(body) < len(text) else "")
+
+
+def _find_word(folded: str, term: str) -> int:
+    match = re.search(rf"(?<!\w){re.escape(term)}", folded)
+    return match.start() if match else -1
+
+
+def highlight_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Where the matched words (or their starts) stand in `text`, as (start, end) pairs.
+
+    Folding keeps one character per character for Latin scripts, so positions in the
+    folded text are positions in the original.
+    """
+    folded = fold(text)
+    if len(folded) != len(text):
+        return []
+    spans = []
+    for term in terms:
+        for match in re.finditer(rf"(?<!\w){re.escape(term)}\w*", folded):
+            spans.append((match.start(), match.end()))
+    return sorted(spans)
+
+
+def text_of(value: Text | str | None, lang: str) -> str:
+    if isinstance(value, Text):
+        return value.get(lang)
+    return value or ""
