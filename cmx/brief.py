@@ -33,6 +33,8 @@ LABELS = {
         "related": "Related",
         "sources": "Sources",
         "overdue": "overdue",
+        "no_url": "(no URL recorded)",
+        "colon": ":",
         Status.PLANNED: "planned",
         Status.UNDERWAY: "underway",
         Status.COMPLETED: "completed",
@@ -46,7 +48,7 @@ LABELS = {
         "pillar": "Pilar",
         "total": "Total",
         "map": "Mapa de pilares y áreas prioritarias",
-        "reconstructed": "área prioritaria reconstruida; se desconocen su número y título oficiales",
+        "reconstructed": "área prioritaria reconstruida; número y título oficiales desconocidos",
         "status": "Estado",
         "due": "Fecha límite",
         "instrument": "Instrumento",
@@ -61,6 +63,8 @@ LABELS = {
         "related": "Relacionado con",
         "sources": "Fuentes",
         "overdue": "vencido",
+        "no_url": "(sin URL registrada)",
+        "colon": ":",
         Status.PLANNED: "previsto",
         Status.UNDERWAY: "en curso",
         Status.COMPLETED: "cumplido",
@@ -89,12 +93,64 @@ LABELS = {
         "related": "Lié à",
         "sources": "Sources",
         "overdue": "en retard",
+        "no_url": "(URL non consignée)",
+        "colon": " :",
         Status.PLANNED: "prévu",
         Status.UNDERWAY: "en cours",
         Status.COMPLETED: "réalisé",
         Status.NOT_PURSUED: "abandonné",
     },
 }
+
+
+VALUES = {  # enum values shown in a brief, by language (English shows them as they are)
+    "es": {
+        "dialogue": "diálogo",
+        "mou": "memorándum de entendimiento",
+        "working-group": "grupo de trabajo",
+        "funding": "financiamiento",
+        "mission": "misión",
+        "meeting": "reunión",
+        "program": "programa",
+        "agreement": "acuerdo",
+        "other": "otro",
+        "official": "oficial",
+        "news": "prensa",
+        "analysis": "análisis",
+        "announced": "anunciado",
+        "committed": "comprometido",
+        "disbursed": "desembolsado",
+        "stated": "explícito",
+        "interpretation": "interpretación",
+        "not-in-official-text": "no figura en el texto oficial",
+        "official-reproduced": "oficial (reproducido)",
+    },
+    "fr": {
+        "dialogue": "dialogue",
+        "mou": "protocole d'entente",
+        "working-group": "groupe de travail",
+        "funding": "financement",
+        "mission": "mission",
+        "meeting": "rencontre",
+        "program": "programme",
+        "agreement": "accord",
+        "other": "autre",
+        "official": "officiel",
+        "news": "presse",
+        "analysis": "analyse",
+        "announced": "annoncé",
+        "committed": "engagé",
+        "disbursed": "versé",
+        "stated": "explicite",
+        "interpretation": "interprétation",
+        "not-in-official-text": "absent du texte officiel",
+        "official-reproduced": "officiel (reproduit)",
+    },
+}
+
+
+def _value(lang: str, value: str) -> str:
+    return VALUES.get(lang, {}).get(value, value)
 
 
 class _Citations:
@@ -111,7 +167,7 @@ class _Citations:
 
 
 def _mermaid_text(text: str) -> str:
-    return "".join(ch for ch in text if ch not in "()[]{}\"`").strip()
+    return "".join(ch for ch in text if ch not in '()[]{}"`').strip()
 
 
 def to_markdown(
@@ -123,14 +179,11 @@ def to_markdown(
     mindmap: bool = True,
 ) -> str:
     """A paste-ready brief of `items` with numbered citations resolving to a Sources list."""
-    from cmx.render import basis
-    from cmx.search import is_overdue
-
     t = LABELS.get(lang, LABELS["en"])
     cites = _Citations()
     chosen = {c.id for c in items}
     dates = [s.date for s in kb.sources if s.date]
-    newest = max(dates, key=lambda d: date_bounds(d)[1]) if dates else "—"
+    newest = max(dates, key=lambda d: date_bounds(d)[0]) if dates else "—"
     lines = [
         f"# {t['title']}",
         "",
@@ -141,16 +194,16 @@ def to_markdown(
         "",
     ]
     statuses = list(Status)
-    lines.append(
-        "| " + " | ".join([t["pillar"], *(t[s] for s in statuses), t["total"]]) + " |"
-    )
+    lines.append("| " + " | ".join([t["pillar"], *(t[s] for s in statuses), t["total"]]) + " |")
     lines.append("|" + "---|" * (len(statuses) + 2))
     for p in kb.pillars:
         mine = [c for c in items if c.pillar == p.id]
         if not mine:
             continue
         counts = [str(sum(1 for c in mine if c.status is s)) for s in statuses]
-        lines.append(f"| {p.number}. {p.name.get(lang)} | " + " | ".join(counts) + f" | {len(mine)} |")
+        lines.append(
+            f"| {p.number}. {p.name.get(lang)} | " + " | ".join(counts) + f" | {len(mine)} |"
+        )
     lines.append("")
     if mindmap:
         lines += [f"### {t['map']}", "", "```mermaid", "mindmap"]
@@ -180,38 +233,17 @@ def to_markdown(
             if not s.official:
                 lines += [f"_({t['reconstructed']})_", ""]
             for c in in_sector:
-                status = t[c.status]
-                if is_overdue(c, today):
-                    status += f" ({t['overdue']})"
-                facts = [f"**{t['status']}:** {status}"]
-                if c.due:
-                    facts.append(f"**{t['due']}:** {c.due}")
-                facts.append(f"**{t['instrument']}:** {c.instrument.value}")
-                facts.append(f"**{t['basis']}:** {basis(c, kb)}")
-                refs = "".join(cites.ref(x.source, x.section) for x in c.sources)
-                lines += [f"#### {c.title.get(lang)}", "", " · ".join(facts), ""]
-                lines += [f"{c.summary.get(lang)} {refs}", ""]
-                if c.actors:
-                    lines += [f"**{t['actors']}:** {', '.join(c.actors)}", ""]
-                if c.amount:
-                    a = c.amount
-                    ref = cites.ref(a.source) if a.source else ""
-                    value = f"{a.value:,.0f}" if a.value == int(a.value) else flat(a.value)
-                    lines += [f"**{t['amount']}:** {value} {a.currency} ({a.stage.value}) {ref}", ""]
-                if c.events:
-                    lines += [f"**{t['events']}:**", ""]
-                    for e in c.events:
-                        lines.append(f"- {e.date}: {e.what.get(lang)} {cites.ref(e.source)}")
-                    lines.append("")
+                lines += _commitment_block(c, kb, lang, cites, today)
     notes = [n for n in kb.notes if chosen.intersection(n.related)]
     if notes:
         lines += [f"## {t['commentary']}", "", t["commentary_intro"], ""]
         for n in notes:
             related = ", ".join(r for r in n.related if r in chosen)
+            support = _value(lang, n.support.value)
             lines.append(
-                f"- **{n.title.get(lang)}** ({t['support']}: {n.support.value}). "
+                f"- **{n.title.get(lang)}** ({t['support']}{t['colon']} {support}). "
                 f"{n.claim.get(lang)} {cites.ref(n.source, n.section)} "
-                f"_{t['related']}: {related}_"
+                f"_{t['related']}{t['colon']} {related}_"
             )
         lines.append("")
     lines += [f"## {t['sources']}", ""]
@@ -220,6 +252,41 @@ def to_markdown(
         if s is None:
             continue
         when = s.date or "n.d."
-        url = f"<{s.url}>" if s.url else "(no URL recorded)"
-        lines.append(f"{i}. {s.title}. {s.publisher}, {when}. {s.kind.value}. {url}")
+        url = f"<{s.url}>" if s.url else t["no_url"]
+        kind = _value(lang, s.kind.value)
+        lines.append(f"{i}. {s.title}. {s.publisher}, {when}. {kind}. {url}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _commitment_block(
+    c: Commitment, kb: KnowledgeBase, lang: str, cites: _Citations, today: dt.date
+) -> list[str]:
+    """One commitment: heading, key facts, summary with citations, actors, amount, events."""
+    from cmx.render import basis
+    from cmx.search import is_overdue
+
+    t = LABELS.get(lang, LABELS["en"])
+    status = t[c.status]
+    if is_overdue(c, today):
+        status += f" ({t['overdue']})"
+    facts = [f"**{t['status']}:** {status}"]
+    if c.due:
+        facts.append(f"**{t['due']}:** {c.due}")
+    facts.append(f"**{t['instrument']}:** {_value(lang, c.instrument.value)}")
+    facts.append(f"**{t['basis']}:** {_value(lang, basis(c, kb))}")
+    refs = "".join(cites.ref(x.source, x.section) for x in c.sources)
+    lines = [f"#### {c.title.get(lang)}", "", " · ".join(facts), ""]
+    lines += [f"{c.summary.get(lang)} {refs}", ""]
+    if c.actors:
+        lines += [f"**{t['actors']}:** {', '.join(c.actors)}", ""]
+    if c.amount:
+        a = c.amount
+        ref = cites.ref(a.source) if a.source else ""
+        value = f"{a.value:,.0f}" if a.value == int(a.value) else flat(a.value)
+        stage = _value(lang, a.stage.value)
+        lines += [f"**{t['amount']}:** {value} {a.currency} ({stage}) {ref}", ""]
+    if c.events:
+        lines += [f"**{t['events']}:**", ""]
+        lines += [f"- {e.date}: {e.what.get(lang)} {cites.ref(e.source)}" for e in c.events]
+        lines.append("")
+    return lines

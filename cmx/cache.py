@@ -77,7 +77,11 @@ def _read(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
         blob = json.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(blob, dict) or blob.get("key") != key or not isinstance(blob.get("raw"), dict):
+    if (
+        not isinstance(blob, dict)
+        or blob.get("key") != key
+        or not isinstance(blob.get("raw"), dict)
+    ):
         return None
     return blob["raw"]
 

@@ -74,8 +74,9 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
         ) from None
 
 
-def today() -> dt.date:
-    return state.today or dt.date.today()
+def today(value: str | None = None) -> dt.date:
+    """--today given to the command, else to cmx, else the real date."""
+    return parse_date(value, "--today") or state.today or dt.date.today()
 
 
 def load() -> Any:
@@ -181,7 +182,9 @@ def rich_table(rows: list[dict[str, Any]], columns: Sequence[str], title: str) -
 
 Lang = Annotated[
     str,
-    typer.Option("--lang", "-l", envvar="CMX_LANG", help="Language: en, es or fr.", show_default=True),
+    typer.Option(
+        "--lang", "-l", envvar="CMX_LANG", help="Language: en, es or fr.", show_default=True
+    ),
 ]
 Fmt = Annotated[
     str, typer.Option("--format", "-f", help="Output: table, json, csv or yaml.", show_default=True)
@@ -192,7 +195,9 @@ PillarOpt = Annotated[
         "--pillar", "-p", help="Pillar id: prosperity, mobility, security or environment."
     ),
 ]
-SectorOpt = Annotated[str | None, typer.Option("--sector", "-s", help="Sector id (see cmx sectors).")]
+SectorOpt = Annotated[
+    str | None, typer.Option("--sector", "-s", help="Sector id (see cmx sectors).")
+]
 StatusOpt = Annotated[
     str | None,
     typer.Option("--status", help="planned, underway, completed or not-pursued."),
@@ -212,6 +217,10 @@ TagOpt = Annotated[str | None, typer.Option("--tag", help="Tag, e.g. fentanyl.")
 DueBeforeOpt = Annotated[
     str | None, typer.Option("--due-before", help="Only entries due before DATE (YYYY-MM-DD).")
 ]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option("--today", envvar="CMX_TODAY", help="Date to treat as today (YYYY-MM-DD)."),
+]
 OverdueOpt = Annotated[
     bool, typer.Option("--overdue", help="Only entries past their due date and not completed.")
 ]
@@ -228,6 +237,7 @@ def filtered(
     tag: str | None,
     due_before: str | None,
     overdue: bool,
+    today_date: dt.date,
 ) -> list[Any]:
     from cmx.model import Instrument, Status
     from cmx.search import filter_commitments
@@ -242,7 +252,7 @@ def filtered(
         source=known_id(source, [s.id for s in kb.sources], "--source"),
         tag=tag,
         due_before=parse_date(due_before, "--due-before"),
-        overdue_on=today() if overdue else None,
+        overdue_on=today_date if overdue else None,
     )
 
 
@@ -269,7 +279,8 @@ def main_callback(
         bool, typer.Option("--no-cache", help="Parse the YAML even when a fresh cache exists.")
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", envvar="CMX_DEBUG", help="Show tracebacks of internal errors.")
+        bool,
+        typer.Option("--debug", envvar="CMX_DEBUG", help="Show tracebacks of internal errors."),
     ] = False,
     version: Annotated[
         bool,
@@ -320,6 +331,7 @@ def commitments_cmd(
     overdue: OverdueOpt = False,
     lang: Lang = "en",
     fmt: Fmt = "table",
+    today_: TodayOpt = None,
 ) -> None:
     """Commitments, filtered by pillar, sector, status, instrument, actor, source, tag or date."""
     from cmx.render import commitment_row
@@ -327,15 +339,29 @@ def commitments_cmd(
     lang, f = lang_of(lang), fmt_of(fmt)
     kb = load()
     items = filtered(
-        kb, pillar, sector, status, instrument, actor, source, tag, due_before, overdue
+        kb,
+        pillar,
+        sector,
+        status,
+        instrument,
+        actor,
+        source,
+        tag,
+        due_before,
+        overdue,
+        today(today_),
     )
     rows = [commitment_row(c, kb, lang) for c in items]
     emit(rows, f, ["id", "pillar", "title", "status", "due"], empty_hint="no commitment matched")
 
 
 @app.command("show")
-def show_cmd(entry_id: Annotated[str, typer.Argument(metavar="ID")], lang: Lang = "en",
-             fmt: Fmt = "table") -> None:
+def show_cmd(
+    entry_id: Annotated[str, typer.Argument(metavar="ID")],
+    lang: Lang = "en",
+    fmt: Fmt = "table",
+    today_: TodayOpt = None,
+) -> None:
     """One pillar, sector, commitment, note or source in full, with its sources and events."""
     from cmx import detail, render
 
@@ -356,7 +382,7 @@ def show_cmd(entry_id: Annotated[str, typer.Argument(metavar="ID")], lang: Lang 
         row = render.entry_row(entry, kb, lang)
         out(render.to_csv([row]))
     else:
-        out_detail(detail.card(entry, kb, lang, today()))
+        out_detail(detail.card(entry, kb, lang, today(today_)))
 
 
 def out_detail(card: list[tuple[str, str]]) -> None:
@@ -503,6 +529,7 @@ def timeline_cmd(
     pillar: PillarOpt = None,
     lang: Lang = "en",
     fmt: Fmt = "table",
+    today_: TodayOpt = None,
 ) -> None:
     """Every dated event and deadline in order, marked done, overdue or upcoming."""
     from cmx.tracking import timeline
@@ -511,18 +538,22 @@ def timeline_cmd(
     start, end = parse_date(from_, "--from"), parse_date(to, "--to")
     kb = load()
     pillar = known_id(pillar, [p.id for p in kb.pillars], "--pillar")
-    rows = timeline(kb, today(), lang, start=start, end=end, pillar=pillar)
+    rows = timeline(kb, today(today_), lang, start=start, end=end, pillar=pillar)
     emit(rows, f, ["date", "mark", "type", "id", "what"], empty_hint="no dated entry matched")
 
 
 @app.command("stats")
-def stats_cmd(lang: Lang = "en", fmt: Fmt = "table") -> None:
+def stats_cmd(
+    lang: Lang = "en",
+    fmt: Fmt = "table",
+    today_: TodayOpt = None,
+) -> None:
     """Counts by pillar, status, instrument and source kind."""
     from cmx import render
     from cmx.tracking import stats
 
     lang, f = lang_of(lang), fmt_of(fmt)
-    data = stats(load(), today())
+    data = stats(load(), today(today_))
     if f is render.OutputFormat.JSON:
         out(render.to_json(data) + "\n")
     elif f is render.OutputFormat.YAML:
@@ -570,6 +601,7 @@ def export_cmd(
     mindmap: Annotated[
         bool, typer.Option("--mindmap/--no-mindmap", help="Markdown: add a Mermaid mind-map.")
     ] = True,
+    today_: TodayOpt = None,
 ) -> None:
     """A paste-ready brief (Markdown, with citations) or the data (JSON, CSV, YAML)."""
     from cmx import brief, render
@@ -578,14 +610,24 @@ def export_cmd(
     lang = lang_of(lang)
     kb = load()
     items = filtered(
-        kb, pillar, sector, status, instrument, actor, source, tag, due_before, overdue
+        kb,
+        pillar,
+        sector,
+        status,
+        instrument,
+        actor,
+        source,
+        tag,
+        due_before,
+        overdue,
+        today(today_),
     )
     if not items:
         err("cmx: no commitment matched; nothing exported")
         raise typer.Exit(EXIT_NO_MATCH)
     to_file = output not in (None, "-")
     if kind == "markdown":
-        text = brief.to_markdown(kb, items, lang=lang, today=today(), mindmap=mindmap)
+        text = brief.to_markdown(kb, items, lang=lang, today=today(today_), mindmap=mindmap)
     else:
         rows = [render.commitment_row(c, kb, lang) for c in items]
         if kind == "json":

@@ -104,7 +104,9 @@ def read_yaml(path: Path) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise KBError([f"{path}:{line}: not valid UTF-8 (byte {err.start}); save as UTF-8"]) from None
+        raise KBError(
+            [f"{path}:{line}: not valid UTF-8 (byte {err.start}); save as UTF-8"]
+        ) from None
     try:
         return _build(yaml, yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.MarkedYAMLError as err:
@@ -177,7 +179,8 @@ def _build(yaml: Any, events: Iterable[Any]) -> Any:
             try:
                 put(build(constructor, node), line)
             except (yaml.YAMLError, ValueError) as err:
-                raise _Fail(line, f"cannot read value: {getattr(err, 'problem', None) or err}")
+                detail = getattr(err, "problem", None) or err
+                raise _Fail(line, f"cannot read value: {detail}") from None
         elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             if event.tag and event.tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
                 raise _Fail(line, f"unsupported YAML tag '{event.tag}' (plain data only)")
@@ -219,7 +222,9 @@ class _Ctx:
         self.broken: set[str] = set()
 
     def add(self, line: int, message: str) -> None:
-        self.problems.append(f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}")
+        self.problems.append(
+            f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}"
+        )
 
 
 def _line_of(container: Any, key: Any, default: int = 0) -> int:
@@ -396,6 +401,12 @@ class _Converter:
         langs = {}
         for lang in model.LANGS:
             text = value.get(lang)
+            if lang in value and not isinstance(text, str):
+                raise _Fail(
+                    _line_of(value, lang, line),
+                    f"'{lang}' text: expected text, got {_type_name(text)}"
+                    + ("; quote text that contains commas" if isinstance(text, int) else ""),
+                )
             if not isinstance(text, str) or not text.strip():
                 raise _Fail(_line_of(value, lang, line), f"missing '{lang}' text")
             langs[lang] = text.strip()
@@ -489,10 +500,15 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
         label = f"commitment '{obj.id}'"
         dup(ctx, line, obj.id, "commitment")
         if obj.pillar not in pillar_ids and obj.pillar not in broken:
-            ctx.add(line, f"{label}: unknown pillar '{obj.pillar}'{suggest(obj.pillar, pillar_ids)}")
+            ctx.add(
+                line, f"{label}: unknown pillar '{obj.pillar}'{suggest(obj.pillar, pillar_ids)}"
+            )
         sector = sectors.get(obj.sector)
-        if sector is None and obj.sector not in broken:
-            ctx.add(line, f"{label}: unknown sector '{obj.sector}'{suggest(obj.sector, sectors)}")
+        if sector is None:
+            if obj.sector not in broken:
+                ctx.add(
+                    line, f"{label}: unknown sector '{obj.sector}'{suggest(obj.sector, sectors)}"
+                )
         elif obj.pillar in pillar_ids and sector.pillar != obj.pillar:
             ctx.add(
                 line,

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 LANGS: tuple[str, ...] = ("en", "es", "fr")
 PILLAR_IDS: tuple[str, ...] = ("prosperity", "mobility", "security", "environment")
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PLANNED = "planned"
     UNDERWAY = "underway"
     COMPLETED = "completed"
     NOT_PURSUED = "not-pursued"
 
 
-class Instrument(str, Enum):
+class Instrument(StrEnum):
     DIALOGUE = "dialogue"
     MOU = "mou"
     WORKING_GROUP = "working-group"
@@ -29,26 +29,26 @@ class Instrument(str, Enum):
     OTHER = "other"
 
 
-class SourceKind(str, Enum):
+class SourceKind(StrEnum):
     OFFICIAL = "official"
     OFFICIAL_REPRODUCED = "official-reproduced"
     NEWS = "news"
     ANALYSIS = "analysis"
 
 
-class Reliability(str, Enum):
+class Reliability(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
 
 
-class AmountStage(str, Enum):
+class AmountStage(StrEnum):
     ANNOUNCED = "announced"
     COMMITTED = "committed"
     DISBURSED = "disbursed"
 
 
-class Support(str, Enum):
+class Support(StrEnum):
     STATED = "stated"
     INTERPRETATION = "interpretation"
     NOT_IN_OFFICIAL_TEXT = "not-in-official-text"

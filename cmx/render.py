@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from cmx.model import (
@@ -23,7 +23,7 @@ from cmx.model import (
 from cmx.search import Hit, snippet, text_of
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"

@@ -205,7 +205,7 @@ class Hit:
 def _candidates(word: str, index: Index) -> dict[str, float]:
     """KB words a query word may stand for, with how well they match (0..1)."""
     from rapidfuzz import process
-    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.distance import OSA
 
     out: dict[str, float] = {}
     if word in index.df:
@@ -220,13 +220,13 @@ def _candidates(word: str, index: Index) -> dict[str, float]:
             if term != word:
                 out[term] = max(0.6, 0.9 - 0.03 * (len(term) - len(word)))
             i += 1
-    if len(word) >= 4:
+    if len(word) >= 4 and word not in index.df:  # a word the KB has is not a typo
         limit = 1 if len(word) <= 6 else 2
         for term, dist, _ in process.extract(
-            word, index.vocab, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+            word, index.vocab, scorer=OSA.distance, score_cutoff=limit, limit=None
         ):
             if dist and not term[0].isdigit():
-                out.setdefault(term, 0.8 - 0.15 * (dist - 1))
+                out.setdefault(term, 0.7 - 0.15 * (dist - 1))
     return out
 
 
@@ -261,7 +261,7 @@ def search(
                     best[doc] = (value, term)
         per_word.append(best)
     docs = set().union(*per_word)
-    phrase = " ".join(qwords)
+    phrase = " ".join(w for w in words(query) if w)  # stop words kept: "pomme de terre"
     hits = []
     for doc in docs:
         entry = index.entries[doc]
@@ -273,7 +273,7 @@ def search(
         matched = [pw[doc] for pw in per_word if doc in pw]
         coverage = len(matched) / len(qwords)
         score = sum(v for v, _ in matched) * coverage * coverage * KIND_PRIOR[kind]
-        if len(qwords) > 1 or len(phrase) >= 4:
+        if " " in phrase or len(phrase) >= 4:
             high, _, low = entry_texts(entry)
             if any(phrase in " ".join(words(t)) for t in high):
                 score *= 1.5
@@ -307,7 +307,9 @@ def snippet(text: str, terms: Iterable[str], width: int = 160) -> str:
     start = max(0, min(first - width // 3, len(text) - width))
     while start > 0 and not text[start - 1].isspace():
         start -= 1
-    body = text[start : start + width].rsplit(" ", 1)[0] if start + width < len(text) else text[start:]
+    body = (
+        text[start : start + width].rsplit(" ", 1)[0] if start + width < len(text) else text[start:]
+    )
     return ("…" if start else "") + body + ("…" if start + len(body) < len(text) else "")
 
 

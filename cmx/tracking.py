@@ -35,14 +35,27 @@ def timeline(
         for e in c.events:
             mark = "done" if date_bounds(e.date)[0] <= today else "upcoming"
             rows.append(
-                {"date": e.date, "mark": mark, "type": "event", "id": c.id, "pillar": c.pillar,
-                 "what": e.what.get(lang), "source": e.source}
+                {
+                    "date": e.date,
+                    "mark": mark,
+                    "type": "event",
+                    "id": c.id,
+                    "pillar": c.pillar,
+                    "what": e.what.get(lang),
+                    "source": e.source,
+                }
             )
         if c.due:
             rows.append(
-                {"date": c.due, "mark": _mark_deadline(c.status, c.due, today), "type": "deadline",
-                 "id": c.id, "pillar": c.pillar, "what": c.title.get(lang),
-                 "source": c.sources[0].source}
+                {
+                    "date": c.due,
+                    "mark": _mark_deadline(c.status, c.due, today),
+                    "type": "deadline",
+                    "id": c.id,
+                    "pillar": c.pillar,
+                    "what": c.title.get(lang),
+                    "source": c.sources[0].source,
+                }
             )
     out = []
     for row in rows:
