@@ -20,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain Click help and errors: one greppable line, no box
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Explore the Canada–Mexico Comprehensive Strategic Partnership and its "
     "Action Plan 2025–2028: pillars, priority areas, commitments, sources and commentary.",
@@ -59,7 +60,9 @@ def choice(value: str | None, choices: Sequence[str], option: str) -> str | None
         return lowered
     from cmx.kb import suggest
 
-    hint = suggest(lowered, choices) or f" (choose from: {', '.join(choices)})"
+    hint = suggest(lowered, choices)
+    if len(choices) <= 12:
+        hint += f"; choose from: {', '.join(choices)}"
     raise typer.BadParameter(f"'{value}' is not valid{hint}", param_hint=option)
 
 
@@ -289,6 +292,7 @@ def main_callback(
         ),
     ] = False,
 ) -> None:
+    state.kb = None  # one KB per invocation (tests run many in one process)
     state.data_dir = data
     state.today = parse_date(today_, "--today")
     state.use_cache = not no_cache and not os.environ.get("CMX_NO_CACHE")
@@ -457,7 +461,9 @@ def validate_cmd() -> None:
 
 @app.command("search")
 def search_cmd(
-    query: Annotated[list[str], typer.Argument(help="Words to look for, in en, es or fr.")],
+    query: Annotated[
+        list[str], typer.Argument(metavar="QUERY...", help="Words to look for, in en, es or fr.")
+    ],
     pillar: PillarOpt = None,
     sector: SectorOpt = None,
     kind: Annotated[
@@ -583,7 +589,7 @@ def stats_cmd(
 
 @app.command("export")
 def export_cmd(
-    what: Annotated[str, typer.Argument(help="markdown, json, csv or yaml.")],
+    what: Annotated[str, typer.Argument(metavar="WHAT", help="markdown, json, csv or yaml.")],
     pillar: PillarOpt = None,
     sector: SectorOpt = None,
     status: StatusOpt = None,

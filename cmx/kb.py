@@ -110,9 +110,11 @@ def read_yaml(path: Path) -> Any:
     try:
         return _build(yaml, yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
+        mark = err.context_mark or err.problem_mark  # where the broken construct starts
         line = mark.line + 1 if mark else 1
         what = err.problem or err.context or "invalid YAML"
+        if err.context and err.problem_mark and err.problem_mark.line + 1 != line:
+            what += f" ({err.context}; noticed on line {err.problem_mark.line + 1})"
         hint = "; indent with spaces, not tabs" if "\t" in text else ""
         raise KBError([f"{path}:{line}: YAML syntax error: {what}{hint}"]) from None
     except yaml.YAMLError as err:
@@ -172,9 +174,11 @@ def _build(yaml: Any, events: Iterable[Any]) -> Any:
                     put(event.value, line)
                     continue
                 tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag == "tag:yaml.org,2002:merge":
+                raise _Fail(line, "YAML merge keys (<<) are not supported")
             build = builders.get(tag)
             if build is None:
-                raise _Fail(line, f"unsupported YAML tag '{event.tag}' (plain data only)")
+                raise _Fail(line, f"unsupported YAML tag '{event.tag or tag}' (plain data only)")
             node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
             try:
                 put(build(constructor, node), line)

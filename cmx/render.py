@@ -178,7 +178,7 @@ def flat(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:g}" if value < 1e15 else str(int(value))
+        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, list):
         return "; ".join(flat(v) for v in value)
     if isinstance(value, dict):
@@ -224,10 +224,12 @@ def to_plain(rows: Sequence[Row], columns: Sequence[str], width: int = 0) -> str
     names = [header(c).upper() for c in columns]
     cells = [[flat(r.get(c)).replace("\n", " ") for c in columns] for r in rows]
     widths = [max([len(n)] + [len(row[i]) for row in cells]) for i, n in enumerate(names)]
-    if width and sum(widths) + 2 * len(widths) > width:  # trim the widest (last text) column
-        last = len(widths) - 1
-        widths[last] = max(10, width - sum(widths[:last]) - 2 * last)
-        cells = [[*row[:last], _clip(row[last], widths[last])] for row in cells]
+    if width and sum(widths) + 2 * (len(widths) - 1) > width:  # narrow: clip the widest column
+        wide = widths.index(max(widths))
+        others = sum(widths) - widths[wide] + 2 * (len(widths) - 1)
+        widths[wide] = max(10, width - others)
+        for row in cells:
+            row[wide] = _clip(row[wide], widths[wide])
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
     for row in cells:
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

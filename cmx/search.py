@@ -292,8 +292,9 @@ def suggestions(index: Index, query: str, n: int = 3) -> list[str]:
     for word in query_words(query):
         if len(word) < 3:
             continue
-        for term, _, _ in process.extract(word, index.vocab, scorer=fuzz.ratio, limit=n):
-            if term not in out and len(term) > 2:
+        found = process.extract(word, index.vocab, scorer=fuzz.ratio, limit=n, score_cutoff=60)
+        for term, _, _ in found:
+            if term not in out and len(term) > 2 and term not in STOPWORDS:
                 out.append(term)
     return out[:n]
 

@@ -49,20 +49,75 @@ def line_of(path: Path, needle: str) -> int:
 @pytest.mark.parametrize(
     ("file", "old", "new", "expected"),
     [
-        ("commitments.yaml", "pillar: security", "pillar: securty", "unknown pillar 'securty' (did you mean 'security'?)"),
-        ("commitments.yaml", "sector: ports", "sector: port", "unknown sector 'port' (did you mean 'ports'?)"),
+        (
+            "commitments.yaml",
+            "pillar: security",
+            "pillar: securty",
+            "unknown pillar 'securty' (did you mean 'security'?)",
+        ),
+        (
+            "commitments.yaml",
+            "sector: ports",
+            "sector: port",
+            "unknown sector 'port' (did you mean 'ports'?)",
+        ),
         ("commitments.yaml", "status: planned", "status: planed", "'planed' is not one of planned"),
-        ("commitments.yaml", "instrument: funding", "instrument: money", "'money' is not one of dialogue"),
-        ("commitments.yaml", 'due: "2026-03-31"', 'due: "2026-02-30"', "'2026-02-30' is not a real date"),
-        ("commitments.yaml", 'due: "2026-03-31"', "due: next spring", "'next spring' is not a date"),
-        ("commitments.yaml", "sources: [firm]", "sources: [frim]", "unknown source 'frim' (did you mean 'firm'?)"),
+        (
+            "commitments.yaml",
+            "instrument: funding",
+            "instrument: money",
+            "'money' is not one of dialogue",
+        ),
+        (
+            "commitments.yaml",
+            'due: "2026-03-31"',
+            'due: "2026-02-30"',
+            "'2026-02-30' is not a real date",
+        ),
+        (
+            "commitments.yaml",
+            'due: "2026-03-31"',
+            "due: next spring",
+            "'next spring' is not a date",
+        ),
+        (
+            "commitments.yaml",
+            "sources: [firm]",
+            "sources: [frim]",
+            "unknown source 'frim' (did you mean 'firm'?)",
+        ),
         ("commitments.yaml", "tags: [energy]", "tags: energy", "field 'tags': expected a list"),
-        ("commitments.yaml", "    instrument: meeting", "    instrument: meeting\n    colour: red", "unknown field 'colour'"),
-        ("commitments.yaml", "    instrument: dialogue\n", "    instrument: dialogue\n    instrument: mou\n", "duplicate key 'instrument'"),
-        ("notes.yaml", "support: interpretation", "support: opinion", "'opinion' is not one of stated"),
-        ("notes.yaml", "related: [port-upgrade]", "related: [port-upgrad]", "unknown commitment 'port-upgrad' (did you mean 'port-upgrade'?)"),
+        (
+            "commitments.yaml",
+            "    instrument: meeting",
+            "    instrument: meeting\n    colour: red",
+            "unknown field 'colour'",
+        ),
+        (
+            "commitments.yaml",
+            "    instrument: dialogue\n",
+            "    instrument: dialogue\n    instrument: mou\n",
+            "duplicate key 'instrument'",
+        ),
+        (
+            "notes.yaml",
+            "support: interpretation",
+            "support: opinion",
+            "'opinion' is not one of stated",
+        ),
+        (
+            "notes.yaml",
+            "related: [port-upgrade]",
+            "related: [port-upgrad]",
+            "unknown commitment 'port-upgrad' (did you mean 'port-upgrade'?)",
+        ),
         ("sources.yaml", "kind: official", "kind: offical", "(did you mean 'official'?)"),
-        ("pillars.yaml", "  - id: security", "  - id: securit", "pillar ids are prosperity, mobility, security, environment"),
+        (
+            "pillars.yaml",
+            "  - id: security",
+            "  - id: securit",
+            "pillar ids are prosperity, mobility, security, environment",
+        ),
         ("pillars.yaml", "number: I\n", "number: no\n", "expected text, got true/false"),
     ],
 )
@@ -90,14 +145,21 @@ def test_missing_required_field(kb_copy):
 
 
 def test_missing_language(kb_copy):
-    edit(kb_copy / "pillars.yaml", "name: {en: Security, es: Seguridad, fr: Sécurité}", "name: {en: Security, es: Seguridad}")
+    edit(
+        kb_copy / "pillars.yaml",
+        "name: {en: Security, es: Seguridad, fr: Sécurité}",
+        "name: {en: Security, es: Seguridad}",
+    )
     assert any("missing 'fr' text" in p for p in problems_of(kb_copy))
 
 
 def test_duplicate_ids_across_files(kb_copy):
     edit(kb_copy / "commitments.yaml", "id: border-talks", "id: ports")
     problems = problems_of(kb_copy)
-    assert any("duplicate id 'ports' (commitment); first used at" in p and "pillars.yaml" in p for p in problems)
+    assert any(
+        "duplicate id 'ports' (commitment); first used at" in p and "pillars.yaml" in p
+        for p in problems
+    )
 
 
 def test_sector_of_another_pillar(kb_copy):
@@ -111,7 +173,11 @@ def test_all_problems_at_once(kb_copy):
     edit(kb_copy / "sources.yaml", "kind: news", "kind: gossip")
     problems = problems_of(kb_copy)
     assert len(problems) >= 3
-    assert {Path(p.split(":")[0]).name for p in problems} >= {"commitments.yaml", "notes.yaml", "sources.yaml"}
+    assert {Path(p.split(":")[0]).name for p in problems} >= {
+        "commitments.yaml",
+        "notes.yaml",
+        "sources.yaml",
+    }
 
 
 def test_one_invalid_sector_does_not_cascade(kb_copy):

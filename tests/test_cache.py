@@ -1,0 +1,118 @@
+"""The parsed-KB cache: used when fresh, never stale, rebuilt when broken, never trusted blindly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from cmx import cache, kb
+from cmx.cli import app
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    """Counts how often the YAML files are actually parsed."""
+    calls = {"n": 0}
+    real = kb.read_raw
+
+    def read_raw(data_dir):
+        calls["n"] += 1
+        return real(data_dir)
+
+    monkeypatch.setattr(kb, "read_raw", read_raw)
+    return calls
+
+
+def test_second_load_comes_from_the_cache(kb_copy, counting):
+    first = kb.load_kb(kb_copy)
+    second = kb.load_kb(kb_copy)
+    assert counting["n"] == 1
+    assert second == first
+    assert cache.cache_file(kb_copy).exists()
+
+
+def test_an_edited_file_is_seen_at_once(kb_copy, counting):
+    kb.load_kb(kb_copy)
+    path = kb_copy / "commitments.yaml"
+    path.write_text(path.read_text().replace("Upgrade the port", "Rebuild the port"))
+    assert kb.load_kb(kb_copy).get("port-upgrade").title.en == "Rebuild the port of Manzanillo"
+    assert counting["n"] == 2
+
+
+def test_same_size_same_mtime_edit_is_still_seen(kb_copy):
+    kb.load_kb(kb_copy)
+    path = kb_copy / "commitments.yaml"
+    st = path.stat()
+    path.write_text(path.read_text().replace("Manzanillo", "Manzanilla"))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert "Manzanilla" in kb.load_kb(kb_copy).get("port-upgrade").title.en
+
+
+def test_an_edit_that_breaks_the_kb_is_reported_not_hidden(kb_copy):
+    kb.load_kb(kb_copy)
+    path = kb_copy / "commitments.yaml"
+    path.write_text(path.read_text().replace("status: planned", "status: planed"))
+    with pytest.raises(kb.KBError):
+        kb.load_kb(kb_copy)
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"{not json", b'{"key": 1, "raw": []}', b"\x00\xff" * 100, b"[]"]
+)
+def test_a_broken_cache_is_rebuilt_silently(kb_copy, counting, content):
+    kb.load_kb(kb_copy)
+    cache.cache_file(kb_copy).write_bytes(content)
+    assert kb.load_kb(kb_copy).get("port-upgrade") is not None
+    assert counting["n"] == 2
+    assert json.loads(cache.cache_file(kb_copy).read_bytes())["raw"]  # rewritten
+
+
+def test_a_truncated_cache_is_rebuilt(kb_copy, counting):
+    kb.load_kb(kb_copy)
+    path = cache.cache_file(kb_copy)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    assert len(kb.load_kb(kb_copy).commitments) == 4
+    assert counting["n"] == 2
+
+
+def test_a_valid_looking_but_wrong_cache_is_rebuilt(kb_copy, counting):
+    kb.load_kb(kb_copy)
+    path = cache.cache_file(kb_copy)
+    blob = json.loads(path.read_bytes())
+    blob["raw"]["commitments"] = {"commitments": [{"id": 5}]}
+    path.write_text(json.dumps(blob))
+    assert len(kb.load_kb(kb_copy).commitments) == 4
+    assert counting["n"] == 2
+
+
+def test_a_cache_others_can_write_is_ignored(kb_copy, counting):
+    kb.load_kb(kb_copy)
+    path = cache.cache_file(kb_copy)
+    os.chmod(path, 0o666)
+    kb.load_kb(kb_copy)
+    assert counting["n"] == 2
+
+
+def test_no_cache_option_and_env(runner, kb_copy, counting):
+    runner.invoke(app, ["--data", str(kb_copy), "pillars"])
+    runner.invoke(app, ["--data", str(kb_copy), "--no-cache", "pillars"])
+    runner.invoke(app, ["--data", str(kb_copy), "pillars"], env={"CMX_NO_CACHE": "1"})
+    assert counting["n"] == 3
+
+
+def test_unwritable_cache_dir_costs_only_time(kb_copy, monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("CMX_CACHE_DIR", str(blocker / "sub"))
+    assert kb.load_kb(kb_copy).get("ports") is not None
+
+
+def test_cache_is_per_folder(kb_copy, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(kb_copy, other)
+    (other / "notes.yaml").unlink()
+    assert len(kb.load_kb(kb_copy).notes) == 1
+    assert len(kb.load_kb(other).notes) == 0

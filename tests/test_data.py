@@ -1,0 +1,161 @@
+"""The shipped knowledge base: complete, cited, trilingual and honest about its sources."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cmx.kb import load_kb
+from cmx.model import Commitment, SourceKind, Status
+
+
+@pytest.fixture(scope="module")
+def kb(request):
+    from pathlib import Path
+
+    return load_kb(Path(__file__).parent.parent / "data", use_cache=False)
+
+
+def test_four_pillars_in_official_order(kb):
+    assert [(p.id, p.number) for p in kb.pillars] == [
+        ("prosperity", "I"),
+        ("mobility", "II"),
+        ("security", "III"),
+        ("environment", "IV"),
+    ]
+    assert kb.get("mobility").name.en == "Mobility, Inclusivity and Well-being"
+    assert "mobility, well-being and inclusion" in kb.get("mobility").aliases
+
+
+def test_every_pillar_has_sectors_and_commitments(kb):
+    for p in kb.pillars:
+        assert p.sectors, p.id
+        assert any(c.pillar == p.id for c in kb.commitments), p.id
+    for s in kb.sectors:
+        assert any(c.sector == s.id for c in kb.commitments), s.id
+
+
+def test_size_is_in_the_expected_range(kb):
+    assert 40 <= len(kb.commitments) <= 70
+    assert len(kb.notes) >= 6
+
+
+def test_only_i1_is_numbered_and_official(kb):
+    numbered = {s.id: s.number for s in kb.sectors if s.number}
+    assert numbered == {"trade-facilitation": "I.1"}
+    assert [s.id for s in kb.sectors if s.official] == ["trade-facilitation"]
+
+
+def cited(entry) -> list[str]:
+    ids = [c.source for c in getattr(entry, "sources", ())]
+    if isinstance(entry, Commitment):
+        ids += [e.source for e in entry.events]
+        ids += [entry.amount.source] if entry.amount and entry.amount.source else []
+    if hasattr(entry, "claim"):
+        ids.append(entry.source)
+    return ids
+
+
+def test_every_entry_cites_an_existing_source(kb):
+    source_ids = {s.id for s in kb.sources}
+    for entry in [*kb.pillars, *kb.sectors, *kb.commitments, *kb.notes]:
+        ids = cited(entry)
+        assert ids, entry.id
+        assert set(ids) <= source_ids, entry.id
+
+
+def test_every_source_is_cited(kb):
+    used = {sid for e in [*kb.pillars, *kb.sectors, *kb.commitments, *kb.notes] for sid in cited(e)}
+    context_only = {
+        "gac-action-plan-2023",
+        "gac-cmp-report-2019-fr",
+        "gac-cmp-report-2020-es",
+        "pmo-transcript-fr",
+        "pmo-speech-fr",
+        "asb-media",
+        "covington-usmca",
+        "thompson-hine-usmca",
+        "conference-board-usmca",
+        "str-usmca",
+    }
+    assert {s.id for s in kb.sources} - used <= context_only
+
+
+def texts(kb):
+    for p in kb.pillars:
+        yield p.id, p.name
+        yield p.id, p.summary
+    for s in kb.sectors:
+        yield s.id, s.name
+        yield s.id, s.summary
+    for c in kb.commitments:
+        yield c.id, c.title
+        yield c.id, c.summary
+        for e in c.events:
+            yield c.id, e.what
+    for n in kb.notes:
+        yield n.id, n.title
+        yield n.id, n.claim
+
+
+def test_every_text_has_three_real_translations(kb):
+    same = []
+    for entry_id, text in texts(kb):
+        assert text.en and text.es and text.fr, entry_id
+        if len(text.en) > 40 and (text.es == text.en or text.fr == text.en):
+            same.append(entry_id)
+    assert same == []
+
+
+def test_started_or_done_commitments_have_dated_events(kb):
+    for c in kb.commitments:
+        if c.status in (Status.UNDERWAY, Status.COMPLETED):
+            assert c.events, c.id
+
+
+def test_known_milestones(kb):
+    mou = kb.get("research-mou")
+    assert (mou.due, mou.status) == ("2026-03-31", Status.PLANNED)  # signature never confirmed
+    parks = kb.get("parks-canada-conanp-mou")
+    assert parks.status is Status.COMPLETED
+    assert "2026-01-06" in [e.date for e in parks.events]
+    mission = kb.get("trade-mission-2026")
+    assert mission.status is Status.COMPLETED
+    assert kb.get("cusma-coordination").due == "2026-07-01"
+
+
+def test_news_only_amounts_say_so(kb):
+    for c in kb.commitments:
+        if c.amount:
+            assert c.amount.source, c.id
+            assert kb.source(c.amount.source).kind is SourceKind.NEWS, c.id
+            assert "9.9" in c.summary.en and "news" in c.summary.en.lower(), c.id
+
+
+def test_commentary_is_never_a_commitment(kb):
+    for c in kb.commitments:
+        assert {x.source for x in c.sources} != {"goodrich-riquelme"}, c.id
+    assert {n.source for n in kb.notes} >= {"goodrich-riquelme"}
+
+
+def test_weak_sources_are_flagged(kb):
+    labour = kb.get("labour-mobility-sawp")
+    assert kb.source(labour.sources[0].source).reliability.value == "low"
+    assert "unconfirmed" in labour.title.en.lower()
+
+
+def test_entries_are_own_words_not_long_copies(kb):
+    """No summary repeats 12 or more words in a row from the seed documents."""
+    from pathlib import Path
+
+    seeds = Path(__file__).parent.parent.parent / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip("../shared/seeds not beside the checkout")
+    seed_text = " ".join(p.read_text(encoding="utf-8") for p in seeds.glob("*.txt")).lower()
+    seed_words = re.findall(r"\w+", seed_text)
+    grams = {" ".join(seed_words[i : i + 12]) for i in range(len(seed_words) - 11)}
+    for entry_id, text in texts(kb):
+        w = re.findall(r"\w+", text.en.lower())
+        for i in range(len(w) - 11):
+            assert " ".join(w[i : i + 12]) not in grams, entry_id

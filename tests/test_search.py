@@ -1,0 +1,130 @@
+"""Search as people type: typos, accents, three languages, acronyms, numbers."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cmx.kb import load_kb
+from cmx.search import build_index, fold, search, suggestions, words
+
+SMALL = Path(__file__).parent / "data" / "small"
+SHIPPED = Path(__file__).parent.parent / "data"
+
+
+@pytest.fixture(scope="module")
+def shipped_index():
+    return build_index(load_kb(SHIPPED, use_cache=False))
+
+
+@pytest.fixture(scope="module")
+def small_index():
+    return _small_index()
+
+
+def top_ids(index, query, n=3, **kw):
+    return [h.entry.id for h in search(index, query, limit=n, **kw)]
+
+
+def test_fold_and_words():
+    assert fold("Énergie ÀÇÕ") == "energie aco"
+    assert words("T-MEC") == ["t", "mec", "tmec"]
+    assert words("CAD 9,9 millions") == ["cad", "9.9", "millions"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("hydrogen", "clean-hydrogen-dialogue"),  # English
+        ("hidrógeno", "clean-hydrogen-dialogue"),  # Spanish, accented
+        ("hidrogeno", "clean-hydrogen-dialogue"),  # Spanish, no accent
+        ("hydrogène", "clean-hydrogen-dialogue"),  # French
+        ("fentanil", "counter-fentanyl-funding"),  # typo / Spanish stem
+        ("fentanly", "counter-fentanyl-funding"),  # transposed letters
+        ("secihti", "research-mou"),  # acronym, lower case
+        ("T-MEC", "cusma-coordination"),  # local name of CUSMA
+        ("ACEUM", "cusma-coordination"),
+        ("USMCA", "cusma-coordination"),
+        ("9.9 million", "counter-fentanyl-funding"),  # numbers
+        ("crimen organizado", "bilateral-security-dialogue"),
+        ("blanchiment d'argent", "money-laundering"),
+        ("lavado de dinero", "money-laundering"),
+        ("parks canada", "parks-canada-conanp-mou"),
+        ("protectd areas", "parks-canada-conanp-mou"),
+        ("pomme de terre", "agri-food-sps-cooperation"),
+        ("trade mission", "trade-mission-2026"),
+        ("mission commerciale", "trade-mission-2026"),
+        ("PTAT", "labour-mobility-sawp"),
+        ("canola", "e-certification-plant-products"),
+        ("extradición", "priority-targets-extradition"),
+    ],
+)
+def test_shipped_kb_finds_what_people_mean(shipped_index, query, expected):
+    assert expected in top_ids(shipped_index, query), query
+
+
+def test_partial_word(shipped_index):
+    assert "clean-hydrogen-dialogue" in top_ids(shipped_index, "hydrog")
+
+
+def test_words_in_any_order(shipped_index):
+    assert top_ids(shipped_index, "preparedness emergency")[0] == "emergency-preparedness"
+
+
+def test_exact_title_phrase_beats_a_fuzzy_summary_match(shipped_index):
+    assert top_ids(shipped_index, "border security")[0] == "border-security"
+
+
+def test_commitment_beats_the_source_that_mentions_it(shipped_index):
+    hits = search(shipped_index, "fentanilo", limit=5)
+    kinds = [h.kind for h in hits]
+    assert kinds[0] == "commitment"
+    assert kinds.index("source") > kinds.index("commitment")
+
+
+def test_ranking_is_stable(small_index):
+    first = [(h.entry.id, h.score) for h in search(small_index, "port", limit=None)]
+    assert first == [(h.entry.id, h.score) for h in search(small_index, "port", limit=None)]
+    scores = [s for _, s in first]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_kind_filter(small_index):
+    assert {h.kind for h in search(small_index, "port", kinds=["sector"])} == {"sector"}
+
+
+def test_no_hit_and_suggestion(small_index):
+    assert search(small_index, "zzyzx") == []
+    assert "cranes" in suggestions(small_index, "cranesz")
+
+
+def test_empty_and_stopword_queries(small_index):
+    assert search(small_index, "") == []
+    assert search(small_index, "   ") == []
+    assert search(small_index, "!!! ???") == []
+
+
+@pytest.mark.parametrize(
+    "query", ["a" * 10_000, ".*(", "[a-z]+$", "🚢 port", "ميناء", "港口 port", "\x00port"]
+)
+def test_odd_queries_do_not_crash(small_index, query):
+    search(small_index, query)
+
+
+@functools.cache
+def _small_index():
+    return build_index(load_kb(SMALL, use_cache=False))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_any_unicode_query_returns_a_list(query):
+    index = _small_index()
+    hits = search(index, query, limit=5)
+    assert isinstance(hits, list)
+    assert all(h.score > 0 for h in hits)
+    assert isinstance(suggestions(index, query), list)
