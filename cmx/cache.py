@@ -8,12 +8,11 @@ broken or foreign cache is ignored and rebuilt.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
 import sys
-import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,22 +39,27 @@ def cache_dir() -> Path:
 
 
 def fingerprint(data_dir: Path) -> list[list[Any]]:
-    """[name, size, mtime_ns, sha256] for each KB file present."""
+    """[name, size, mtime_ns, crc32] for each KB file present.
+
+    CRC-32 (zlib) rather than hashlib: importing hashlib loads OpenSSL, which costs more
+    than the rest of a cached start. The checksum only detects edits; safety comes from
+    reading JSON alone, and only from a file that is ours.
+    """
     out = []
     for name in FILES.values():
         path = data_dir / name
         try:
             st = path.stat()
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            digest = zlib.crc32(path.read_bytes())
         except OSError:
             continue
         out.append([name, st.st_size, st.st_mtime_ns, digest])
     return out
 
 
-def cache_file(data_dir: Path) -> Path:
-    where = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
-    return cache_dir() / f"kb-{where}.json"
+def cache_file(data_dir: Path, what: str = "kb") -> Path:
+    where = f"{zlib.crc32(str(data_dir.resolve()).encode()):08x}"
+    return cache_dir() / f"{what}-{where}.json"
 
 
 def _safe_to_read(path: Path) -> bool:
@@ -87,6 +91,8 @@ def _read(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _write(path: Path, key: dict[str, Any], raw: dict[str, Any]) -> None:
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".tmp")
@@ -98,25 +104,27 @@ def _write(path: Path, key: dict[str, Any], raw: dict[str, Any]) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
     except (OSError, TypeError, ValueError):
-        pass  # a cache we cannot write only costs time
+        pass
 
 
 def load(
     data_dir: Path,
     read_raw: Callable[[], dict[str, Any]],
     parse: Callable[..., KnowledgeBase],
+    parse_trusted: Callable[[dict[str, Any]], KnowledgeBase],
 ) -> KnowledgeBase:
     """The KB from the cache when every file is unchanged, else parsed and cached."""
     from cmx.kb import check_data_dir
 
     check_data_dir(data_dir)
     key = {"format": FORMAT, "version": __version__, "files": fingerprint(data_dir)}
+    _KEYS[id_of(data_dir)] = key
     path = cache_file(data_dir)
     raw = _read(path, key)
     if raw is not None:
         try:
-            return parse(raw, data_dir)
-        except (KBError, TypeError, ValueError, AttributeError):
+            return parse_trusted(raw)
+        except (KBError, TypeError, ValueError, AttributeError, KeyError, IndexError):
             pass  # a cache that does not parse is rebuilt from the YAML
     raw = read_raw()
     kb = parse(raw, data_dir)
@@ -124,8 +132,27 @@ def load(
     return kb
 
 
-def search_index(kb: KnowledgeBase, data_dir: Path, use_cache: bool = True) -> Any:
-    """The search index of `kb` (built in memory; see bench/scale.py for its cost)."""
-    from cmx.search import build_index
+_KEYS: dict[str, dict[str, Any]] = {}  # data folder -> key of the KB loaded from it this run
 
-    return build_index(kb)
+
+def id_of(data_dir: Path) -> str:
+    return str(data_dir.resolve())
+
+
+def search_index(kb: KnowledgeBase, data_dir: Path, use_cache: bool = True) -> Any:
+    """The search index of `kb`: from the cache when the KB was, else built (and cached)."""
+    from cmx.search import build_index, index_from_plain, index_to_plain
+
+    key = _KEYS.get(id_of(data_dir)) if use_cache else None
+    if key is None:
+        return build_index(kb)
+    path = cache_file(data_dir, "index")
+    plain = _read(path, key)
+    if plain is not None:
+        try:
+            return index_from_plain(kb, plain)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+            pass
+    index = build_index(kb)
+    _write(path, key, index_to_plain(index))
+    return index

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import enum
+import functools
 import re
 import types
 import typing
@@ -57,6 +57,8 @@ class KBError(Exception):
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
+    import difflib
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -257,6 +259,7 @@ def _type_name(value: Any) -> str:
 Converter = Callable[[Any, int], Any]
 
 
+@functools.cache
 def _fields(cls: type) -> list[tuple[str, Any, bool]]:
     """(name, type, required) for the YAML fields of a record dataclass."""
     hints = typing.get_type_hints(cls)
@@ -274,6 +277,24 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return args[0], True
     return tp, False
+
+
+@functools.cache
+def _shape(tp: Any) -> tuple[str, Any, bool]:
+    """(kind, inner type, nullable) of a field type, worked out once per type."""
+    tp, optional = _unwrap_optional(tp)
+    if typing.get_origin(tp) is tuple:
+        return "tuple", typing.get_args(tp)[0], optional
+    if tp is model.Text:
+        return "text", None, optional
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return "enum", tp, optional
+    if dataclasses.is_dataclass(tp):
+        return "record", tp, optional
+    for kind, python_type in (("str", str), ("bool", bool), ("float", float)):
+        if tp is python_type:
+            return kind, None, optional
+    raise TypeError(f"no converter for {tp!r}")  # a bug in the model, not in the data
 
 
 class _Converter:
@@ -302,8 +323,7 @@ class _Converter:
             if cls is Pillar and name == "sectors":
                 continue
             value_line = _line_of(data, name, line)
-            nullable = _unwrap_optional(tp)[1]
-            if name not in data or (data[name] is None and not nullable):
+            if name not in data or (data[name] is None and not _shape(tp)[2]):
                 if required:
                     self.ctx.add(line, f"{label}: missing required field '{name}'")
                     ok = False
@@ -346,58 +366,55 @@ class _Converter:
         return f"{name} '{entry_id}'" if isinstance(entry_id, str) else name
 
     def value(self, tp: Any, value: Any, line: int, where: tuple[type, str]) -> Any:
-        tp, optional = _unwrap_optional(tp)
+        kind, inner, optional = _shape(tp)
         if value is None:
             if optional:
                 return None
             raise _Fail(line, "a value is required")
-        origin = typing.get_origin(tp)
-        if origin is tuple:
-            (item_tp, _) = typing.get_args(tp)
-            if not isinstance(value, list):
-                raise _Fail(line, f"expected a list, got {_type_name(value)}")
-            out = []
-            for i, item in enumerate(value):
-                item_line = _line_of(value, i, line)
-                out.append(self.value(item_tp, item, item_line, where))
-            return tuple(out)
-        if tp is str:
-            if isinstance(value, dt.date) and where in DATE_FIELDS:
-                return value.isoformat()
+        if kind == "str":
             if not isinstance(value, str):
+                if isinstance(value, dt.date) and where in DATE_FIELDS:
+                    return value.isoformat()
                 raise _Fail(line, f"expected text, got {_type_name(value)}")
             if not value.strip():
                 raise _Fail(line, "is empty")
             if where in DATE_FIELDS:
                 _check_date(value, line)
-            if where in ID_FIELDS and not ID_RE.match(value):
+            elif where in ID_FIELDS and not ID_RE.match(value):
                 raise _Fail(line, f"id '{value}' must be lowercase letters, digits and '-'")
             return value
-        if tp is bool:
-            if not isinstance(value, bool):
-                raise _Fail(line, f"expected true or false, got {_type_name(value)}")
-            return value
-        if tp is float:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise _Fail(line, f"expected a number, got {_type_name(value)}")
-            return float(value)
-        if isinstance(tp, type) and issubclass(tp, enum.Enum):
-            choices = [m.value for m in tp]
-            if not isinstance(value, str) or value not in choices:
+        if kind == "tuple":
+            if not isinstance(value, list):
+                raise _Fail(line, f"expected a list, got {_type_name(value)}")
+            lines = getattr(value, "lines", None)
+            return tuple(
+                self.value(inner, item, lines[i] if lines else line, where)
+                for i, item in enumerate(value)
+            )
+        if kind == "text":
+            return self.text(value, line)
+        if kind == "enum":
+            try:
+                return inner(value)
+            except (ValueError, TypeError):
+                choices = [m.value for m in inner]
                 shown = value if isinstance(value, str) else _type_name(value)
                 hint = suggest(value, choices) if isinstance(value, str) else ""
-                raise _Fail(line, f"'{shown}' is not one of {', '.join(choices)}{hint}")
-            return tp(value)
-        if tp is model.Text:
-            return self.text(value, line)
-        if tp is Citation and isinstance(value, str):
-            return Citation(source=value)  # shorthand: a bare source id
-        if dataclasses.is_dataclass(tp):
-            obj = self.record(tp, value, line)
+                raise _Fail(line, f"'{shown}' is not one of {', '.join(choices)}{hint}") from None
+        if kind == "record":
+            if inner is Citation and isinstance(value, str):
+                return Citation(source=value)  # shorthand: a bare source id
+            obj = self.record(inner, value, line)
             if obj is None:
                 raise _Fail(line, "see the problems above")
             return obj
-        raise TypeError(f"no converter for {tp!r}")  # a bug in the model, not in the data
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise _Fail(line, f"expected true or false, got {_type_name(value)}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):  # kind == "float"
+            raise _Fail(line, f"expected a number, got {_type_name(value)}")
+        return float(value)
 
     def text(self, value: Any, line: int) -> model.Text:
         if not isinstance(value, dict):
@@ -535,6 +552,48 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
                 ctx.add(line, f"{label}: unknown commitment '{rel}'{suggest(rel, commitment_ids)}")
 
 
+def _trusted(tp: Any, value: Any) -> Any:
+    """Build from data that already passed validation (the cache): no checks, no lines."""
+    kind, inner, _ = _shape(tp)
+    if value is None:
+        return None
+    if kind == "tuple":
+        return tuple(_trusted(inner, item) for item in value)
+    if kind == "text":
+        return model.Text(value["en"].strip(), value["es"].strip(), value["fr"].strip())
+    if kind == "enum":
+        return inner(value)
+    if kind == "record":
+        if isinstance(value, str):
+            return Citation(source=value)
+        return _trusted_record(inner, value)
+    return float(value) if kind == "float" else value
+
+
+def _trusted_record(cls: type, data: dict[str, Any], **extra: Any) -> Any:
+    kwargs = dict(extra)
+    for name, tp, _ in _fields(cls):
+        if name in data and not (cls is Pillar and name == "sectors"):
+            kwargs[name] = _trusted(tp, data[name])
+    if cls is Pillar:
+        pid = data["id"]
+        kwargs["sectors"] = tuple(
+            _trusted_record(Sector, s, pillar=pid) for s in data.get("sectors") or ()
+        )
+    return cls(**kwargs)
+
+
+def parse_trusted(raw: dict[str, Any]) -> KnowledgeBase:
+    """A KnowledgeBase from contents that `parse_kb` accepted before (the cache)."""
+    lists = {key: (raw.get(key) or {}).get(key) or [] for key in FILES}
+    return KnowledgeBase(
+        pillars=tuple(_trusted_record(Pillar, d) for d in lists["pillars"]),
+        commitments=tuple(_trusted_record(Commitment, d) for d in lists["commitments"]),
+        sources=tuple(_trusted_record(Source, d) for d in lists["sources"]),
+        notes=tuple(_trusted_record(Note, d) for d in lists["notes"]),
+    )
+
+
 # --------------------------------------------------------------------------- public
 
 
@@ -591,7 +650,7 @@ def load_kb(data_dir: Path, *, use_cache: bool = True) -> KnowledgeBase:
     if use_cache:
         from cmx import cache
 
-        return cache.load(data_dir, lambda: read_raw(data_dir), parse_kb)
+        return cache.load(data_dir, lambda: read_raw(data_dir), parse_kb, parse_trusted)
     return parse_kb(read_raw(data_dir), data_dir)
 
 

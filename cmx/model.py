@@ -1,7 +1,5 @@
 """The knowledge base as frozen dataclasses. No I/O, no printing."""
 
-from __future__ import annotations
-
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from enum import StrEnum
@@ -20,7 +18,6 @@ from cmx.model import (
     Source,
     SourceKind,
 )
-from cmx.search import Hit, snippet, text_of
 
 
 class OutputFormat(StrEnum):
@@ -145,7 +142,10 @@ ROWS: tuple[tuple[type, Any], ...] = (
 )
 
 
-def hit_row(hit: Hit, lang: str) -> Row:
+def hit_row(hit: Any, lang: str) -> Row:
+    """A search hit (cmx.search.Hit) as a row."""
+    from cmx.search import snippet
+
     e: Any = hit.entry
     pillar = getattr(e, "pillar", None) if not isinstance(e, Pillar) else e.id
     if isinstance(e, Source):
@@ -197,6 +197,9 @@ def to_json(rows: Any) -> str:
 
 
 def to_csv(rows: Sequence[Row], columns: Sequence[str] | None = None) -> str:
+    import csv
+    import io
+
     columns = list(columns or (rows[0].keys() if rows else []))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -247,6 +250,3 @@ def empty_output(fmt: OutputFormat, columns: Sequence[str]) -> str:
     if fmt in (OutputFormat.JSON, OutputFormat.YAML):
         return "[]\n"
     return ""
-
-
-__all__ = ["OutputFormat", "entry_row", "flat", "hit_row", "text_of", "to_csv", "to_json"]

@@ -26,7 +26,6 @@ from cmx.model import (
     Pillar,
     Sector,
     Source,
-    Text,
     date_bounds,
     kind_of,
 )
@@ -40,6 +39,7 @@ STOPWORDS = frozenset(
     al con de del el en la las los para por que un una y o
     au aux avec d des du et l le les par pour sur un une""".split()
 )
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:[-'’.][^\W_]+)*")
 
 
@@ -100,8 +100,10 @@ def is_overdue(c: Commitment, today: dt.date) -> bool:
 
 def fold(text: str) -> str:
     """Lowercase, accent-free text: 'Énergie' -> 'energie'."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _COMBINING.sub("", decomposed)
 
 
 def words(text: str) -> list[str]:
@@ -168,8 +170,13 @@ class Index:
         return found
 
 
+def index_entries(kb: KnowledgeBase) -> list[object]:
+    """Every entry, in the order the index numbers them."""
+    return [*kb.pillars, *kb.sectors, *kb.commitments, *kb.notes, *kb.sources]
+
+
 def build_index(kb: KnowledgeBase) -> Index:
-    entries: list[object] = [*kb.pillars, *kb.sectors, *kb.commitments, *kb.notes, *kb.sources]
+    entries = index_entries(kb)
     chunks: list[list[str]] = [[], [], []]
     starts: list[list[int]] = [[], [], []]
     offsets = [0, 0, 0]
@@ -186,6 +193,21 @@ def build_index(kb: KnowledgeBase) -> Index:
         for word in seen:
             df[word] = df.get(word, 0) + 1
     return Index(entries, ["".join(c) for c in chunks], starts, df, sorted(df))
+
+
+def index_to_plain(index: Index) -> dict[str, Any]:
+    """What the cache keeps of an index (the entries come back from the KB itself)."""
+    return {"levels": index.levels, "starts": index.starts, "df": index.df}
+
+
+def index_from_plain(kb: KnowledgeBase, plain: dict[str, Any]) -> Index:
+    entries = index_entries(kb)
+    levels, starts, df = plain["levels"], plain["starts"], plain["df"]
+    if len(levels) != len(WEIGHTS) or any(len(s) != len(entries) for s in starts):
+        raise ValueError("index does not match the KB")
+    if not all(isinstance(t, str) for t in levels) or not isinstance(df, dict):
+        raise ValueError("not an index")
+    return Index(entries, levels, starts, df, sorted(df))
 
 
 # ------------------------------------------------------------------------ search
@@ -333,9 +355,3 @@ def highlight_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
         for match in re.finditer(rf"(?<!\w){re.escape(term)}\w*", folded):
             spans.append((match.start(), match.end()))
     return sorted(spans)
-
-
-def text_of(value: Text | str | None, lang: str) -> str:
-    if isinstance(value, Text):
-        return value.get(lang)
-    return value or ""

@@ -116,3 +116,33 @@ def test_cache_is_per_folder(kb_copy, tmp_path):
     (other / "notes.yaml").unlink()
     assert len(kb.load_kb(kb_copy).notes) == 1
     assert len(kb.load_kb(other).notes) == 0
+
+
+def test_search_index_is_cached_and_follows_edits(runner, kb_copy):
+    args = ["--data", str(kb_copy), "search", "cranes", "-f", "json"]
+    assert json.loads(runner.invoke(app, args).stdout)[0]["id"] == "port-upgrade"
+    index_file = cache.cache_file(kb_copy, "index")
+    assert index_file.exists()
+    assert json.loads(runner.invoke(app, args).stdout)[0]["id"] == "port-upgrade"
+    path = kb_copy / "commitments.yaml"
+    path.write_text(path.read_text().replace("Manzanillo", "Lazaro"))
+    assert runner.invoke(app, [*args[:3], "manzanillo"]).exit_code == 1  # the old index is not served
+    assert json.loads(runner.invoke(app, [*args[:3], "lazaro", "-f", "json"]).stdout)[0]["id"] == "port-upgrade"
+
+
+@pytest.mark.parametrize("content", [b"garbage", b'{"key": null, "raw": {}}'])
+def test_a_broken_index_cache_is_rebuilt(runner, kb_copy, content):
+    args = ["--data", str(kb_copy), "search", "cranes", "-f", "json"]
+    runner.invoke(app, args)
+    cache.cache_file(kb_copy, "index").write_bytes(content)
+    assert json.loads(runner.invoke(app, args).stdout)[0]["id"] == "port-upgrade"
+
+
+def test_an_index_for_another_kb_shape_is_rebuilt(runner, kb_copy):
+    args = ["--data", str(kb_copy), "search", "cranes", "-f", "json"]
+    runner.invoke(app, args)
+    path = cache.cache_file(kb_copy, "index")
+    blob = json.loads(path.read_bytes())
+    blob["raw"]["starts"] = [[0], [0], [0]]
+    path.write_text(json.dumps(blob))
+    assert json.loads(runner.invoke(app, args).stdout)[0]["id"] == "port-upgrade"
