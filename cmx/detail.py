@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from enum import Enum
 from typing import Any
@@ -16,12 +15,8 @@ def _plain(value: Any) -> Any:
         return {"en": value.en, "es": value.es, "fr": value.fr}
     if isinstance(value, Enum):
         return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if not f.name.startswith("_")
-        }
+    if hasattr(value, "_fields"):  # a record of cmx.model
+        return {name: _plain(getattr(value, name)) for name in value._fields}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value

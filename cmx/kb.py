@@ -2,15 +2,14 @@
 
 The four files are composed into YAML nodes (safe loader, C version when
 present), turned into plain values that remember their line numbers, and then
-into the dataclasses of `cmx.model`. One generic converter, driven by the
-dataclasses' type hints, does the type checks, so the checks, the objects and
+into the records of `cmx.model`. One generic converter, driven by the
+records' type hints, does the type checks, so the checks, the objects and
 the JSON Schema (`cmx.schema`) cannot drift apart. Every problem is reported,
 each as `file:line: what is wrong`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
 import functools
@@ -41,7 +40,7 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-# Fields that exist on the dataclass but are not written in YAML.
+# Fields that exist on the record but are not written in YAML.
 DERIVED = {(Sector, "pillar")}
 DATE_FIELDS = {(Source, "date"), (Commitment, "due"), (model.Event, "date")}
 ID_FIELDS = {(Source, "id"), (Pillar, "id"), (Sector, "id"), (Commitment, "id"), (Note, "id")}
@@ -261,15 +260,19 @@ Converter = Callable[[Any, int], Any]
 
 @functools.cache
 def _fields(cls: type) -> list[tuple[str, Any, bool]]:
-    """(name, type, required) for the YAML fields of a record dataclass."""
-    hints = typing.get_type_hints(cls)
-    out = []
-    for f in dataclasses.fields(cls):
-        if f.name.startswith("_") or (cls, f.name) in DERIVED:
-            continue
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        out.append((f.name, hints[f.name], required))
-    return out
+    """(name, type, required) for the YAML fields of a record type."""
+    hints = cls.__annotations__  # real types: cmx.model does not postpone annotations
+    defaults = cls._field_defaults  # type: ignore[attr-defined]
+    return [
+        (name, hints[name], name not in defaults)
+        for name in cls._fields  # type: ignore[attr-defined]
+        if (cls, name) not in DERIVED
+    ]
+
+
+def is_record(tp: Any) -> bool:
+    """True for the record types of cmx.model (NamedTuple classes)."""
+    return isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields")
 
 
 def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
@@ -289,7 +292,7 @@ def _shape(tp: Any) -> tuple[str, Any, bool]:
         return "text", None, optional
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return "enum", tp, optional
-    if dataclasses.is_dataclass(tp):
+    if is_record(tp):
         return "record", tp, optional
     for kind, python_type in (("str", str), ("bool", bool), ("float", float)):
         if tp is python_type:
@@ -298,7 +301,7 @@ def _shape(tp: Any) -> tuple[str, Any, bool]:
 
 
 class _Converter:
-    """Turns plain values into dataclasses, checking types on the way."""
+    """Turns plain values into records, checking types on the way."""
 
     def __init__(self, ctx: _Ctx) -> None:
         self.ctx = ctx
@@ -554,32 +557,41 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
 
 def _trusted(tp: Any, value: Any) -> Any:
     """Build from data that already passed validation (the cache): no checks, no lines."""
-    kind, inner, _ = _shape(tp)
     if value is None:
         return None
-    if kind == "tuple":
-        return tuple(_trusted(inner, item) for item in value)
+    kind, inner, _ = _shape(tp)
     if kind == "text":
         return model.Text(value["en"].strip(), value["es"].strip(), value["fr"].strip())
-    if kind == "enum":
-        return inner(value)
+    if kind == "tuple":
+        return tuple([_trusted(inner, item) for item in value])
     if kind == "record":
         if isinstance(value, str):
-            return Citation(source=value)
+            return Citation(value)
         return _trusted_record(inner, value)
+    if kind == "enum":
+        return inner(value)
     return float(value) if kind == "float" else value
 
 
+@functools.cache
+def _plan(cls: type) -> tuple[tuple[str, Any, bool], ...]:
+    """(name, type, plain) per field: plain values (text, bool) need no conversion."""
+    return tuple(
+        (name, tp, _shape(tp)[0] in ("str", "bool"))
+        for name, tp, _ in _fields(cls)
+        if name != "sectors"
+    )
+
+
 def _trusted_record(cls: type, data: dict[str, Any], **extra: Any) -> Any:
-    kwargs = dict(extra)
-    for name, tp, _ in _fields(cls):
-        if name in data and not (cls is Pillar and name == "sectors"):
-            kwargs[name] = _trusted(tp, data[name])
+    kwargs = extra
+    for name, tp, plain in _plan(cls):
+        if name in data:
+            value = data[name]
+            kwargs[name] = value if plain or value is None else _trusted(tp, value)
     if cls is Pillar:
-        pid = data["id"]
-        kwargs["sectors"] = tuple(
-            _trusted_record(Sector, s, pillar=pid) for s in data.get("sectors") or ()
-        )
+        sectors = data.get("sectors") or ()
+        kwargs["sectors"] = tuple([_trusted_record(Sector, s, pillar=data["id"]) for s in sectors])
     return cls(**kwargs)
 
 

@@ -1,8 +1,7 @@
-"""A JSON Schema (draft 2020-12) of the KB files, generated from the dataclasses."""
+"""A JSON Schema (draft 2020-12) of the KB files, generated from the model's records."""
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import typing
 from typing import Any
@@ -40,7 +39,7 @@ def _inner(tp: Any, where: tuple[type, str], defs: dict[str, Any]) -> dict[str, 
         return {"type": "number"}
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return {"enum": [m.value for m in tp]}
-    if dataclasses.is_dataclass(tp):
+    if kbmod.is_record(tp):
         name = tp.__name__
         if name not in defs:
             defs[name] = {}  # reserve the name first: records may nest

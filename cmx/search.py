@@ -16,8 +16,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmx.model import (
     Commitment,
@@ -145,8 +144,7 @@ def entry_texts(entry: object) -> tuple[list[str], list[str], list[str]]:
     return ([], [], [])
 
 
-@dataclass(slots=True)
-class Index:
+class Index(NamedTuple):
     entries: list[object]
     levels: list[str]  # per weight: "\n w1 w2 … " for each entry, one after another
     starts: list[list[int]]  # per weight: where each entry's segment starts
@@ -213,8 +211,7 @@ def index_from_plain(kb: KnowledgeBase, plain: dict[str, Any]) -> Index:
 # ------------------------------------------------------------------------ search
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     entry: object
     score: float
     terms: tuple[str, ...]  # the KB words that matched, for highlighting
