@@ -1,6 +1,7 @@
 """The `cmx` command line: parse, call the core, pick a renderer, map errors to exit codes."""
 
 import datetime as dt
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -503,9 +504,31 @@ def search_cmd(
         close = core.suggestions(index, text)
         hint += f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     if rows and f.value == "table" and use_rich():
-        for row, hit in zip(rows, hits, strict=True):
-            row["snippet"] = highlighted(row["snippet"], hit.terms)
+        rich_hits(rows, hits, core.query_words(text))
+        return
     emit(rows, f, ["kind", "id", "pillar", "title", "snippet"], empty_hint=hint)
+
+
+def rich_hits(rows: list[dict[str, Any]], hits: Sequence[Any], qwords: Sequence[str]) -> None:
+    """Search results on a terminal: a numbered list, matched words highlighted.
+
+    A list rather than a table: long snippets read better at full width, and Rich
+    lays out a list in a fraction of the time a table takes.
+    """
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    for n, (row, hit) in enumerate(zip(rows, hits, strict=True), 1):
+        where = " / ".join(filter(None, [row["pillar"], row["sector"]]))
+        head = Text.assemble((f"{n:>2}. ", "bold"), (row["title"], "bold"))
+        meta = Text.assemble(
+            "    ", (row["kind"], "cyan"), " ", (row["id"], "magenta"), f"  {where}", style="dim"
+        )
+        console.print(head)
+        console.print(meta)
+        marks = (*hit.terms, *qwords)
+        console.print(Text("    ").append_text(highlighted(row["snippet"], marks)))
 
 
 def index_of(kb: Any) -> Any:
@@ -687,21 +710,49 @@ def _only_the_invoked_command(argv: Sequence[str]) -> None:
 
 def main() -> None:
     """Console-script entry: run the app; no traceback for a closed pipe or a bug."""
+    # A run is short and builds many acyclic objects (tuples, strings): the cyclic
+    # garbage collector would only cost time, most of all on a first, uncached load.
+    gc.disable()
     try:
         _only_the_invoked_command(sys.argv[1:])
         app()
+    except SystemExit as done:
+        _exit_now(done.code)
     except BrokenPipeError:
         _silence_stdout()
-        sys.exit(EXIT_OK)
+        _exit_now(EXIT_OK)
     except KeyboardInterrupt:
         err("cmx: interrupted")
-        sys.exit(130)
+        _exit_now(130)
     except Exception as error:
         if state.debug or os.environ.get("CMX_DEBUG"):
             raise
         err(f"cmx: internal error: {type(error).__name__}: {error}")
         err("cmx: this is a bug; run again with --debug for the traceback and report it")
-        sys.exit(EXIT_BUG)
+        _exit_now(EXIT_BUG)
+    _exit_now(EXIT_OK)
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Flush what was written, then end the process without the interpreter's teardown.
+
+    Unloading every module of Typer, Click and Rich takes longer than a cached
+    `cmx pillars` itself (bench/startup.py). cmx registers no exit handlers and
+    writes files atomically, so there is nothing left to do at exit but flush.
+    """
+    if code is None:
+        status = EXIT_OK
+    elif isinstance(code, int):
+        status = code
+    else:
+        err(str(code))
+        status = EXIT_USAGE
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can reach it
+            _silence_stdout()
+    os._exit(status)
 
 
 def _silence_stdout() -> None:

@@ -223,9 +223,6 @@ class Hit(NamedTuple):
 
 def _candidates(word: str, index: Index) -> dict[str, float]:
     """KB words a query word may stand for, with how well they match (0..1)."""
-    from rapidfuzz import process
-    from rapidfuzz.distance import OSA
-
     out: dict[str, float] = {}
     if word in index.df:
         out[word] = 1.0
@@ -240,6 +237,9 @@ def _candidates(word: str, index: Index) -> dict[str, float]:
                 out[term] = max(0.6, 0.9 - 0.03 * (len(term) - len(word)))
             i += 1
     if len(word) >= 4 and word not in index.df:  # a word the KB has is not a typo
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
         limit = 1 if len(word) <= 6 else 2
         for term, dist, _ in process.extract(
             word, index.vocab, scorer=OSA.distance, score_cutoff=limit, limit=None
@@ -349,6 +349,8 @@ def highlight_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
         return []
     spans = []
     for term in terms:
-        for match in re.finditer(rf"(?<!\w){re.escape(term)}\w*", folded):
+        # a shared stem also marks the word in another language: energia ~ energy
+        stem = term[: max(4, len(term) - 2)]
+        for match in re.finditer(rf"(?<!\w){re.escape(stem)}\w*", folded):
             spans.append((match.start(), match.end()))
     return sorted(spans)
