@@ -21,7 +21,7 @@ from cmx import __version__
 from cmx.kb import FILES, KBError
 from cmx.model import KnowledgeBase
 
-FORMAT = 1
+FORMAT = 2
 
 
 def cache_dir() -> Path:
@@ -38,6 +38,16 @@ def cache_dir() -> Path:
     return base / "cmx"
 
 
+def _crc_of_file(path: Path, start: int = 0) -> int:
+    """CRC-32 of a file from `start`, read in chunks (a large file need not sit in memory)."""
+    digest = 0
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while chunk := fh.read(1 << 20):
+            digest = zlib.crc32(chunk, digest)
+    return digest
+
+
 def fingerprint(data_dir: Path) -> list[list[Any]]:
     """[name, size, mtime_ns, crc32] for each KB file present.
 
@@ -50,16 +60,20 @@ def fingerprint(data_dir: Path) -> list[list[Any]]:
         path = data_dir / name
         try:
             st = path.stat()
-            digest = zlib.crc32(path.read_bytes())
+            digest = _crc_of_file(path)
         except OSError:
             continue
         out.append([name, st.st_size, st.st_mtime_ns, digest])
     return out
 
 
-def cache_file(data_dir: Path, what: str = "kb") -> Path:
+def cache_file(data_dir: Path, what: str = "kb", suffix: str = ".json") -> Path:
     where = f"{zlib.crc32(str(data_dir.resolve()).encode()):08x}"
-    return cache_dir() / f"{what}-{where}.json"
+    return cache_dir() / f"{what}-{where}{suffix}"
+
+
+def kb_cache_file(data_dir: Path) -> Path:
+    return cache_file(data_dir, "kb", ".jsonl")
 
 
 def _safe_to_read(path: Path) -> bool:
@@ -91,27 +105,18 @@ def _read(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _write(path: Path, key: dict[str, Any], raw: dict[str, Any]) -> None:
-    import tempfile
-
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"key": key, "raw": raw}, fh, ensure_ascii=False, default=str)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except (OSError, TypeError, ValueError):
-        pass
+        data = json.dumps({"key": key, "raw": raw}, ensure_ascii=False, default=str).encode()
+    except (TypeError, ValueError):
+        return
+    _write_bytes(path, data)
 
 
 def load(
     data_dir: Path,
     read_raw: Callable[[], dict[str, Any]],
     parse: Callable[..., KnowledgeBase],
-    parse_trusted: Callable[[dict[str, Any]], KnowledgeBase],
+    parse_trusted: Callable[..., KnowledgeBase],
 ) -> KnowledgeBase:
     """The KB from the cache when every file is unchanged, else parsed and cached."""
     from cmx.kb import check_data_dir
@@ -119,17 +124,93 @@ def load(
     check_data_dir(data_dir)
     key = {"format": FORMAT, "version": __version__, "files": fingerprint(data_dir)}
     _KEYS[id_of(data_dir)] = key
-    path = cache_file(data_dir)
-    raw = _read(path, key)
-    if raw is not None:
+    path = kb_cache_file(data_dir)
+    found = _read_kb(path, key)
+    if found is not None:
+        small, ids, fetch = found
         try:
-            return parse_trusted(raw)
+            return parse_trusted(small, ids, fetch)
         except (KBError, TypeError, ValueError, AttributeError, KeyError, IndexError):
             pass  # a cache that does not parse is rebuilt from the YAML
     raw = read_raw()
     kb = parse(raw, data_dir)
-    _write(path, key, raw)
+    _write_kb(path, key, raw)
     return kb
+
+
+# The KB cache is JSON lines: a header (key, the small files, commitment ids, where each
+# commitment's line starts, a checksum), then one line per commitment. A command reads
+# the header and builds a commitment only when it is used, from a memory map: a search
+# in a 100k-commitment KB touches only the commitments it shows.
+
+
+def _write_kb(path: Path, key: dict[str, Any], raw: dict[str, Any]) -> None:
+    items = (raw.get("commitments") or {}).get("commitments") or []
+    lines = [json.dumps(item, ensure_ascii=False, default=str).encode() + b"\n" for item in items]
+    offsets, at = [], 0
+    for line in lines:
+        offsets.append(at)
+        at += len(line)
+    body = b"".join(lines)
+    header = {
+        "key": key,
+        "small": {k: raw.get(k) for k in ("pillars", "sources", "notes")},
+        "ids": [item["id"] for item in items],
+        "offsets": offsets,
+        "crc": zlib.crc32(body),
+    }
+    head = json.dumps(header, ensure_ascii=False, default=str).encode() + b"\n"
+    _write_bytes(path, head + body)
+
+
+def _read_kb(path: Path, key: dict[str, Any]) -> tuple[Any, list[str], Any] | None:
+    """(small files, commitment ids, fetch(i) -> plain commitment) or None."""
+    import mmap
+
+    if not _safe_to_read(path):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            header = json.loads(fh.readline())
+            start = fh.tell()
+            size = os.fstat(fh.fileno()).st_size
+            view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(header, dict) or header.get("key") != key:
+        return None
+    ids, offsets = header.get("ids"), header.get("offsets")
+    if not isinstance(ids, list) or not isinstance(offsets, list) or len(ids) != len(offsets):
+        return None
+    try:
+        if _crc_of_file(path, start) != header.get("crc"):
+            return None  # truncated or altered
+    except OSError:
+        return None
+    ends = [*offsets[1:], size - start]
+
+    def fetch(i: int) -> Any:
+        return json.loads(view[start + offsets[i] : start + ends[i]])
+
+    return header.get("small"), ids, fetch
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write atomically; a cache we cannot write only costs time."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cmx-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
 
 
 _KEYS: dict[str, dict[str, Any]] = {}  # data folder -> key of the KB loaded from it this run
@@ -140,19 +221,57 @@ def id_of(data_dir: Path) -> str:
 
 
 def search_index(kb: KnowledgeBase, data_dir: Path, use_cache: bool = True) -> Any:
-    """The search index of `kb`: from the cache when the KB was, else built (and cached)."""
-    from cmx.search import build_index, index_from_plain, index_to_plain
+    """The search index of `kb`: from the cache when the KB was, else built (and cached).
+
+    The cache file is a JSON header (key, word counts, segment starts, level sizes,
+    checksum) and then the three word lists as UTF-8, searched in place through a
+    memory map: a large index costs page cache, not process memory.
+    """
+    from cmx.search import build_index
 
     key = _KEYS.get(id_of(data_dir)) if use_cache else None
     if key is None:
         return build_index(kb)
-    path = cache_file(data_dir, "index")
-    plain = _read(path, key)
-    if plain is not None:
-        try:
-            return index_from_plain(kb, plain)
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
-            pass
-    index = build_index(kb)
-    _write(path, key, index_to_plain(index))
+    path = cache_file(data_dir, "index", ".bin")
+    index = _read_index(path, key, kb)
+    if index is None:
+        index = build_index(kb)
+        header = {
+            "key": key,
+            "df": index.df,
+            "starts": index.starts,
+            "sizes": [len(level) for level in index.levels],
+            "crc": zlib.crc32(b"".join(index.levels)),
+        }
+        head = json.dumps(header, ensure_ascii=False).encode() + b"\n"
+        _write_bytes(path, head + b"".join(index.levels))
     return index
+
+
+def _read_index(path: Path, key: dict[str, Any], kb: KnowledgeBase) -> Any:
+    import mmap
+
+    from cmx.search import Window, index_from_parts
+
+    if not _safe_to_read(path):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            header = json.loads(fh.readline())
+            at = fh.tell()
+            view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(header, dict) or header.get("key") != key:
+        return None
+    try:
+        sizes = [int(n) for n in header["sizes"]]
+        if at + sum(sizes) != len(view) or _crc_of_file(path, at) != header["crc"]:
+            return None  # truncated or altered
+        levels = []
+        for size in sizes:
+            levels.append(Window(view, at, at + size))
+            at += size
+        return index_from_parts(kb, levels, header["starts"], header["df"])
+    except (KeyError, TypeError, ValueError, OSError):
+        return None

@@ -497,7 +497,8 @@ def search_cmd(
         return not status or (isinstance(entry, Commitment) and entry.status.value == status)
 
     index = index_of(kb)
-    hits = core.search(index, text, kinds=kinds, keep=keep, limit=limit)
+    filters = pillar or sector or status
+    hits = core.search(index, text, kinds=kinds, keep=keep if filters else None, limit=limit)
     rows = [hit_row(h, lang) for h in hits]
     hint = "nothing matched"
     if not rows:

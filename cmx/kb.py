@@ -555,54 +555,69 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
                 ctx.add(line, f"{label}: unknown commitment '{rel}'{suggest(rel, commitment_ids)}")
 
 
-def _trusted(tp: Any, value: Any) -> Any:
-    """Build from data that already passed validation (the cache): no checks, no lines."""
-    if value is None:
-        return None
+@functools.cache
+def _builder(tp: Any) -> Callable[[Any], Any] | None:
+    """A function that builds a value of type `tp` from trusted plain data (None: as is)."""
     kind, inner, _ = _shape(tp)
     if kind == "text":
-        return model.Text(value["en"].strip(), value["es"].strip(), value["fr"].strip())
+        return lambda v: model.Text(v["en"].strip(), v["es"].strip(), v["fr"].strip())
     if kind == "tuple":
-        return tuple([_trusted(inner, item) for item in value])
+        item = _builder(inner)
+        return (lambda v: tuple([item(x) for x in v])) if item else tuple
     if kind == "record":
-        if isinstance(value, str):
-            return Citation(value)
-        return _trusted_record(inner, value)
+        return _record_builder(inner)
     if kind == "enum":
-        return inner(value)
-    return float(value) if kind == "float" else value
+        return inner
+    return float if kind == "float" else None
 
 
 @functools.cache
-def _plan(cls: type) -> tuple[tuple[str, Any, bool], ...]:
-    """(name, type, plain) per field: plain values (text, bool) need no conversion."""
-    return tuple(
-        (name, tp, _shape(tp)[0] in ("str", "bool"))
-        for name, tp, _ in _fields(cls)
-        if name != "sectors"
-    )
+def _record_builder(cls: type) -> Callable[..., Any]:
+    steps = [(name, _builder(tp)) for name, tp, _ in _fields(cls) if name != "sectors"]
+
+    def build(data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, str):  # a citation written as a bare source id
+            return cls(data)
+        for name, make in steps:
+            if name in data:
+                value = data[name]
+                kwargs[name] = make(value) if make and value is not None else value
+        if cls is Pillar:
+            sector = _record_builder(Sector)
+            kwargs["sectors"] = tuple(
+                [sector(s, pillar=data["id"]) for s in data.get("sectors") or ()]
+            )
+        return cls(**kwargs)
+
+    return build
 
 
-def _trusted_record(cls: type, data: dict[str, Any], **extra: Any) -> Any:
-    kwargs = extra
-    for name, tp, plain in _plan(cls):
-        if name in data:
-            value = data[name]
-            kwargs[name] = value if plain or value is None else _trusted(tp, value)
-    if cls is Pillar:
-        sectors = data.get("sectors") or ()
-        kwargs["sectors"] = tuple([_trusted_record(Sector, s, pillar=data["id"]) for s in sectors])
-    return cls(**kwargs)
+def parse_trusted(
+    small: dict[str, Any],
+    commitment_ids: list[str] | None = None,
+    fetch: Callable[[int], Any] | None = None,
+) -> KnowledgeBase:
+    """A KnowledgeBase from contents that `parse_kb` accepted before (the cache).
 
+    With `fetch(i)` (the plain data of commitment i), commitments are built lazily.
+    """
 
-def parse_trusted(raw: dict[str, Any]) -> KnowledgeBase:
-    """A KnowledgeBase from contents that `parse_kb` accepted before (the cache)."""
-    lists = {key: (raw.get(key) or {}).get(key) or [] for key in FILES}
+    def build(key: str) -> tuple[Any, ...]:
+        make = _record_builder(RECORD_TYPES[key])
+        return tuple([make(d) for d in (small.get(key) or {}).get(key) or ()])
+
+    commitments: Any
+    if fetch is None:
+        commitments = build("commitments")
+    else:
+        make = _record_builder(Commitment)
+        commitments = model.LazyRecords(len(commitment_ids or ()), lambda i: make(fetch(i)))
     return KnowledgeBase(
-        pillars=tuple(_trusted_record(Pillar, d) for d in lists["pillars"]),
-        commitments=tuple(_trusted_record(Commitment, d) for d in lists["commitments"]),
-        sources=tuple(_trusted_record(Source, d) for d in lists["sources"]),
-        notes=tuple(_trusted_record(Note, d) for d in lists["notes"]),
+        pillars=build("pillars"),
+        commitments=commitments,
+        sources=build("sources"),
+        notes=build("notes"),
+        commitment_ids=commitment_ids if fetch is not None else None,
     )
 
 

@@ -7,8 +7,9 @@ meant to start in a blink.
 """
 
 import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 LANGS: tuple[str, ...] = ("en", "es", "fr")
 PILLAR_IDS: tuple[str, ...] = ("prosperity", "mobility", "security", "environment")
@@ -156,17 +157,46 @@ class Note(NamedTuple):
     section: str | None = None
 
 
+class LazyRecords(Sequence[Any]):
+    """A sequence whose items are built on first access (a large KB read from the cache)."""
+
+    __slots__ = ("_fetch", "_items")
+
+    def __init__(self, count: int, fetch: Callable[[int], Any]) -> None:
+        self._items: list[Any] = [None] * count
+        self._fetch = fetch
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        item = self._items[i]
+        if item is None:
+            item = self._items[i] = self._fetch(i if i >= 0 else i + len(self))
+        return item
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(len(self._items)))
+
+
 class KnowledgeBase:
-    """The whole knowledge base, with a look-up of any entry by id."""
+    """The whole knowledge base, with a look-up of any entry by id.
+
+    `commitments` may be a LazyRecords; `commitment_ids` then lists their ids, so that
+    look-ups by id need not build every commitment.
+    """
 
     __slots__ = ("_index", "commitments", "notes", "pillars", "sources")
 
     def __init__(
         self,
-        pillars: tuple[Pillar, ...],
-        commitments: tuple[Commitment, ...],
-        sources: tuple[Source, ...],
-        notes: tuple[Note, ...] = (),
+        pillars: Sequence[Pillar],
+        commitments: Sequence[Commitment],
+        sources: Sequence[Source],
+        notes: Sequence[Note] = (),
+        commitment_ids: Sequence[str] | None = None,
     ) -> None:
         self.pillars = pillars
         self.commitments = commitments
@@ -177,7 +207,10 @@ class KnowledgeBase:
             index.setdefault(pillar.id, pillar)
             for sector in pillar.sectors:
                 index.setdefault(sector.id, sector)
-        for group in (commitments, notes, sources):
+        ids = commitment_ids if commitment_ids is not None else [c.id for c in commitments]
+        for position, cid in enumerate(ids):
+            index.setdefault(cid, position)  # a position: built when asked for
+        for group in (notes, sources):
             for item in group:
                 index.setdefault(item.id, item)
         self._index = index
@@ -185,17 +218,18 @@ class KnowledgeBase:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KnowledgeBase):
             return NotImplemented
-        mine = (self.pillars, self.commitments, self.sources, self.notes)
-        return mine == (other.pillars, other.commitments, other.sources, other.notes)
+        mine = (self.pillars, tuple(self.commitments), self.sources, self.notes)
+        return mine == (other.pillars, tuple(other.commitments), other.sources, other.notes)
 
-    __hash__ = None  # type: ignore[assignment]  # mutable-looking container: not hashable
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def sectors(self) -> tuple[Sector, ...]:
         return tuple(s for p in self.pillars for s in p.sectors)
 
     def get(self, entry_id: str) -> object | None:
-        return self._index.get(entry_id)
+        item = self._index.get(entry_id)
+        return self.commitments[item] if type(item) is int else item
 
     def source(self, source_id: str) -> Source | None:
         item = self._index.get(source_id)

@@ -15,7 +15,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from cmx.model import (
@@ -33,12 +33,14 @@ KINDS: tuple[str, ...] = ("pillar", "sector", "commitment", "note", "source")
 KIND_PRIOR = {"commitment": 1.0, "sector": 0.95, "pillar": 0.9, "note": 0.8, "source": 0.6}
 WEIGHTS = (3.0, 2.0, 1.0)  # title/name/aliases/id, actors/tags/source titles, summaries
 MAX_QUERY_WORDS = 24
+PHRASE_POOL = 300  # how many of the best hits get the phrase check
 STOPWORDS = frozenset(
     """a an and at by for from in into is of on or the to with
     al con de del el en la las los para por que un una y o
     au aux avec d des du et l le les par pour sur un une""".split()
 )
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_JOINERS = re.compile(r"[-'’.]")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:[-'’.][^\W_]+)*")
 
 
@@ -113,7 +115,7 @@ def words(text: str) -> list[str]:
         if word[0].isdigit():
             out.append(word.replace(",", "."))
             continue
-        parts = re.split(r"[-'’.]", word)
+        parts = _JOINERS.split(word)
         out.extend(parts)
         if len(parts) > 1:
             out.append("".join(parts))
@@ -144,9 +146,28 @@ def entry_texts(entry: object) -> tuple[list[str], list[str], list[str]]:
     return ([], [], [])
 
 
+class Window:
+    """Part of a larger buffer (a memory-mapped cache file) that can be searched like bytes."""
+
+    __slots__ = ("_buf", "_end", "_start")
+
+    def __init__(self, buf: Any, start: int, end: int) -> None:
+        self._buf, self._start, self._end = buf, start, end
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def find(self, needle: bytes, start: int = 0) -> int:
+        pos = self._buf.find(needle, self._start + start, self._end)
+        return pos - self._start if pos != -1 else -1
+
+    def __bytes__(self) -> bytes:
+        return bytes(self._buf[self._start : self._end])
+
+
 class Index(NamedTuple):
-    entries: list[object]
-    levels: list[str]  # per weight: "\n w1 w2 … " for each entry, one after another
+    entries: Entries
+    levels: list[Any]  # per weight, UTF-8 bytes (or a Window): b"\n w1 w2 … " per entry
     starts: list[list[int]]  # per weight: where each entry's segment starts
     df: dict[str, int]  # word -> how many entries contain it
     vocab: list[str]  # sorted words, for prefix look-ups
@@ -154,7 +175,7 @@ class Index(NamedTuple):
     def docs_with(self, word: str) -> dict[int, float]:
         """Entry position -> best field weight, for every entry that contains `word`."""
         found: dict[int, float] = {}
-        needle = f" {word} "
+        needle = f" {word} ".encode()
         for level, (text, starts) in enumerate(zip(self.levels, self.starts, strict=True)):
             weight = WEIGHTS[level]
             pos = text.find(needle)
@@ -168,14 +189,47 @@ class Index(NamedTuple):
         return found
 
 
-def index_entries(kb: KnowledgeBase) -> list[object]:
+class Entries:
+    """Every entry of a KB by position (pillars, sectors, commitments, notes, sources).
+
+    The kind of an entry is known from its position alone, and an entry is built only
+    when asked for, so a search over a large cached KB builds only what it shows.
+    """
+
+    __slots__ = ("_groups", "_starts")
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._groups = (kb.pillars, kb.sectors, kb.commitments, kb.notes, kb.sources)
+        self._starts = []
+        at = 0
+        for group in self._groups:
+            self._starts.append(at)
+            at += len(group)
+        self._starts.append(at)
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def __getitem__(self, position: int) -> object:
+        g = bisect.bisect_right(self._starts, position) - 1
+        return self._groups[g][position - self._starts[g]]
+
+    def __iter__(self) -> Iterator[object]:
+        for group in self._groups:
+            yield from group
+
+    def kind(self, position: int) -> str:
+        return KINDS[bisect.bisect_right(self._starts, position) - 1]
+
+
+def index_entries(kb: KnowledgeBase) -> Entries:
     """Every entry, in the order the index numbers them."""
-    return [*kb.pillars, *kb.sectors, *kb.commitments, *kb.notes, *kb.sources]
+    return Entries(kb)
 
 
 def build_index(kb: KnowledgeBase) -> Index:
     entries = index_entries(kb)
-    chunks: list[list[str]] = [[], [], []]
+    chunks: list[list[bytes]] = [[], [], []]
     starts: list[list[int]] = [[], [], []]
     offsets = [0, 0, 0]
     df: dict[str, int] = {}
@@ -183,28 +237,23 @@ def build_index(kb: KnowledgeBase) -> Index:
         seen: set[str] = set()
         for level, texts in enumerate(entry_texts(entry)):
             unique = dict.fromkeys(w for t in texts for w in words(t))
-            segment = "\n " + " ".join(unique) + " "
+            segment = ("\n " + " ".join(unique) + " ").encode()
             starts[level].append(offsets[level])
             chunks[level].append(segment)
             offsets[level] += len(segment)
             seen.update(unique)
         for word in seen:
             df[word] = df.get(word, 0) + 1
-    return Index(entries, ["".join(c) for c in chunks], starts, df, sorted(df))
+    return Index(entries, [b"".join(c) for c in chunks], starts, df, sorted(df))
 
 
-def index_to_plain(index: Index) -> dict[str, Any]:
-    """What the cache keeps of an index (the entries come back from the KB itself)."""
-    return {"levels": index.levels, "starts": index.starts, "df": index.df}
-
-
-def index_from_plain(kb: KnowledgeBase, plain: dict[str, Any]) -> Index:
+def index_from_parts(kb: KnowledgeBase, levels: list[Any], starts: Any, df: Any) -> Index:
+    """An index of `kb` from what the cache kept (the entries come from the KB itself)."""
     entries = index_entries(kb)
-    levels, starts, df = plain["levels"], plain["starts"], plain["df"]
-    if len(levels) != len(WEIGHTS) or any(len(s) != len(entries) for s in starts):
-        raise ValueError("index does not match the KB")
-    if not all(isinstance(t, str) for t in levels) or not isinstance(df, dict):
+    if len(levels) != len(WEIGHTS) or len(starts) != len(WEIGHTS):
         raise ValueError("not an index")
+    if any(len(s) != len(entries) for s in starts) or not isinstance(df, dict):
+        raise ValueError("index does not match the KB")
     return Index(entries, levels, starts, df, sorted(df))
 
 
@@ -280,27 +329,34 @@ def search(
                     best[doc] = (value, term)
         per_word.append(best)
     docs = set().union(*per_word)
-    phrase = " ".join(w for w in words(query) if w)  # stop words kept: "pomme de terre"
-    hits = []
+    entries = index.entries
+    scored = []
     for doc in docs:
-        entry = index.entries[doc]
-        kind = kind_of(entry)
+        kind = entries.kind(doc)
         if kinds and kind not in kinds:
             continue
-        if keep is not None and not keep(entry):
+        if keep is not None and not keep(entries[doc]):
             continue
         matched = [pw[doc] for pw in per_word if doc in pw]
         coverage = len(matched) / len(qwords)
         score = sum(v for v, _ in matched) * coverage * coverage * KIND_PRIOR[kind]
-        if " " in phrase or len(phrase) >= 4:
-            high, _, low = entry_texts(entry)
+        scored.append((score, doc, tuple(dict.fromkeys(t for _, t in matched))))
+    # Ties go to the earlier entry: pillars, sectors, commitments (in file order), notes,
+    # sources. The whole query as a phrase in a title (or summary) then lifts an entry;
+    # only the best few hundred are checked, so a common word in a large KB stays fast.
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    phrase = " ".join(w for w in words(query) if w)  # stop words kept: "pomme de terre"
+    if " " in phrase or len(phrase) >= 4:
+        for rank in range(min(PHRASE_POOL, len(scored))):
+            score, doc, terms = scored[rank]
+            high, _, low = entry_texts(entries[doc])
             if any(phrase in " ".join(words(t)) for t in high):
-                score *= 1.5
+                scored[rank] = (score * 1.5, doc, terms)
             elif any(phrase in " ".join(words(t)) for t in low):
-                score *= 1.2
-        hits.append(Hit(entry, round(score, 3), tuple(dict.fromkeys(t for _, t in matched))))
-    hits.sort(key=lambda h: (-h.score, KINDS.index(h.kind), getattr(h.entry, "id", "")))
-    return hits[:limit] if limit else hits
+                scored[rank] = (score * 1.2, doc, terms)
+        scored.sort(key=lambda s: (-round(s[0], 3), s[1]))
+    top = scored[:limit] if limit else scored
+    return [Hit(entries[doc], round(score, 3), terms) for score, doc, terms in top]
 
 
 def suggestions(index: Index, query: str, n: int = 3) -> list[str]:

@@ -31,7 +31,7 @@ def test_second_load_comes_from_the_cache(kb_copy, counting):
     second = kb.load_kb(kb_copy)
     assert counting["n"] == 1
     assert second == first
-    assert cache.cache_file(kb_copy).exists()
+    assert cache.kb_cache_file(kb_copy).exists()
 
 
 def test_an_edited_file_is_seen_at_once(kb_copy, counting):
@@ -64,15 +64,15 @@ def test_an_edit_that_breaks_the_kb_is_reported_not_hidden(kb_copy):
 )
 def test_a_broken_cache_is_rebuilt_silently(kb_copy, counting, content):
     kb.load_kb(kb_copy)
-    cache.cache_file(kb_copy).write_bytes(content)
+    cache.kb_cache_file(kb_copy).write_bytes(content)
     assert kb.load_kb(kb_copy).get("port-upgrade") is not None
     assert counting["n"] == 2
-    assert json.loads(cache.cache_file(kb_copy).read_bytes())["raw"]  # rewritten
+    assert json.loads(cache.kb_cache_file(kb_copy).read_bytes().splitlines()[0])["ids"]  # rewritten
 
 
 def test_a_truncated_cache_is_rebuilt(kb_copy, counting):
     kb.load_kb(kb_copy)
-    path = cache.cache_file(kb_copy)
+    path = cache.kb_cache_file(kb_copy)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     assert len(kb.load_kb(kb_copy).commitments) == 4
     assert counting["n"] == 2
@@ -80,17 +80,34 @@ def test_a_truncated_cache_is_rebuilt(kb_copy, counting):
 
 def test_a_valid_looking_but_wrong_cache_is_rebuilt(kb_copy, counting):
     kb.load_kb(kb_copy)
-    path = cache.cache_file(kb_copy)
-    blob = json.loads(path.read_bytes())
-    blob["raw"]["commitments"] = {"commitments": [{"id": 5}]}
-    path.write_text(json.dumps(blob))
+    path = cache.kb_cache_file(kb_copy)
+    lines = path.read_bytes().splitlines(keepends=True)
+    header = json.loads(lines[0])
+    header["small"]["pillars"] = {"pillars": [{"id": 5}]}
+    path.write_bytes(json.dumps(header).encode() + b"\n" + b"".join(lines[1:]))
     assert len(kb.load_kb(kb_copy).commitments) == 4
     assert counting["n"] == 2
 
 
+def test_an_altered_commitment_line_is_caught(kb_copy, counting):
+    kb.load_kb(kb_copy)
+    path = cache.kb_cache_file(kb_copy)
+    path.write_bytes(path.read_bytes().replace(b"Manzanillo", b"Manzanillx"))
+    assert kb.load_kb(kb_copy).get("port-upgrade").title.en == "Upgrade the port of Manzanillo"
+    assert counting["n"] == 2
+
+
+def test_commitments_are_built_only_when_used(kb_copy):
+    kb.load_kb(kb_copy)
+    cached = kb.load_kb(kb_copy)
+    assert cached.commitments._items == [None] * 4  # nothing built yet
+    assert cached.get("border-talks").title.en == "Border security talks"
+    assert sum(item is not None for item in cached.commitments._items) == 1
+
+
 def test_a_cache_others_can_write_is_ignored(kb_copy, counting):
     kb.load_kb(kb_copy)
-    path = cache.cache_file(kb_copy)
+    path = cache.kb_cache_file(kb_copy)
     os.chmod(path, 0o666)
     kb.load_kb(kb_copy)
     assert counting["n"] == 2
@@ -121,28 +138,42 @@ def test_cache_is_per_folder(kb_copy, tmp_path):
 def test_search_index_is_cached_and_follows_edits(runner, kb_copy):
     args = ["--data", str(kb_copy), "search", "cranes", "-f", "json"]
     assert json.loads(runner.invoke(app, args).stdout)[0]["id"] == "port-upgrade"
-    index_file = cache.cache_file(kb_copy, "index")
+    index_file = cache.cache_file(kb_copy, "index", ".bin")
     assert index_file.exists()
     assert json.loads(runner.invoke(app, args).stdout)[0]["id"] == "port-upgrade"
     path = kb_copy / "commitments.yaml"
     path.write_text(path.read_text().replace("Manzanillo", "Lazaro"))
-    assert runner.invoke(app, [*args[:3], "manzanillo"]).exit_code == 1  # the old index is not served
-    assert json.loads(runner.invoke(app, [*args[:3], "lazaro", "-f", "json"]).stdout)[0]["id"] == "port-upgrade"
+    assert (
+        runner.invoke(app, [*args[:3], "manzanillo"]).exit_code == 1
+    )  # the old index is not served
+    assert (
+        json.loads(runner.invoke(app, [*args[:3], "lazaro", "-f", "json"]).stdout)[0]["id"]
+        == "port-upgrade"
+    )
 
 
 @pytest.mark.parametrize("content", [b"garbage", b'{"key": null, "raw": {}}'])
 def test_a_broken_index_cache_is_rebuilt(runner, kb_copy, content):
     args = ["--data", str(kb_copy), "search", "cranes", "-f", "json"]
     runner.invoke(app, args)
-    cache.cache_file(kb_copy, "index").write_bytes(content)
+    cache.cache_file(kb_copy, "index", ".bin").write_bytes(content)
     assert json.loads(runner.invoke(app, args).stdout)[0]["id"] == "port-upgrade"
 
 
 def test_an_index_for_another_kb_shape_is_rebuilt(runner, kb_copy):
     args = ["--data", str(kb_copy), "search", "cranes", "-f", "json"]
     runner.invoke(app, args)
-    path = cache.cache_file(kb_copy, "index")
-    blob = json.loads(path.read_bytes())
-    blob["raw"]["starts"] = [[0], [0], [0]]
-    path.write_text(json.dumps(blob))
+    path = cache.cache_file(kb_copy, "index", ".bin")
+    head, _, body = path.read_bytes().partition(b"\n")
+    header = json.loads(head)
+    header["starts"] = [[0], [0], [0]]
+    path.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    assert json.loads(runner.invoke(app, args).stdout)[0]["id"] == "port-upgrade"
+
+
+def test_a_truncated_index_is_rebuilt(runner, kb_copy):
+    args = ["--data", str(kb_copy), "search", "cranes", "-f", "json"]
+    runner.invoke(app, args)
+    path = cache.cache_file(kb_copy, "index", ".bin")
+    path.write_bytes(path.read_bytes()[:-20])
     assert json.loads(runner.invoke(app, args).stdout)[0]["id"] == "port-upgrade"

@@ -223,7 +223,12 @@ def test_yaml_output_round_trips(runner, kb_dir):
     import yaml
 
     result = run(runner, kb_dir, "commitments", "-f", "yaml")
-    assert [r["id"] for r in yaml.safe_load(result.stdout)] == ["port-upgrade", "energy-dialogue", "fentanyl-funding", "border-talks"]
+    assert [r["id"] for r in yaml.safe_load(result.stdout)] == [
+        "port-upgrade",
+        "energy-dialogue",
+        "fentanyl-funding",
+        "border-talks",
+    ]
 
 
 def test_validate_ok_and_broken(runner, kb_dir, kb_copy):
