@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+LANGS = ("en", "es", "fr")
 STATUSES = ["planned", "underway", "completed", "not-pursued"]
 
 
@@ -42,8 +43,13 @@ def synthetic(base: dict, other: dict, n: int, rng: random.Random) -> dict:
         "id": f"syn-{n:06d}-{base['id']}"[:60],
         "pillar": base["pillar"],
         "sector": base["sector"],
-        "title": {lang: vary(base["title"][lang], other["title"][lang], rng) for lang in ("en", "es", "fr")},
-        "summary": {lang: first_sentences(base["summary"][lang], rng) for lang in ("en", "es", "fr")},
+        "title": {
+            lang: vary(base["title"][lang], other["title"][lang], rng)
+            for lang in ("en", "es", "fr")
+        },
+        "summary": {
+            lang: first_sentences(base["summary"][lang], rng) for lang in ("en", "es", "fr")
+        },
         "instrument": base.get("instrument", "other"),
         "status": "planned",
         "sources": base["sources"],
@@ -78,14 +84,22 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name in ("pillars.yaml", "sources.yaml", "notes.yaml"):
         shutil.copy(DATA / name, args.out / name)
-    real = yaml.load((DATA / "commitments.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    real = yaml.load(
+        (DATA / "commitments.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+    )
     real = real["commitments"]
     items = list(real)  # the real ones first: notes refer to them
     while len(items) < args.n:
         items.append(synthetic(rng.choice(real), rng.choice(real), len(items), rng))
     with open(args.out / "commitments.yaml", "w", encoding="utf-8") as fh:
-        yaml.dump({"commitments": items[: max(args.n, len(real))]}, fh, Dumper=_Dumper,
-                  allow_unicode=True, sort_keys=False, width=100)
+        yaml.dump(
+            {"commitments": items[: max(args.n, len(real))]},
+            fh,
+            Dumper=_Dumper,
+            allow_unicode=True,
+            sort_keys=False,
+            width=100,
+        )
     size = (args.out / "commitments.yaml").stat().st_size
     print(f"{args.out}: {max(args.n, len(real))} commitments, commitments.yaml {size / 1e6:.1f} MB")
     return 0

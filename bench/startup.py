@@ -64,7 +64,9 @@ def run_once(argv: list[str], tty: bool) -> float:
         os.close(master)
     else:
         start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        subprocess.run(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False
+        )
         elapsed = time.perf_counter() - start
     return elapsed
 
