@@ -66,7 +66,8 @@ def main() -> int:
         warm_mb = max(w[1] for w in warm)
         rows.append((n, size_mb, validate, cold, warm_s, warm_mb, pillars, codes))
     print(
-        "| commitments | YAML MB | validate s (MB) | search, first s (MB) | search, cached s (MB) | pillars, cached s (MB) |"
+        "| commitments | YAML MB | validate s (MB) | search, first s (MB) "
+        "| search, cached s (MB) | pillars, cached s (MB) |"
     )
     print("|---|---|---|---|---|---|")
     for n, size_mb, validate, cold, warm_s, warm_mb, pillars, codes in rows:
