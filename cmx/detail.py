@@ -55,7 +55,9 @@ def _cite(kb: KnowledgeBase, source_id: str, section: str | None = None) -> str:
         return source_id
     where = f", {section}" if section else ""
     date = f" ({s.date})" if s.date else ""
-    return f"[{s.id}] {s.title} — {s.publisher}{date}, {s.kind.value}{where}; {s.url or 'no URL'}"
+    weak = f" ({s.reliability.value} reliability)" if s.reliability else ""
+    url = s.url or "no URL"
+    return f"[{s.id}] {s.title} — {s.publisher}{date}, {s.kind.value}{weak}{where}; {url}"
 
 
 def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tuple[str, str]]:

@@ -218,6 +218,9 @@ def to_yaml(rows: Any) -> str:
 HEADERS = {"sector_count": "sectors", "commitment_count": "commitments", "number": "no."}
 
 
+TEXT_COLUMNS = frozenset({"title", "name", "summary", "snippet", "what", "claim", "publisher"})
+
+
 def header(column: str) -> str:
     return HEADERS.get(column, column)
 
@@ -227,12 +230,15 @@ def to_plain(rows: Sequence[Row], columns: Sequence[str], width: int = 0) -> str
     names = [header(c).upper() for c in columns]
     cells = [[flat(r.get(c)).replace("\n", " ") for c in columns] for r in rows]
     widths = [max([len(n)] + [len(row[i]) for row in cells]) for i, n in enumerate(names)]
-    if width and sum(widths) + 2 * (len(widths) - 1) > width:  # narrow: clip the widest column
-        wide = widths.index(max(widths))
-        others = sum(widths) - widths[wide] + 2 * (len(widths) - 1)
-        widths[wide] = max(10, width - others)
-        for row in cells:
-            row[wide] = _clip(row[wide], widths[wide])
+    gaps = 2 * (len(widths) - 1)
+    flexible = [i for i, c in enumerate(columns) if c in TEXT_COLUMNS]  # ids are never cut
+    if width and flexible and sum(widths) + gaps > width:  # narrow: cap the text columns alike
+        fixed = sum(w for i, w in enumerate(widths) if i not in flexible) + gaps
+        cap = max(widths[i] for i in flexible)
+        while cap > 10 and fixed + sum(min(widths[i], cap) for i in flexible) > width:
+            cap -= 1
+        widths = [min(w, cap) if i in flexible else w for i, w in enumerate(widths)]
+        cells = [[_clip(v, w) for v, w in zip(row, widths, strict=True)] for row in cells]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
     for row in cells:
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
