@@ -1,9 +1,9 @@
-"""A JSON cache of the parsed knowledge base, so that YAML is parsed only when it changes.
+"""Caches of the parsed knowledge base and its search index: YAML is parsed only when it changes.
 
-Keyed by each file's size, mtime and content hash (a changed file is never served
-stale), written atomically (concurrent runs are safe), read only when the file is
-ours and not writable by others, and JSON only: nothing in it can run code. A
-broken or foreign cache is ignored and rebuilt.
+Keyed by each file's size, mtime and content checksum (a changed file is never served
+stale), checksummed themselves (a truncated or altered cache is rebuilt), written
+atomically (concurrent runs are safe), read only when the file is ours and not
+writable by others, and made of JSON and UTF-8 words only: nothing in them can run code.
 """
 
 from __future__ import annotations
@@ -88,30 +88,6 @@ def _safe_to_read(path: Path) -> bool:
     return not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _read(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
-    if not _safe_to_read(path):
-        return None
-    try:
-        blob = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return None
-    if (
-        not isinstance(blob, dict)
-        or blob.get("key") != key
-        or not isinstance(blob.get("raw"), dict)
-    ):
-        return None
-    return blob["raw"]
-
-
-def _write(path: Path, key: dict[str, Any], raw: dict[str, Any]) -> None:
-    try:
-        data = json.dumps({"key": key, "raw": raw}, ensure_ascii=False, default=str).encode()
-    except (TypeError, ValueError):
-        return
-    _write_bytes(path, data)
-
-
 def load(
     data_dir: Path,
     read_raw: Callable[[], dict[str, Any]],
@@ -163,8 +139,9 @@ def _write_kb(path: Path, key: dict[str, Any], raw: dict[str, Any]) -> None:
     _write_bytes(path, head + body)
 
 
-def _read_kb(path: Path, key: dict[str, Any]) -> tuple[Any, list[str], Any] | None:
-    """(small files, commitment ids, fetch(i) -> plain commitment) or None."""
+def _open(path: Path, key: dict[str, Any]) -> tuple[dict[str, Any], int, Any] | None:
+    """(header, where the body starts, a read-only map of the file) of a cache file
+    written for exactly `key`, or None."""
     import mmap
 
     if not _safe_to_read(path):
@@ -179,15 +156,24 @@ def _read_kb(path: Path, key: dict[str, Any]) -> tuple[Any, list[str], Any] | No
         return None
     if not isinstance(header, dict) or header.get("key") != key:
         return None
-    ids, offsets = header.get("ids"), header.get("offsets")
-    if not isinstance(ids, list) or not isinstance(offsets, list) or len(ids) != len(offsets):
-        return None
     try:
         if _crc_of_file(path, start) != header.get("crc"):
             return None  # truncated or altered
     except OSError:
         return None
-    ends = [*offsets[1:], size - start]
+    return header, start, view
+
+
+def _read_kb(path: Path, key: dict[str, Any]) -> tuple[Any, list[str], Any] | None:
+    """(small files, commitment ids, fetch(i) -> plain commitment) or None."""
+    opened = _open(path, key)
+    if opened is None:
+        return None
+    header, start, view = opened
+    ids, offsets = header.get("ids"), header.get("offsets")
+    if not isinstance(ids, list) or not isinstance(offsets, list) or len(ids) != len(offsets):
+        return None
+    ends = [*offsets[1:], len(view) - start]
 
     def fetch(i: int) -> Any:
         return json.loads(view[start + offsets[i] : start + ends[i]])
@@ -249,29 +235,20 @@ def search_index(kb: KnowledgeBase, data_dir: Path, use_cache: bool = True) -> A
 
 
 def _read_index(path: Path, key: dict[str, Any], kb: KnowledgeBase) -> Any:
-    import mmap
-
     from cmx.search import Window, index_from_parts
 
-    if not _safe_to_read(path):
+    opened = _open(path, key)
+    if opened is None:
         return None
-    try:
-        with open(path, "rb") as fh:
-            header = json.loads(fh.readline())
-            at = fh.tell()
-            view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(header, dict) or header.get("key") != key:
-        return None
+    header, at, view = opened
     try:
         sizes = [int(n) for n in header["sizes"]]
-        if at + sum(sizes) != len(view) or _crc_of_file(path, at) != header["crc"]:
-            return None  # truncated or altered
+        if at + sum(sizes) != len(view):
+            return None
         levels = []
         for size in sizes:
             levels.append(Window(view, at, at + size))
             at += size
         return index_from_parts(kb, levels, header["starts"], header["df"])
-    except (KeyError, TypeError, ValueError, OSError):
+    except (KeyError, TypeError, ValueError):
         return None
