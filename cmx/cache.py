@@ -8,12 +8,13 @@ writable by others, and made of JSON and UTF-8 words only: nothing in them can r
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
 import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -123,20 +124,20 @@ def load(
 def _write_kb(path: Path, key: dict[str, Any], raw: dict[str, Any]) -> None:
     items = (raw.get("commitments") or {}).get("commitments") or []
     lines = [json.dumps(item, ensure_ascii=False, default=str).encode() + b"\n" for item in items]
-    offsets, at = [], 0
+    offsets, at, crc = [], 0, 0
     for line in lines:
         offsets.append(at)
         at += len(line)
-    body = b"".join(lines)
+        crc = zlib.crc32(line, crc)
     header = {
         "key": key,
         "small": {k: raw.get(k) for k in ("pillars", "sources", "notes")},
         "ids": [item["id"] for item in items],
         "offsets": offsets,
-        "crc": zlib.crc32(body),
+        "crc": crc,
     }
     head = json.dumps(header, ensure_ascii=False, default=str).encode() + b"\n"
-    _write_bytes(path, head + body)
+    _write_chunks(path, [head, *lines])
 
 
 def _open(path: Path, key: dict[str, Any]) -> tuple[dict[str, Any], int, Any] | None:
@@ -181,8 +182,8 @@ def _read_kb(path: Path, key: dict[str, Any]) -> tuple[Any, list[str], Any] | No
     return header.get("small"), ids, fetch
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write atomically; a cache we cannot write only costs time."""
+def _write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write atomically, chunk by chunk; a cache we cannot write only costs time."""
     import tempfile
 
     try:
@@ -190,7 +191,8 @@ def _write_bytes(path: Path, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cmx-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                for chunk in chunks:
+                    fh.write(chunk)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -227,10 +229,10 @@ def search_index(kb: KnowledgeBase, data_dir: Path, use_cache: bool = True) -> A
             "df": index.df,
             "starts": index.starts,
             "sizes": [len(level) for level in index.levels],
-            "crc": zlib.crc32(b"".join(index.levels)),
+            "crc": functools.reduce(lambda crc, level: zlib.crc32(level, crc), index.levels, 0),
         }
         head = json.dumps(header, ensure_ascii=False).encode() + b"\n"
-        _write_bytes(path, head + b"".join(index.levels))
+        _write_chunks(path, [head, *index.levels])
     return index
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import enum
 import functools
 import re
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -66,17 +67,18 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
 
 class LDict(dict):
-    """A mapping from YAML that remembers its line and the line of each key and value."""
+    """A mapping from YAML that remembers its line and the line of each value."""
 
-    line: int = 0
+    __slots__ = ("line", "lines")
+    line: int
     lines: dict[str, int]
-    key_lines: dict[str, int]
 
 
 class LList(list):
     """A sequence from YAML that remembers its line and the line of each item."""
 
-    line: int = 0
+    __slots__ = ("line", "lines")
+    line: int
     lines: list[int]
 
 
@@ -92,36 +94,56 @@ def read_yaml(path: Path) -> Any:
     import yaml
 
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if path.is_dir():
+            raise IsADirectoryError
+        if size > MAX_FILE_BYTES:
+            raise KBError([f"{path}: file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"])
+        _check_utf8(path)
+        # The parser reads the file itself, in chunks: a large KB is never held whole in
+        # memory as bytes and again as text.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        with open(path, "rb") as fh:
+            return _build(yaml, yaml.parse(fh, Loader=loader))
     except FileNotFoundError:
         raise KBError([f"{path}: file not found"]) from None
     except IsADirectoryError:
         raise KBError([f"{path}: is a folder, expected a YAML file"]) from None
     except OSError as err:
         raise KBError([f"{path}: cannot read: {err.strerror or err}"]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise KBError([f"{path}: file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}"])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise KBError(
-            [f"{path}:{line}: not valid UTF-8 (byte {err.start}); save as UTF-8"]
-        ) from None
-    try:
-        return _build(yaml, yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.MarkedYAMLError as err:
         mark = err.context_mark or err.problem_mark  # where the broken construct starts
         line = mark.line + 1 if mark else 1
         what = err.problem or err.context or "invalid YAML"
         if err.context and err.problem_mark and err.problem_mark.line + 1 != line:
             what += f" ({err.context}; noticed on line {err.problem_mark.line + 1})"
-        hint = "; indent with spaces, not tabs" if "\t" in text else ""
+        hint = "; indent with spaces, not tabs" if b"\t" in path.read_bytes() else ""
         raise KBError([f"{path}:{line}: YAML syntax error: {what}{hint}"]) from None
     except yaml.YAMLError as err:
         raise KBError([f"{path}: YAML error: {err}"]) from None
     except _Fail as err:
         raise KBError([f"{path}:{err.line}: {err.message}"]) from None
+
+
+def _check_utf8(path: Path) -> None:
+    """Refuse a file that is not UTF-8, naming the line and byte of the first bad byte."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = lines = 0
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as err:  # err.start counts from this chunk
+                line = lines + chunk[: err.start].count(b"\n") + 1
+                where = f"{path}:{line}: not valid UTF-8 (byte {offset + err.start})"
+                raise KBError([f"{where}; save as UTF-8"]) from None
+            if not chunk:
+                return
+            offset += len(chunk)
+            lines += chunk.count(b"\n")
 
 
 def _build(yaml: Any, events: Iterable[Any]) -> Any:
@@ -133,7 +155,7 @@ def _build(yaml: Any, events: Iterable[Any]) -> Any:
     resolver = yaml.resolver.Resolver()
     constructor = yaml.constructor.SafeConstructor()
     builders = constructor.yaml_constructors
-    stack: list[list[Any]] = []  # [container, pending key or _NOKEY]
+    stack: list[list[Any]] = []  # [container, pending key or _NOKEY, line of each key]
     result: Any = None
     documents = 0
 
@@ -150,17 +172,17 @@ def _build(yaml: Any, events: Iterable[Any]) -> Any:
         elif frame[1] is _NOKEY:
             if isinstance(value, LDict | LList):
                 raise _Fail(line, "a mapping key must be plain text")
-            key = str(value)
+            key = sys.intern(str(value))  # field names repeat in every entry: share them
             if key == "<<":
                 raise _Fail(line, "YAML merge keys (<<) are not supported")
             if key in container:
                 raise _Fail(
                     line,
-                    f"duplicate key '{key}' (first on line {container.key_lines[key]}); "
+                    f"duplicate key '{key}' (first on line {frame[2][key]}); "
                     "YAML would silently keep only the last one",
                 )
             frame[1] = key
-            container.key_lines[key] = line
+            frame[2][key] = line
         else:
             container[frame[1]] = value
             container.lines[frame[1]] = line
@@ -193,12 +215,12 @@ def _build(yaml: Any, events: Iterable[Any]) -> Any:
                 raise _Fail(line, f"nested more than {MAX_DEPTH} levels deep")
             if isinstance(event, yaml.MappingStartEvent):
                 container: Any = LDict()
-                container.lines, container.key_lines = {}, {}
+                container.lines = {}
             else:
                 container = LList()
                 container.lines = []
             container.line = line
-            stack.append([container, _NOKEY])
+            stack.append([container, _NOKEY, {}])
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             container = stack.pop()[0]
             put(container, container.line)
