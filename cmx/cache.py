@@ -91,8 +91,7 @@ def _safe_to_read(path: Path) -> bool:
 
 def load(
     data_dir: Path,
-    read_raw: Callable[[], dict[str, Any]],
-    parse: Callable[..., KnowledgeBase],
+    read_and_parse: Callable[[Path], tuple[dict[str, Any], KnowledgeBase]],
     parse_trusted: Callable[..., KnowledgeBase],
 ) -> KnowledgeBase:
     """The KB from the cache when every file is unchanged, else parsed and cached."""
@@ -109,8 +108,7 @@ def load(
             return parse_trusted(small, ids, fetch)
         except (KBError, TypeError, ValueError, AttributeError, KeyError, IndexError):
             pass  # a cache that does not parse is rebuilt from the YAML
-    raw = read_raw()
-    kb = parse(raw, data_dir)
+    raw, kb = read_and_parse(data_dir)
     _write_kb(path, key, raw)
     return kb
 

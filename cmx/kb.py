@@ -89,8 +89,10 @@ class _Fail(Exception):
         self.message = message
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file into LDict/LList/scalars. Raises KBError with file:line."""
+def read_yaml(path: Path, lines: bool = True) -> Any:
+    """Parse one YAML file into LDict/LList/scalars (plain dict/list without `lines`).
+
+    Raises KBError with file:line."""
     import yaml
 
     try:
@@ -104,7 +106,7 @@ def read_yaml(path: Path) -> Any:
         # memory as bytes and again as text.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         with open(path, "rb") as fh:
-            return _build(yaml, yaml.parse(fh, Loader=loader))
+            return _build(yaml, yaml.parse(fh, Loader=loader), track=lines)
     except FileNotFoundError:
         raise KBError([f"{path}: file not found"]) from None
     except IsADirectoryError:
@@ -146,7 +148,7 @@ def _check_utf8(path: Path) -> None:
             lines += chunk.count(b"\n")
 
 
-def _build(yaml: Any, events: Iterable[Any]) -> Any:
+def _build(yaml: Any, events: Iterable[Any], track: bool = True) -> Any:
     """Plain values from a stream of YAML events, with an explicit stack.
 
     Working from events rather than a composed node graph keeps memory to the
@@ -155,7 +157,8 @@ def _build(yaml: Any, events: Iterable[Any]) -> Any:
     resolver = yaml.resolver.Resolver()
     constructor = yaml.constructor.SafeConstructor()
     builders = constructor.yaml_constructors
-    stack: list[list[Any]] = []  # [container, pending key or _NOKEY, line of each key]
+    # [container, pending key or _NOKEY, line of each key, line of the container]
+    stack: list[list[Any]] = []
     result: Any = None
     documents = 0
 
@@ -166,11 +169,12 @@ def _build(yaml: Any, events: Iterable[Any]) -> Any:
             return
         frame = stack[-1]
         container = frame[0]
-        if isinstance(container, LList):
+        if isinstance(container, list):
             container.append(value)
-            container.lines.append(line)
+            if track:
+                container.lines.append(line)
         elif frame[1] is _NOKEY:
-            if isinstance(value, LDict | LList):
+            if isinstance(value, dict | list):
                 raise _Fail(line, "a mapping key must be plain text")
             key = sys.intern(str(value))  # field names repeat in every entry: share them
             if key == "<<":
@@ -185,7 +189,8 @@ def _build(yaml: Any, events: Iterable[Any]) -> Any:
             frame[2][key] = line
         else:
             container[frame[1]] = value
-            container.lines[frame[1]] = line
+            if track:
+                container.lines[frame[1]] = line
             frame[1] = _NOKEY
 
     for event in events:
@@ -213,17 +218,19 @@ def _build(yaml: Any, events: Iterable[Any]) -> Any:
                 raise _Fail(line, f"unsupported YAML tag '{event.tag}' (plain data only)")
             if len(stack) >= MAX_DEPTH:
                 raise _Fail(line, f"nested more than {MAX_DEPTH} levels deep")
-            if isinstance(event, yaml.MappingStartEvent):
-                container: Any = LDict()
-                container.lines = {}
+            container: Any
+            if not track:  # plain containers: a valid KB needs no line numbers
+                container = {} if isinstance(event, yaml.MappingStartEvent) else []
+            elif isinstance(event, yaml.MappingStartEvent):
+                container = LDict()
+                container.line, container.lines = line, {}
             else:
                 container = LList()
-                container.lines = []
-            container.line = line
-            stack.append([container, _NOKEY, {}])
+                container.line, container.lines = line, []
+            stack.append([container, _NOKEY, {}, line])
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            container = stack.pop()[0]
-            put(container, container.line)
+            frame = stack.pop()
+            put(frame[0], frame[3])
         elif isinstance(event, yaml.AliasEvent):
             raise _Fail(line, "YAML aliases (*name) are not supported; write the value out")
         elif isinstance(event, yaml.DocumentStartEvent):
@@ -676,7 +683,7 @@ def check_data_dir(data_dir: Path) -> None:
         )
 
 
-def read_raw(data_dir: Path) -> dict[str, Any]:
+def read_raw(data_dir: Path, lines: bool = True) -> dict[str, Any]:
     """The plain contents of every KB file in `data_dir` (all read errors at once)."""
     check_data_dir(data_dir)
     raw: dict[str, Any] = {}
@@ -686,7 +693,7 @@ def read_raw(data_dir: Path) -> dict[str, Any]:
         if key in OPTIONAL_FILES and not path.exists():
             continue
         try:
-            raw[key] = read_yaml(path)
+            raw[key] = read_yaml(path, lines)
         except KBError as err:
             problems.extend(err.problems)
     if problems:
@@ -694,13 +701,29 @@ def read_raw(data_dir: Path) -> dict[str, Any]:
     return raw
 
 
+def read_and_parse(data_dir: Path) -> tuple[dict[str, Any], KnowledgeBase]:
+    """Read and validate the YAML: (plain contents, KnowledgeBase).
+
+    Line numbers cost memory (a map per mapping) and a valid KB never shows them, so the
+    files are read without them first, and read again with them only to say where the
+    problems are.
+    """
+    raw = read_raw(data_dir, lines=False)
+    try:
+        return raw, parse_kb(raw, data_dir)
+    except KBError:
+        del raw
+        raw = read_raw(data_dir, lines=True)
+        return raw, parse_kb(raw, data_dir)  # raises again, now with file:line
+
+
 def load_kb(data_dir: Path, *, use_cache: bool = True) -> KnowledgeBase:
     """Load and validate the KB in `data_dir`, from the cache when it is fresh."""
     if use_cache:
         from cmx import cache
 
-        return cache.load(data_dir, lambda: read_raw(data_dir), parse_kb, parse_trusted)
-    return parse_kb(read_raw(data_dir), data_dir)
+        return cache.load(data_dir, read_and_parse, parse_trusted)
+    return read_and_parse(data_dir)[1]
 
 
 def default_data_dir() -> Path:

@@ -167,7 +167,7 @@ class Window:
 
 class Index(NamedTuple):
     entries: Entries
-    levels: list[Any]  # per weight, UTF-8 bytes (or a Window): b"\n w1 w2 … " per entry
+    levels: list[Any]  # per weight, UTF-8 bytes (or a Window on a cache): "\n w1 w2 … " per entry
     starts: list[list[int]]  # per weight: where each entry's segment starts
     df: dict[str, int]  # word -> how many entries contain it
     vocab: list[str]  # sorted words, for prefix look-ups
@@ -229,22 +229,19 @@ def index_entries(kb: KnowledgeBase) -> Entries:
 
 def build_index(kb: KnowledgeBase) -> Index:
     entries = index_entries(kb)
-    chunks: list[list[bytes]] = [[], [], []]
+    levels = [bytearray(), bytearray(), bytearray()]  # grown in place: no second copy
     starts: list[list[int]] = [[], [], []]
-    offsets = [0, 0, 0]
     df: dict[str, int] = {}
     for entry in entries:
         seen: set[str] = set()
         for level, texts in enumerate(entry_texts(entry)):
             unique = dict.fromkeys(w for t in texts for w in words(t))
-            segment = ("\n " + " ".join(unique) + " ").encode()
-            starts[level].append(offsets[level])
-            chunks[level].append(segment)
-            offsets[level] += len(segment)
+            starts[level].append(len(levels[level]))
+            levels[level] += ("\n " + " ".join(unique) + " ").encode()
             seen.update(unique)
         for word in seen:
             df[word] = df.get(word, 0) + 1
-    return Index(entries, [b"".join(c) for c in chunks], starts, df, sorted(df))
+    return Index(entries, levels, starts, df, sorted(df))
 
 
 def index_from_parts(kb: KnowledgeBase, levels: list[Any], starts: Any, df: Any) -> Index:

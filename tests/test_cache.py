@@ -18,9 +18,9 @@ def counting(monkeypatch):
     calls = {"n": 0}
     real = kb.read_raw
 
-    def read_raw(data_dir):
+    def read_raw(data_dir, *args, **kwargs):
         calls["n"] += 1
-        return real(data_dir)
+        return real(data_dir, *args, **kwargs)
 
     monkeypatch.setattr(kb, "read_raw", read_raw)
     return calls
@@ -177,3 +177,18 @@ def test_a_truncated_index_is_rebuilt(runner, kb_copy):
     path = cache.cache_file(kb_copy, "index", ".bin")
     path.write_bytes(path.read_bytes()[:-20])
     assert json.loads(runner.invoke(app, args).stdout)[0]["id"] == "port-upgrade"
+
+
+def test_concurrent_first_runs_all_succeed(kb_copy, tmp_path):
+    """Several processes building the same cache at once: each gets the KB, none a torn file."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CMX_CACHE_DIR": str(tmp_path / "shared-cache")}
+    cmd = [sys.executable, "-m", "cmx", "--data", str(kb_copy), "search", "cranes", "-f", "json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env) for _ in range(4)]
+    outs = [p.communicate()[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0]
+    assert all(json.loads(o)[0]["id"] == "port-upgrade" for o in outs)
+    leftovers = [p.name for p in (tmp_path / "shared-cache").iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []

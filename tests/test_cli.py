@@ -359,3 +359,13 @@ def test_python_dash_m_works():
     )
     assert result.returncode == 0
     assert "pillars" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "query", ["x" * 10_000, ".*[(", "🚢🚢", "ميناء", "puerto\u200f", "(?i)port"]
+)
+def test_odd_queries_end_cleanly(runner, kb_dir, query):
+    result = run(runner, kb_dir, "search", query, "-f", "json")
+    assert result.exit_code in (0, 1), result.stderr
+    assert isinstance(json.loads(result.stdout or "[]"), list)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
