@@ -9,6 +9,7 @@ writable by others, and made of JSON and UTF-8 words only: nothing in them can r
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import stat
@@ -120,22 +121,32 @@ def load(
 
 
 def _write_kb(path: Path, key: dict[str, Any], raw: dict[str, Any]) -> None:
+    """Write the KB cache, one commitment at a time (a large KB is never held twice)."""
+    import tempfile
+
     items = (raw.get("commitments") or {}).get("commitments") or []
-    lines = [json.dumps(item, ensure_ascii=False, default=str).encode() + b"\n" for item in items]
     offsets, at, crc = [], 0, 0
-    for line in lines:
-        offsets.append(at)
-        at += len(line)
-        crc = zlib.crc32(line, crc)
-    header = {
-        "key": key,
-        "small": {k: raw.get(k) for k in ("pillars", "sources", "notes")},
-        "ids": [item["id"] for item in items],
-        "offsets": offsets,
-        "crc": crc,
-    }
-    head = json.dumps(header, ensure_ascii=False, default=str).encode() + b"\n"
-    _write_chunks(path, [head, *lines])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.TemporaryFile(dir=path.parent) as body:
+            for item in items:
+                line = json.dumps(item, ensure_ascii=False, default=str).encode() + b"\n"
+                offsets.append(at)
+                at += len(line)
+                crc = zlib.crc32(line, crc)
+                body.write(line)
+            header = {
+                "key": key,
+                "small": {k: raw.get(k) for k in ("pillars", "sources", "notes")},
+                "ids": [item["id"] for item in items],
+                "offsets": offsets,
+                "crc": crc,
+            }
+            head = json.dumps(header, ensure_ascii=False, default=str).encode() + b"\n"
+            body.seek(0)
+            _write_chunks(path, itertools.chain([head], iter(lambda: body.read(1 << 20), b"")))
+    except OSError:
+        pass  # a cache we cannot write only costs time
 
 
 def _open(path: Path, key: dict[str, Any]) -> tuple[dict[str, Any], int, Any] | None:
