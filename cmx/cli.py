@@ -230,6 +230,7 @@ OverdueOpt = Annotated[
 
 def filtered(
     kb: Any,
+    today_date: dt.date,
     pillar: str | None,
     sector: str | None,
     status: str | None,
@@ -239,8 +240,8 @@ def filtered(
     tag: str | None,
     due_before: str | None,
     overdue: bool,
-    today_date: dt.date,
 ) -> list[Any]:
+    """The commitments the options of `cmx commitments` / `cmx export` select."""
     from cmx.model import Instrument, Status
     from cmx.search import filter_commitments
 
@@ -341,19 +342,8 @@ def commitments_cmd(
 
     lang, f = lang_of(lang), fmt_of(fmt)
     kb = load()
-    items = filtered(
-        kb,
-        pillar,
-        sector,
-        status,
-        instrument,
-        actor,
-        source,
-        tag,
-        due_before,
-        overdue,
-        today(today_),
-    )
+    chosen = (pillar, sector, status, instrument, actor, source, tag, due_before, overdue)
+    items = filtered(kb, today(today_), *chosen)
     rows = [commitment_row(c, kb, lang) for c in items]
     emit(rows, f, ["id", "pillar", "title", "status", "due"], empty_hint="no commitment matched")
 
@@ -637,19 +627,8 @@ def export_cmd(
     kind = choice(what, ["markdown", "json", "csv", "yaml"], "WHAT")
     lang = lang_of(lang)
     kb = load()
-    items = filtered(
-        kb,
-        pillar,
-        sector,
-        status,
-        instrument,
-        actor,
-        source,
-        tag,
-        due_before,
-        overdue,
-        today(today_),
-    )
+    chosen = (pillar, sector, status, instrument, actor, source, tag, due_before, overdue)
+    items = filtered(kb, today(today_), *chosen)
     if not items:
         err("cmx: no commitment matched; nothing exported")
         raise typer.Exit(EXIT_NO_MATCH)
