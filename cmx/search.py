@@ -267,31 +267,48 @@ class Hit(NamedTuple):
         return kind_of(self.entry)
 
 
+def _with_prefix(prefix: str, vocab: list[str]) -> Iterator[str]:
+    i = bisect.bisect_left(vocab, prefix)
+    while i < len(vocab) and vocab[i].startswith(prefix):
+        yield vocab[i]
+        i += 1
+
+
 def _candidates(word: str, index: Index) -> dict[str, float]:
-    """KB words a query word may stand for, with how well they match (0..1)."""
+    """KB words a query word may stand for, with how well they match (0..1).
+
+    Exact (1.0); longer words it starts (a partial word, 0.6-0.9); and, only when the KB
+    lacks the word itself: the closest words by edit distance (typos: 0.7 at one edit,
+    0.55 at two, less for a rarer word than the likeliest one) and words sharing its
+    stem (aduanas ~ aduanero, 0.6).
+    """
     out: dict[str, float] = {}
     if word in index.df:
         out[word] = 1.0
     if word[0].isdigit():
         return out
     if len(word) >= 3:
-        vocab = index.vocab
-        i = bisect.bisect_left(vocab, word)
-        while i < len(vocab) and vocab[i].startswith(word):
-            term = vocab[i]
+        for term in _with_prefix(word, index.vocab):
             if term != word:
                 out[term] = max(0.6, 0.9 - 0.03 * (len(term) - len(word)))
-            i += 1
     if len(word) >= 4 and word not in index.df:  # a word the KB has is not a typo
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
         limit = 1 if len(word) <= 6 else 2
-        for term, dist, _ in process.extract(
+        found = process.extract(
             word, index.vocab, scorer=OSA.distance, score_cutoff=limit, limit=None
-        ):
-            if dist and not term[0].isdigit():
-                out.setdefault(term, 0.7 - 0.15 * (dist - 1))
+        )
+        closest = min((d for t, d, _ in found if d and not t[0].isdigit()), default=0)
+        tier = [t for t, d, _ in found if d == closest and d and not t[0].isdigit()]
+        common = max((index.df[t] for t in tier), default=1)
+        for term in tier:  # the nearest words only, the more common ones preferred
+            prior = (index.df[term] / common) ** 0.5
+            out.setdefault(term, (0.7 - 0.15 * (closest - 1)) * prior)
+        if len(word) >= 6:
+            stem = word[: max(5, math.ceil(0.7 * len(word)))]
+            for term in _with_prefix(stem, index.vocab):
+                out.setdefault(term, 0.6)
     return out
 
 
