@@ -60,8 +60,83 @@ def _cite(kb: KnowledgeBase, source_id: str, section: str | None = None) -> str:
     return f"[{s.id}] {s.title} — {s.publisher}{date}, {s.kind.value}{weak}{where}; {url}"
 
 
+LABELS = {  # card labels in Spanish and French (English labels are the keys)
+    "es": {
+        "kind": "tipo",
+        "id": "id",
+        "number": "número",
+        "name": "nombre",
+        "summary": "resumen",
+        "sectors": "sectores",
+        "also called": "también",
+        "pillar": "pilar",
+        "official": "oficial",
+        "commitments": "compromisos",
+        "title": "título",
+        "status": "estado",
+        "instrument": "instrumento",
+        "basis": "fundamento",
+        "due": "fecha límite",
+        "actors": "actores",
+        "amount": "monto",
+        "event": "avance",
+        "tags": "etiquetas",
+        "commentary": "comentarios",
+        "support": "respaldo",
+        "claim": "afirmación",
+        "note": "nota",
+        "related": "relacionado",
+        "publisher": "editor",
+        "date": "fecha",
+        "url": "url",
+        "reliability": "fiabilidad",
+        "about": "acerca de",
+        "cited by": "citada por",
+        "source": "fuente",
+    },
+    "fr": {
+        "kind": "type",
+        "id": "id",
+        "number": "numéro",
+        "name": "nom",
+        "summary": "résumé",
+        "sectors": "secteurs",
+        "also called": "aussi appelé",
+        "pillar": "pilier",
+        "official": "officiel",
+        "commitments": "engagements",
+        "title": "titre",
+        "status": "état",
+        "instrument": "instrument",
+        "basis": "fondement",
+        "due": "échéance",
+        "actors": "acteurs",
+        "amount": "montant",
+        "event": "fait",
+        "tags": "étiquettes",
+        "commentary": "commentaires",
+        "support": "appui",
+        "claim": "affirmation",
+        "note": "note",
+        "related": "lié à",
+        "publisher": "éditeur",
+        "date": "date",
+        "url": "url",
+        "reliability": "fiabilité",
+        "about": "à propos",
+        "cited by": "citée par",
+        "source": "source",
+    },
+}
+
+
 def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tuple[str, str]]:
-    """(label, value) lines describing one entry for a person."""
+    """(label, value) lines describing one entry for a person, labels in `lang`."""
+    labels = LABELS.get(lang, {})
+    return [(labels.get(label, label), value) for label, value in _card(entry, kb, lang, today)]
+
+
+def _card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tuple[str, str]]:
     from cmx.search import is_overdue
 
     lines: list[tuple[str, str]] = [("kind", kind_of(entry)), ("id", getattr(entry, "id", ""))]
