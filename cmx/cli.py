@@ -217,11 +217,14 @@ ActorOpt = Annotated[
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Source id (see cmx sources).")]
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Tag, e.g. fentanyl.")]
 DueBeforeOpt = Annotated[
-    str | None, typer.Option("--due-before", help="Only entries due before DATE (YYYY-MM-DD).")
+    str | None,
+    typer.Option("--due-before", metavar="DATE", help="Only entries due before DATE (YYYY-MM-DD)."),
 ]
 TodayOpt = Annotated[
     str | None,
-    typer.Option("--today", envvar="CMX_TODAY", help="Date to treat as today (YYYY-MM-DD)."),
+    typer.Option(
+        "--today", envvar="CMX_TODAY", metavar="DATE", help="Date to treat as today (YYYY-MM-DD)."
+    ),
 ]
 OverdueOpt = Annotated[
     bool, typer.Option("--overdue", help="Only entries past their due date and not completed.")
@@ -272,11 +275,21 @@ def version_callback(value: bool) -> None:
 def main_callback(
     data: Annotated[
         Path | None,
-        typer.Option("--data", envvar="CMX_DATA", help="Knowledge-base folder (default: shipped)."),
+        typer.Option(
+            "--data",
+            envvar="CMX_DATA",
+            metavar="DIR",
+            help="Knowledge-base folder (default: shipped).",
+        ),
     ] = None,
     today_: Annotated[
         str | None,
-        typer.Option("--today", envvar="CMX_TODAY", help="Date to treat as today (YYYY-MM-DD)."),
+        typer.Option(
+            "--today",
+            envvar="CMX_TODAY",
+            metavar="DATE",
+            help="Date to treat as today (YYYY-MM-DD).",
+        ),
     ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Parse the YAML even when a fresh cache exists.")
@@ -542,8 +555,12 @@ def highlighted(text: str, terms: Sequence[str]) -> Any:
 
 @app.command("timeline")
 def timeline_cmd(
-    from_: Annotated[str | None, typer.Option("--from", help="From DATE (YYYY-MM-DD).")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="To DATE (YYYY-MM-DD).")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", metavar="DATE", help="From DATE (YYYY-MM-DD).")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", metavar="DATE", help="To DATE (YYYY-MM-DD).")
+    ] = None,
     pillar: PillarOpt = None,
     lang: Lang = "en",
     fmt: Fmt = "table",
