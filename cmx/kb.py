@@ -249,9 +249,8 @@ _NOKEY = object()
 class _Ctx:
     """Where problems go while converting one file."""
 
-    def __init__(self, path: Path | str, strict: bool) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = path
-        self.strict = strict
         self.problems: list[str] = []
         self.broken: set[str] = set()
 
@@ -282,9 +281,6 @@ def _type_name(value: Any) -> str:
     if isinstance(value, int | float):
         return f"a number ({value})"
     return f"{type(value).__name__} ({value!r})"
-
-
-Converter = Callable[[Any, int], Any]
 
 
 @functools.cache
@@ -345,7 +341,7 @@ class _Converter:
         ok = True
         label = self._label(cls, data)
         for key in data:
-            if key not in names and self.ctx.strict:
+            if key not in names:
                 self.ctx.add(
                     _line_of(data, key, line),
                     f"{label}: unknown field '{key}'{suggest(str(key), names)}",
@@ -653,9 +649,9 @@ def parse_trusted(
 # --------------------------------------------------------------------------- public
 
 
-def parse_kb(raw: dict[str, Any], base: Path | str = "", strict: bool = True) -> KnowledgeBase:
+def parse_kb(raw: dict[str, Any], base: Path | str = "") -> KnowledgeBase:
     """Build a KnowledgeBase from the plain contents of the four files."""
-    ctxs = {key: _Ctx(Path(base) / name if base else name, strict) for key, name in FILES.items()}
+    ctxs = {key: _Ctx(Path(base) / name if base else name) for key, name in FILES.items()}
     recs: dict[str, list[Any]] = {}
     for key in FILES:
         if key in OPTIONAL_FILES and raw.get(key) is None:

@@ -161,9 +161,6 @@ class Window:
         pos = self._buf.find(needle, self._start + start, self._end)
         return pos - self._start if pos != -1 else -1
 
-    def __bytes__(self) -> bytes:
-        return bytes(self._buf[self._start : self._end])
-
 
 class Index(NamedTuple):
     entries: Entries
