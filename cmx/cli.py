@@ -81,14 +81,20 @@ def today(value: str | None = None) -> dt.date:
     return parse_date(value, "--today") or state.today or dt.date.today()
 
 
+def data_dir() -> Path:
+    """--data / CMX_DATA, else the knowledge base shipped with cmx."""
+    from cmx.kb import default_data_dir
+
+    return state.data_dir or default_data_dir()
+
+
 def load() -> Any:
     """The knowledge base, loaded once per run; an invalid KB exits 2 with every problem."""
     if state.kb is None:
-        from cmx.kb import KBError, default_data_dir, load_kb
+        from cmx.kb import KBError, load_kb
 
-        data_dir = state.data_dir or default_data_dir()
         try:
-            state.kb = load_kb(data_dir, use_cache=state.use_cache)
+            state.kb = load_kb(data_dir(), use_cache=state.use_cache)
         except KBError as error:
             for problem in error.problems:
                 err(f"cmx: error: {problem}")
@@ -164,19 +170,14 @@ def rich_table(rows: list[dict[str, Any]], columns: Sequence[str], title: str) -
     from rich.markup import escape
     from rich.table import Table
 
-    from cmx.render import flat, header
+    from cmx.render import TEXT_COLUMNS, flat, header
 
     table = Table(title=title or None, title_justify="left", header_style="bold")
     for col in columns:
-        wide = col in ("title", "name", "summary", "snippet", "what", "claim")
-        table.add_column(header(col), overflow="fold", ratio=3 if wide else None)
+        ratio = 3 if col in TEXT_COLUMNS else None
+        table.add_column(header(col), overflow="fold", ratio=ratio)
     for row in rows:
-        cells = []
-        for col in columns:
-            value = row.get(col)
-            cell = value if hasattr(value, "__rich__") else escape(flat(value))
-            cells.append(cell)
-        table.add_row(*cells)
+        table.add_row(*(escape(flat(row.get(col))) for col in columns))
     Console().print(table)
 
 
@@ -282,15 +283,7 @@ def main_callback(
             help="Knowledge-base folder (default: shipped).",
         ),
     ] = None,
-    today_: Annotated[
-        str | None,
-        typer.Option(
-            "--today",
-            envvar="CMX_TODAY",
-            metavar="DATE",
-            help="Date to treat as today (YYYY-MM-DD).",
-        ),
-    ] = None,
+    today_: TodayOpt = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Parse the YAML even when a fresh cache exists.")
     ] = False,
@@ -537,9 +530,8 @@ def rich_hits(rows: list[dict[str, Any]], hits: Sequence[Any], qwords: Sequence[
 
 def index_of(kb: Any) -> Any:
     from cmx import cache
-    from cmx.kb import default_data_dir
 
-    return cache.search_index(kb, state.data_dir or default_data_dir(), state.use_cache)
+    return cache.search_index(kb, data_dir(), state.use_cache)
 
 
 def highlighted(text: str, terms: Sequence[str]) -> Any:

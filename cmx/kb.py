@@ -101,9 +101,8 @@ def read_yaml(path: Path, lines: bool = True) -> Any:
             raise IsADirectoryError
         if size > MAX_FILE_BYTES:
             raise KBError([f"{path}: file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"])
-        _check_utf8(path)
         # The parser reads the file itself, in chunks: a large KB is never held whole in
-        # memory as bytes and again as text.
+        # memory as bytes and again as text (and is read once, not once more to check it).
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         with open(path, "rb") as fh:
             return _build(yaml, yaml.parse(fh, Loader=loader), track=lines)
@@ -121,7 +120,8 @@ def read_yaml(path: Path, lines: bool = True) -> Any:
             what += f" ({err.context}; noticed on line {err.problem_mark.line + 1})"
         hint = "; indent with spaces, not tabs" if b"\t" in path.read_bytes() else ""
         raise KBError([f"{path}:{line}: YAML syntax error: {what}{hint}"]) from None
-    except yaml.YAMLError as err:
+    except yaml.YAMLError as err:  # the reader's errors: most often bytes that are not UTF-8
+        _check_utf8(path)  # raises with the line and byte when that is the cause
         raise KBError([f"{path}: YAML error: {err}"]) from None
     except _Fail as err:
         raise KBError([f"{path}:{err.line}: {err.message}"]) from None
