@@ -29,13 +29,15 @@ FILES: dict[str, str] = {  # top-level key -> file name
     "pillars": "pillars.yaml",
     "commitments": "commitments.yaml",
     "notes": "notes.yaml",
+    "actors": "actors.yaml",
 }
-OPTIONAL_FILES = frozenset({"notes"})
+OPTIONAL_FILES = frozenset({"notes", "actors"})
 RECORD_TYPES: dict[str, type] = {
     "sources": Source,
     "pillars": Pillar,
     "commitments": Commitment,
     "notes": Note,
+    "actors": model.Actor,
 }
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
@@ -43,8 +45,20 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # Fields that exist on the record but are not written in YAML.
 DERIVED = {(Sector, "pillar")}
-DATE_FIELDS = {(Source, "date"), (Commitment, "due"), (model.Event, "date")}
-ID_FIELDS = {(Source, "id"), (Pillar, "id"), (Sector, "id"), (Commitment, "id"), (Note, "id")}
+DATE_FIELDS = {
+    (Source, "date"),
+    (Commitment, "due"),
+    (Commitment, "reviewed"),
+    (model.Event, "date"),
+}
+ID_FIELDS = {
+    (Source, "id"),
+    (Pillar, "id"),
+    (Sector, "id"),
+    (Commitment, "id"),
+    (Note, "id"),
+    (model.Actor, "id"),
+}
 
 
 class KBError(Exception):
@@ -511,6 +525,7 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
     pillar_ids = {obj.id for obj, _, _ in recs["pillars"]}
     sectors = {s.id: s for obj, _, _ in recs["pillars"] for s in obj.sectors}
     commitment_ids = {obj.id for obj, _, _ in recs["commitments"]}
+    actor_ids = {obj.id for obj, _, _ in recs["actors"]}
     seen: dict[str, str] = {}
     broken = set().union(*(ctx.broken for ctx in ctxs.values()))
 
@@ -570,6 +585,19 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
             cite(ctx, line, f"{label} event {event.date}", event.source)
         if obj.amount and obj.amount.source:
             cite(ctx, line, f"{label} amount", obj.amount.source)
+        for actor in obj.actors if actor_ids else ():
+            if actor not in actor_ids and actor not in broken:
+                ctx.add(line, f"{label}: unknown actor '{actor}'{suggest(actor, actor_ids)}")
+        moves = [e for e in obj.events if e.status]
+        latest = max(moves, key=lambda e: model.date_bounds(e.date)[0], default=None)
+        if latest and latest.status is not obj.status:
+            ctx.add(
+                line,
+                f"{label}: status is '{obj.status.value}' but its latest status event "
+                f"({latest.date}) says '{latest.status.value}'",
+            )
+    for obj, line, _ in recs["actors"]:
+        dup(ctxs["actors"], line, obj.id, "actor")
     for obj, line, _ in recs["notes"]:
         ctx = ctxs["notes"]
         label = f"note '{obj.id}'"

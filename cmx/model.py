@@ -59,6 +59,14 @@ class Support(StrEnum):
     NOT_IN_OFFICIAL_TEXT = "not-in-official-text"
 
 
+class ActorKind(StrEnum):
+    GOVERNMENT = "government"
+    AGENCY = "agency"
+    PERSON = "person"
+    INTERNATIONAL = "international"
+    OTHER = "other"
+
+
 class Text(NamedTuple):
     """One piece of text in English, Spanish and French."""
 
@@ -126,6 +134,17 @@ class Event(NamedTuple):
     date: str
     what: Text
     source: str
+    status: Status | None = None  # the status the commitment moved to on this date
+
+
+class Actor(NamedTuple):
+    """A government, agency, person or organisation named by the sources."""
+
+    id: str
+    kind: ActorKind
+    name: Text
+    acronym: Text | None = None
+    aliases: tuple[str, ...] = ()
 
 
 class Commitment(NamedTuple):
@@ -143,6 +162,7 @@ class Commitment(NamedTuple):
     events: tuple[Event, ...] = ()
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    reviewed: str | None = None  # when the entry was last checked against its sources
 
 
 class Note(NamedTuple):
