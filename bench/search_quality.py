@@ -96,7 +96,7 @@ def main() -> int:
     ap.add_argument("--show", action="store_true", help="list the queries each method misses at 1")
     args = ap.parse_args()
     cases = yaml.safe_load(Path(args.queries).read_text(encoding="utf-8"))["queries"]
-    kb = load_kb(ROOT / "data", use_cache=False)
+    kb = load_kb(ROOT / "data")
     index = build_index(kb)
     entries = list(index.entries)
     methods = {

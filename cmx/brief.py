@@ -262,23 +262,20 @@ def _commitment_block(
     c: Commitment, kb: KnowledgeBase, lang: str, cites: _Citations, today: dt.date
 ) -> list[str]:
     """One commitment: heading, key facts, summary with citations, actors, amount, events."""
-    from cmx.render import basis
-    from cmx.search import is_overdue
-
     t = LABELS.get(lang, LABELS["en"])
     status = t[c.status]
-    if is_overdue(c, today):
+    if c.is_overdue(today):
         status += f" ({t['overdue']})"
     facts = [f"**{t['status']}:** {status}"]
     if c.due:
         facts.append(f"**{t['due']}:** {c.due}")
     facts.append(f"**{t['instrument']}:** {_value(lang, c.instrument.value)}")
-    facts.append(f"**{t['basis']}:** {_value(lang, basis(c, kb))}")
+    facts.append(f"**{t['basis']}:** {_value(lang, kb.basis(c).value)}")
     refs = "".join(cites.ref(x.source, x.section) for x in c.sources)
     lines = [f"#### {c.title.get(lang)}", "", " · ".join(facts), ""]
     lines += [f"{c.summary.get(lang)} {refs}", ""]
     if c.actors:
-        lines += [f"**{t['actors']}:** {', '.join(c.actors)}", ""]
+        lines += [f"**{t['actors']}:** {', '.join(kb.actor_name(a, lang) for a in c.actors)}", ""]
     if c.amount:
         a = c.amount
         ref = cites.ref(a.source) if a.source else ""

@@ -3,6 +3,7 @@
 import datetime as dt
 import gc
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,8 +11,11 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from cmx import __version__
-from cmx.model import LANGS
+from cmx import __version__, render
+from cmx.kb import KBError, default_data_dir, suggest
+from cmx.model import LANGS, Commitment, Instrument, KnowledgeBase, Status
+from cmx.render import OutputFormat
+from cmx.store import Store, open_store
 
 EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
@@ -27,14 +31,21 @@ app = typer.Typer(
 
 
 class _State:
+    """What the app callback parsed for this one invocation (reset on every call)."""
+
     data_dir: Path | None = None
     today: dt.date | None = None
     use_cache: bool = True
     debug: bool = False
-    kb: Any = None
+    store: Store | None = None
 
 
 state = _State()
+
+
+def env_on(name: str) -> bool:
+    """An on/off environment variable: unset, empty, 0, false, no and off mean off."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 # ------------------------------------------------------------------------ helpers
@@ -57,8 +68,6 @@ def choice(value: str | None, choices: Sequence[str], option: str) -> str | None
     lowered = value.strip().lower()
     if lowered in choices:
         return lowered
-    from cmx.kb import suggest
-
     hint = suggest(lowered, choices)
     if len(choices) <= 12:
         hint += f"; choose from: {', '.join(choices)}"
@@ -76,32 +85,43 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
         ) from None
 
 
+def env_date(name: str) -> dt.date | None:
+    """A date from the environment; a bad one is blamed on the variable, not an option."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{name}={value!r} is not a date; write YYYY-MM-DD, e.g. 2026-03-31, or unset it")
+
+
 def today(value: str | None = None) -> dt.date:
-    """--today given to the command, else to cmx, else the real date."""
-    return parse_date(value, "--today") or state.today or dt.date.today()
+    """--today given to the command, else to cmx, else CMX_TODAY, else the real date."""
+    return parse_date(value, "--today") or state.today or env_date("CMX_TODAY") or dt.date.today()
 
 
 def data_dir() -> Path:
     """--data / CMX_DATA, else the knowledge base shipped with cmx."""
-    from cmx.kb import default_data_dir
-
     return state.data_dir or default_data_dir()
 
 
-def load() -> Any:
-    """The knowledge base, loaded once per run; an invalid KB exits 2 with every problem."""
-    if state.kb is None:
-        from cmx.kb import KBError, load_kb
-
+def kb_store() -> Store:
+    """The knowledge base, opened once per run; an invalid KB exits 2 with every problem."""
+    if state.store is None:
         try:
-            state.kb = load_kb(data_dir(), use_cache=state.use_cache)
+            state.store = open_store(data_dir(), use_cache=state.use_cache)
         except KBError as error:
             for problem in error.problems:
                 err(f"cmx: error: {problem}")
             n = len(error.problems)
             err(f"cmx: the knowledge base has {n} problem{'s' * (n != 1)}; fix them and retry")
             raise typer.Exit(EXIT_USAGE) from None
-    return state.kb
+    return state.store
+
+
+def load() -> KnowledgeBase:
+    return kb_store().kb()
 
 
 def known_id(value: str | None, ids: Sequence[str], option: str) -> str | None:
@@ -113,14 +133,20 @@ def known_id(value: str | None, ids: Sequence[str], option: str) -> str | None:
     return choice(value, list(ids), option)
 
 
-def fmt_of(value: str) -> Any:
-    from cmx.render import OutputFormat
-
-    return OutputFormat(choice(value, [f.value for f in OutputFormat], "--format"))
+def fmt_of(value: str) -> OutputFormat:
+    return OutputFormat(choice(value, [f.value for f in render.FORMATS], "--format"))
 
 
-def lang_of(value: str) -> str:
-    return choice(value, LANGS, "--lang") or "en"
+def lang_of(value: str | None) -> str:
+    """--lang, else CMX_LANG (named as such when it is wrong), else English."""
+    if value is not None:
+        return choice(value, LANGS, "--lang") or "en"
+    env = os.environ.get("CMX_LANG", "").strip()
+    if not env:
+        return "en"
+    if env.lower() not in LANGS:
+        fail(f"CMX_LANG={env!r} is not a language cmx speaks; use one of {', '.join(LANGS)}")
+    return env.lower()
 
 
 def use_rich() -> bool:
@@ -137,60 +163,48 @@ def out(text: str) -> None:
     sys.stdout.write(text)
 
 
+def columns_env() -> int:
+    """COLUMNS when it is a sane width (a bad or zero value is ignored), else 0."""
+    try:
+        value = int(os.environ.get("COLUMNS", "").strip())
+    except ValueError:
+        return 0
+    return value if 20 <= value <= 1000 else 0
+
+
+def terminal_width() -> int:
+    """The width to lay tables out for: COLUMNS, else the terminal's, else 80."""
+    import shutil
+
+    return columns_env() or shutil.get_terminal_size((80, 24)).columns or 80
+
+
 def emit(
     rows: list[dict[str, Any]],
-    fmt: Any,
+    fmt: OutputFormat,
     columns: Sequence[str],
     *,
     title: str = "",
     empty_hint: str = "nothing matched",
 ) -> None:
     """Print rows in the chosen format; no rows: an empty document and exit 1."""
-    from cmx import render
-
+    rich = fmt is OutputFormat.TABLE and use_rich()
+    width = terminal_width() if rich else columns_env()
+    out(render.write(rows, fmt, render.View(columns, title, width, rich)))
     if not rows:
-        out(render.empty_output(fmt, columns))
         err(f"cmx: {empty_hint}")
         raise typer.Exit(EXIT_NO_MATCH)
-    if fmt is render.OutputFormat.JSON:
-        out(render.to_json(rows) + "\n")
-    elif fmt is render.OutputFormat.CSV:
-        out(render.to_csv(rows))
-    elif fmt is render.OutputFormat.YAML:
-        out(render.to_yaml(rows))
-    elif use_rich():
-        rich_table(rows, columns, title)
-    else:
-        width = int(os.environ.get("COLUMNS", "0") or 0)
-        out(render.to_plain(rows, columns, width))
-
-
-def rich_table(rows: list[dict[str, Any]], columns: Sequence[str], title: str) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    from cmx.render import TEXT_COLUMNS, flat, header
-
-    table = Table(title=title or None, title_justify="left", header_style="bold")
-    for col in columns:
-        ratio = 3 if col in TEXT_COLUMNS else None
-        table.add_column(header(col), overflow="fold", ratio=ratio)
-    for row in rows:
-        table.add_row(*(escape(flat(row.get(col))) for col in columns))
-    Console().print(table)
 
 
 # ------------------------------------------------------------------------ options
 
 Lang = Annotated[
-    str,
-    typer.Option(
-        "--lang", "-l", envvar="CMX_LANG", help="Language: en, es or fr.", show_default=True
-    ),
+    str | None,
+    typer.Option("--lang", "-l", help="Language: en, es or fr (default: CMX_LANG, else en)."),
 ]
 Fmt = Annotated[
-    str, typer.Option("--format", "-f", help="Output: table, json, csv or yaml.", show_default=True)
+    str,
+    typer.Option("--format", "-f", help=f"Output: {', '.join(render.FORMATS)}.", show_default=True),
 ]
 PillarOpt = Annotated[
     str | None,
@@ -224,7 +238,7 @@ DueBeforeOpt = Annotated[
 TodayOpt = Annotated[
     str | None,
     typer.Option(
-        "--today", envvar="CMX_TODAY", metavar="DATE", help="Date to treat as today (YYYY-MM-DD)."
+        "--today", metavar="DATE", help="Date to treat as today (YYYY-MM-DD; also CMX_TODAY)."
     ),
 ]
 OverdueOpt = Annotated[
@@ -246,7 +260,6 @@ def filtered(
     overdue: bool,
 ) -> list[Any]:
     """The commitments the options of `cmx commitments` / `cmx export` select."""
-    from cmx.model import Instrument, Status
     from cmx.search import filter_commitments
 
     return filter_commitments(
@@ -283,13 +296,19 @@ def main_callback(
             help="Knowledge-base folder (default: shipped).",
         ),
     ] = None,
-    today_: TodayOpt = None,
+    today_: Annotated[
+        str | None,
+        typer.Option(
+            "--today", metavar="DATE", help="Date to treat as today (default: CMX_TODAY)."
+        ),
+    ] = None,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Parse the YAML even when a fresh cache exists.")
+        bool,
+        typer.Option("--no-cache", help="Parse the YAML and keep no store (also CMX_NO_CACHE=1)."),
     ] = False,
     debug: Annotated[
         bool,
-        typer.Option("--debug", envvar="CMX_DEBUG", help="Show tracebacks of internal errors."),
+        typer.Option("--debug", help="Show tracebacks of internal errors (also CMX_DEBUG=1)."),
     ] = False,
     version: Annotated[
         bool,
@@ -298,15 +317,15 @@ def main_callback(
         ),
     ] = False,
 ) -> None:
-    state.kb = None  # one KB per invocation (tests run many in one process)
+    state.store = None  # one KB per invocation (tests run many in one process)
     state.data_dir = data
     state.today = parse_date(today_, "--today")
-    state.use_cache = not no_cache and not os.environ.get("CMX_NO_CACHE")
-    state.debug = debug
+    state.use_cache = not no_cache and not env_on("CMX_NO_CACHE")
+    state.debug = debug or env_on("CMX_DEBUG")
 
 
 @app.command("pillars")
-def pillars_cmd(lang: Lang = "en", fmt: Fmt = "table") -> None:
+def pillars_cmd(lang: Lang = None, fmt: Fmt = "table") -> None:
     """The four pillars with their sector and commitment counts."""
     from cmx.render import pillar_row
 
@@ -317,7 +336,7 @@ def pillars_cmd(lang: Lang = "en", fmt: Fmt = "table") -> None:
 
 
 @app.command("sectors")
-def sectors_cmd(pillar: PillarOpt = None, lang: Lang = "en", fmt: Fmt = "table") -> None:
+def sectors_cmd(pillar: PillarOpt = None, lang: Lang = None, fmt: Fmt = "table") -> None:
     """Priority areas (sectors), optionally of one pillar."""
     from cmx.render import sector_row
 
@@ -339,7 +358,7 @@ def commitments_cmd(
     tag: TagOpt = None,
     due_before: DueBeforeOpt = None,
     overdue: OverdueOpt = False,
-    lang: Lang = "en",
+    lang: Lang = None,
     fmt: Fmt = "table",
     today_: TodayOpt = None,
 ) -> None:
@@ -357,29 +376,24 @@ def commitments_cmd(
 @app.command("show")
 def show_cmd(
     entry_id: Annotated[str, typer.Argument(metavar="ID")],
-    lang: Lang = "en",
+    lang: Lang = None,
     fmt: Fmt = "table",
     today_: TodayOpt = None,
 ) -> None:
     """One pillar, sector, commitment, note or source in full, with its sources and events."""
-    from cmx import detail, render
+    from cmx import detail
 
     lang, f = lang_of(lang), fmt_of(fmt)
     kb = load()
     entry = kb.get(entry_id.strip())
     if entry is None:
-        from cmx.kb import suggest
-
         hint = suggest(entry_id, kb.ids()) or " (list ids with cmx commitments, cmx sectors …)"
         err(f"cmx: no entry with id '{entry_id}'{hint}")
         raise typer.Exit(EXIT_NO_MATCH)
-    if f is render.OutputFormat.JSON:
-        out(render.to_json(detail.full_record(entry, kb)) + "\n")
-    elif f is render.OutputFormat.YAML:
-        out(render.to_yaml(detail.full_record(entry, kb)))
-    elif f is render.OutputFormat.CSV:
-        row = render.entry_row(entry, kb, lang)
-        out(render.to_csv([row]))
+    if f in (OutputFormat.JSON, OutputFormat.YAML):
+        out(render.FORMATS[f](detail.full_record(entry, kb), render.View(())))  # type: ignore[arg-type]
+    elif f is OutputFormat.CSV:
+        out(render.to_csv([render.entry_row(entry, kb, lang)]))
     else:
         out_detail(detail.card(entry, kb, lang, today(today_)))
 
@@ -408,7 +422,7 @@ def sources_cmd(
         str | None,
         typer.Option("--kind", help="official, official-reproduced, news or analysis."),
     ] = None,
-    lang: Lang = "en",
+    lang: Lang = None,
     fmt: Fmt = "table",
 ) -> None:
     """Every source the knowledge base cites, with its kind, date and URL."""
@@ -429,7 +443,7 @@ def notes_cmd(
         str | None,
         typer.Option("--support", help="stated, interpretation or not-in-official-text."),
     ] = None,
-    lang: Lang = "en",
+    lang: Lang = None,
     fmt: Fmt = "table",
 ) -> None:
     """Commentary and analysis (never official commitments), with their support level."""
@@ -446,7 +460,7 @@ def notes_cmd(
 @app.command("validate")
 def validate_cmd() -> None:
     """Check the knowledge base: every problem is listed as file:line; exit 2 if any."""
-    state.use_cache = False
+    state.use_cache = False  # always parse the YAML itself
     kb = load()
     err(
         f"ok: {len(kb.pillars)} pillars, {len(kb.sectors)} sectors, "
@@ -467,12 +481,11 @@ def search_cmd(
     ] = None,
     status: StatusOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many hits.")] = 10,
-    lang: Lang = "en",
+    lang: Lang = None,
     fmt: Fmt = "table",
 ) -> None:
     """Ranked, typo-tolerant search over everything, in English, Spanish or French."""
     from cmx import search as core
-    from cmx.model import Commitment, Status
     from cmx.render import hit_row
 
     lang, f = lang_of(lang), fmt_of(fmt)
@@ -481,26 +494,18 @@ def search_cmd(
         fail("the query is empty; try e.g. cmx search energy")
     kinds = [choice(kind, list(core.KINDS), "--kind")] if kind else None
     status = choice(status, [s.value for s in Status], "--status")
-    kb = load()
-    pillar = known_id(pillar, [p.id for p in kb.pillars], "--pillar")
-    sector = known_id(sector, [s.id for s in kb.sectors], "--sector")
-
-    def keep(entry: Any) -> bool:
-        if pillar and getattr(entry, "pillar", getattr(entry, "id", None)) != pillar:
-            return False
-        if sector and getattr(entry, "sector", getattr(entry, "id", None)) != sector:
-            return False
-        return not status or (isinstance(entry, Commitment) and entry.status.value == status)
-
-    index = index_of(kb)
-    filters = pillar or sector or status
-    hits = core.search(index, text, kinds=kinds, keep=keep if filters else None, limit=limit)
+    store = kb_store()
+    if pillar is not None or sector is not None:
+        kb = store.kb()
+        pillar = known_id(pillar, [p.id for p in kb.pillars], "--pillar")
+        sector = known_id(sector, [s.id for s in kb.sectors], "--sector")
+    hits = store.search(text, kinds=kinds, pillar=pillar, sector=sector, status=status, limit=limit)
     rows = [hit_row(h, lang) for h in hits]
     hint = "nothing matched"
     if not rows:
-        close = core.suggestions(index, text)
+        close = store.suggestions(text)
         hint += f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    if rows and f.value == "table" and use_rich():
+    if rows and f is OutputFormat.TABLE and use_rich():
         rich_hits(rows, hits, core.query_words(text))
         return
     emit(rows, f, ["kind", "id", "pillar", "title", "snippet"], empty_hint=hint)
@@ -528,12 +533,6 @@ def rich_hits(rows: list[dict[str, Any]], hits: Sequence[Any], qwords: Sequence[
         console.print(Text("    ").append_text(highlighted(row["snippet"], marks)))
 
 
-def index_of(kb: Any) -> Any:
-    from cmx import cache
-
-    return cache.search_index(kb, data_dir(), state.use_cache)
-
-
 def highlighted(text: str, terms: Sequence[str]) -> Any:
     from rich.text import Text
 
@@ -554,7 +553,7 @@ def timeline_cmd(
         str | None, typer.Option("--to", metavar="DATE", help="To DATE (YYYY-MM-DD).")
     ] = None,
     pillar: PillarOpt = None,
-    lang: Lang = "en",
+    lang: Lang = None,
     fmt: Fmt = "table",
     today_: TodayOpt = None,
 ) -> None:
@@ -571,21 +570,18 @@ def timeline_cmd(
 
 @app.command("stats")
 def stats_cmd(
-    lang: Lang = "en",
+    lang: Lang = None,
     fmt: Fmt = "table",
     today_: TodayOpt = None,
 ) -> None:
     """Counts by pillar, status, instrument and source kind."""
-    from cmx import render
     from cmx.tracking import stats
 
     lang, f = lang_of(lang), fmt_of(fmt)
     data = stats(load(), today(today_))
-    if f is render.OutputFormat.JSON:
-        out(render.to_json(data) + "\n")
-    elif f is render.OutputFormat.YAML:
-        out(render.to_yaml(data))
-    elif f is render.OutputFormat.CSV:
+    if f in (OutputFormat.JSON, OutputFormat.YAML):
+        out(render.FORMATS[f](data, render.View(())))  # type: ignore[arg-type]
+    elif f is OutputFormat.CSV:
         rows = [
             {"group": g, "key": k, "count": n}
             for g, counts in data.items()
@@ -608,9 +604,38 @@ def stats_cmd(
             out("".join(f"{line}\n" for line in stats_lines(data)))
 
 
+def _export_markdown(
+    kb: KnowledgeBase, items: list[Commitment], lang: str, day: dt.date, mindmap: bool, _: bool
+) -> str:
+    from cmx import brief
+
+    return brief.to_markdown(kb, items, lang=lang, today=day, mindmap=mindmap)
+
+
+def _export_rows(fmt: OutputFormat) -> Any:
+    def export(
+        kb: KnowledgeBase, items: list[Commitment], lang: str, _d: dt.date, _m: bool, to_file: bool
+    ) -> str:
+        rows = [render.commitment_row(c, kb, lang) for c in items]
+        text = render.write(rows, fmt, render.View(list(rows[0]) if rows else ()))
+        bom = "\ufeff" if to_file and fmt is OutputFormat.CSV else ""  # Excel reads UTF-8
+        return bom + text
+
+    return export
+
+
+# What `cmx export` writes: the listing formats of the format table (but the terminal
+# table), the Markdown brief and a SQLite database (written by cmx.store, not here).
+EXPORTS: dict[str, Any] = {
+    "markdown": _export_markdown,
+    **{f.value: _export_rows(f) for f in render.FORMATS if f is not OutputFormat.TABLE},
+    "sqlite": None,
+}
+
+
 @app.command("export")
 def export_cmd(
-    what: Annotated[str, typer.Argument(metavar="WHAT", help="markdown, json, csv or yaml.")],
+    what: Annotated[str, typer.Argument(metavar="WHAT", help=f"{', '.join(EXPORTS)}.")],
     pillar: PillarOpt = None,
     sector: SectorOpt = None,
     status: StatusOpt = None,
@@ -620,7 +645,7 @@ def export_cmd(
     tag: TagOpt = None,
     due_before: DueBeforeOpt = None,
     overdue: OverdueOpt = False,
-    lang: Lang = "en",
+    lang: Lang = None,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="File to write; '-' or none: stdout.")
     ] = None,
@@ -630,10 +655,11 @@ def export_cmd(
     ] = True,
     today_: TodayOpt = None,
 ) -> None:
-    """A paste-ready brief (Markdown, with citations) or the data (JSON, CSV, YAML)."""
-    from cmx import brief, render
+    """A paste-ready brief (Markdown, with citations), the data (JSON, CSV, YAML) or a
+    SQLite database for Datasette, sqlite-utils or any SQLite client (-o FILE)."""
+    from cmx.files import ExportError, write_atomic, write_atomic_with
 
-    kind = choice(what, ["markdown", "json", "csv", "yaml"], "WHAT")
+    kind = choice(what, list(EXPORTS), "WHAT")
     lang = lang_of(lang)
     kb = load()
     chosen = (pillar, sector, status, instrument, actor, source, tag, due_before, overdue)
@@ -642,23 +668,22 @@ def export_cmd(
         err("cmx: no commitment matched; nothing exported")
         raise typer.Exit(EXIT_NO_MATCH)
     to_file = output not in (None, "-")
-    if kind == "markdown":
-        text = brief.to_markdown(kb, items, lang=lang, today=today(today_), mindmap=mindmap)
-    else:
-        rows = [render.commitment_row(c, kb, lang) for c in items]
-        if kind == "json":
-            text = render.to_json(rows) + "\n"
-        elif kind == "yaml":
-            text = render.to_yaml(rows)
-        else:
-            text = ("\ufeff" if to_file else "") + render.to_csv(rows)  # BOM: Excel reads UTF-8
-    if not to_file:
-        out(text)
-        return
-    from cmx.files import ExportError, write_atomic
-
     try:
-        write_atomic(Path(output or ""), text, force=force)
+        if kind == "sqlite":
+            if not to_file:
+                fail("a SQLite database is not text; give a file: cmx export sqlite -o plan.db")
+            from cmx.store import export_sqlite
+
+            chosen_kb = KnowledgeBase(kb.pillars, tuple(items), kb.sources, kb.notes, kb.actors)
+            write_atomic_with(
+                Path(output or ""), lambda tmp: export_sqlite(chosen_kb, tmp), force=force
+            )
+        else:
+            text = EXPORTS[kind](kb, items, lang, today(today_), mindmap, to_file)
+            if not to_file:
+                out(text)
+                return
+            write_atomic(Path(output or ""), text, force=force)
     except ExportError as error:
         fail(str(error))
     err(f"cmx: wrote {len(items)} commitments to {output}")
@@ -676,25 +701,12 @@ def schema_cmd() -> None:
 # ------------------------------------------------------------------------ entry point
 
 
-GLOBAL_OPTIONS_WITH_VALUE = frozenset({"--data", "--today"})
+class Terminated(BaseException):
+    """SIGTERM, raised so that every `finally` runs: no temporary file is left behind."""
 
 
-def _only_the_invoked_command(argv: Sequence[str]) -> None:
-    """Register only the subcommand being run, when it is plain which one it is.
-
-    Typer builds every command's parameters on each start (13 commands: ~20 ms, more
-    than the rest of a cached `cmx pillars`); nothing else changes. Help, typos and
-    anything unusual keep the full set, so 'did you mean' and the command list work.
-    """
-    args = iter(argv)
-    for arg in args:
-        if arg in GLOBAL_OPTIONS_WITH_VALUE:
-            next(args, None)
-        elif not arg.startswith("-"):
-            wanted = [c for c in app.registered_commands if c.name == arg]
-            if wanted:
-                app.registered_commands = wanted
-            return
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def main() -> None:
@@ -702,8 +714,9 @@ def main() -> None:
     # A run is short and builds many acyclic objects (tuples, strings): the cyclic
     # garbage collector would only cost time, most of all on a first, uncached load.
     gc.disable()
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        _only_the_invoked_command(sys.argv[1:])
         app()
     except SystemExit as done:
         _exit_now(done.code)
@@ -713,8 +726,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err("cmx: interrupted")
         _exit_now(130)
+    except Terminated:
+        _exit_now(128 + 15)
     except Exception as error:
-        if state.debug or os.environ.get("CMX_DEBUG"):
+        if state.debug or env_on("CMX_DEBUG"):
             raise
         err(f"cmx: internal error: {type(error).__name__}: {error}")
         err("cmx: this is a bug; run again with --debug for the traceback and report it")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from enum import Enum
 from typing import Any
 
 from cmx.model import Commitment, KnowledgeBase, Note, Pillar, Sector, Source, Text, kind_of
-from cmx.render import basis, flat
+from cmx.render import flat
 
 
 def _plain(value: Any) -> Any:
@@ -15,8 +16,8 @@ def _plain(value: Any) -> Any:
         return {"en": value.en, "es": value.es, "fr": value.fr}
     if isinstance(value, Enum):
         return value.value
-    if hasattr(value, "_fields"):  # a record of cmx.model
-        return {name: _plain(getattr(value, name)) for name in value._fields}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a record
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value
@@ -28,7 +29,7 @@ def full_record(entry: object, kb: KnowledgeBase) -> dict[str, Any]:
     if isinstance(entry, Pillar):
         record["sectors"] = [s.id for s in entry.sectors]
     if isinstance(entry, Commitment):
-        record["basis"] = basis(entry, kb)
+        record["basis"] = kb.basis(entry).value
     cited = _cited_ids(entry)
     record["cited_sources"] = [_plain(s) for sid in cited if (s := kb.source(sid))]
     if isinstance(entry, Commitment):
@@ -37,13 +38,11 @@ def full_record(entry: object, kb: KnowledgeBase) -> dict[str, Any]:
 
 
 def _cited_ids(entry: object) -> list[str]:
-    ids: list[str] = []
-    if isinstance(entry, Pillar | Sector | Commitment):
-        ids += [c.source for c in entry.sources]
     if isinstance(entry, Commitment):
-        ids += [e.source for e in entry.events]
-        if entry.amount and entry.amount.source:
-            ids.append(entry.amount.source)
+        return entry.cited()
+    ids: list[str] = []
+    if isinstance(entry, Pillar | Sector):
+        ids += [c.source for c in entry.sources]
     if isinstance(entry, Note):
         ids.append(entry.source)
     return list(dict.fromkeys(ids))
@@ -137,8 +136,6 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
 
 
 def _card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tuple[str, str]]:
-    from cmx.search import is_overdue
-
     lines: list[tuple[str, str]] = [("kind", kind_of(entry)), ("id", getattr(entry, "id", ""))]
     if isinstance(entry, Pillar):
         lines += [
@@ -160,19 +157,19 @@ def _card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[t
         ]
     elif isinstance(entry, Commitment):
         status = entry.status.value
-        if is_overdue(entry, today):
+        if entry.is_overdue(today):
             status += " (overdue)"
         lines += [
             ("title", entry.title.get(lang)),
             ("pillar", f"{entry.pillar} / {entry.sector}"),
             ("status", status),
             ("instrument", entry.instrument.value),
-            ("basis", basis(entry, kb)),
+            ("basis", kb.basis(entry).value),
         ]
         if entry.due:
             lines.append(("due", entry.due))
         if entry.actors:
-            lines.append(("actors", "; ".join(entry.actors)))
+            lines.append(("actors", "; ".join(kb.actor_name(a, lang) for a in entry.actors)))
         if entry.amount:
             a = entry.amount
             src = f" [source: {a.source}]" if a.source else ""

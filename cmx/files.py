@@ -1,9 +1,12 @@
-"""Writing exports safely: atomic, never over an existing file unless asked."""
+"""Writing exports safely: atomic, never over an existing file unless asked, and never
+over anything but a regular file."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -12,50 +15,103 @@ class ExportError(Exception):
 
 
 def write_atomic(path: Path, text: str, *, force: bool = False) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it into place.
+    """Write `text` (UTF-8) to `path` atomically; see write_atomic_with."""
 
-    An existing file is left byte-for-byte intact unless `force`; an error or
-    Ctrl-C leaves no half-written file behind.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportError(f"{path}: folder '{folder}' does not exist; create it first")
-    if path.is_dir():
-        raise ExportError(f"{path}: is a folder; give a file name")
-    if path.exists() and not force:
-        raise ExportError(f"{path}: already exists; use --force to overwrite it")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise ExportError(f"{path}: cannot write in '{folder}': {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+    def fill(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+
+    write_atomic_with(path, fill, force=force)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _check_target(path: Path, force: bool) -> int | None:
+    """The mode of the file `path` replaces (None: a new file); refuse what cannot be."""
+    folder = path.parent
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        raise ExportError(f"{path}: '{_first_file(folder)}' is a file, not a folder") from None
+    except OSError as err:
+        raise ExportError(f"{path}: cannot use this path: {err.strerror}") from None
+    if st is None:
+        if not folder.exists():
+            raise ExportError(f"{path}: folder '{folder}' does not exist; create it first")
+        if not folder.is_dir():
+            raise ExportError(f"{path}: '{folder}' is a file, not a folder")
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        raise ExportError(f"{path}: is a folder; give a file name")
+    if not stat.S_ISREG(st.st_mode):
+        raise ExportError(
+            f"{path}: is not a regular file (a device, pipe or socket); cmx only replaces "
+            "regular files — write to a file, or to stdout without -o"
+        )
+    if not force:
+        raise ExportError(f"{path}: already exists; use --force to overwrite it")
+    return stat.S_IMODE(st.st_mode)
+
+
+def _first_file(folder: Path) -> Path:
+    """The first part of `folder` that exists and is not a folder."""
+    for part in reversed([folder, *folder.parents]):
+        if part.exists() and not part.is_dir():
+            return part
+    return folder
+
+
+def write_atomic_with(path: Path, fill: Callable[[Path], None], *, force: bool = False) -> None:
+    """Have `fill` write a temporary file beside `path`, then move it into place.
+
+    An existing file is left byte-for-byte intact unless `force`, and only a regular
+    file is ever replaced (it keeps its mode); a new file gets the mode a shell
+    redirect would give (0666 less the umask). An error, Ctrl-C or SIGTERM leaves no
+    half-written file behind. The temporary name is short, so a file name near the
+    system's limit still works.
+    """
+    old_mode = _check_target(path, force)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".cmx-", suffix=".tmp")
+    except OSError as err:
+        raise ExportError(f"{path}: cannot write in '{folder}': {err.strerror}") from None
+    tmp = Path(tmp_name)
+    try:
+        os.close(fd)
+        fill(tmp)
+        os.chmod(tmp, old_mode if old_mode is not None else 0o666 & ~_umask())
         if force:
+            _check_target(path, force)  # still a regular file (or nothing) just before
             os.replace(tmp, path)
         else:
             _link_new(tmp, path)
     except FileExistsError:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise ExportError(f"{path}: already exists; use --force to overwrite it") from None
     except BaseException as err:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         if isinstance(err, OSError):
-            raise ExportError(f"{path}: cannot write: {err.strerror}") from None
+            raise ExportError(f"{path}: cannot write: {err.strerror or err}") from None
         raise
 
 
-def _link_new(tmp: str, path: Path) -> None:
+def _link_new(tmp: Path, path: Path) -> None:
     """Put `tmp` at `path` only if nothing is there (a hard link fails if it is)."""
     try:
         os.link(tmp, path)
     except FileExistsError:
         raise
     except OSError:  # no hard links on this file system: check, then rename
-        if path.exists():
+        if path.exists() or path.is_symlink():
             raise FileExistsError(path) from None
         os.replace(tmp, path)
         return

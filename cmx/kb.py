@@ -10,18 +10,27 @@ each as `file:line: what is wrong`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import functools
+import os
 import re
+import stat
 import sys
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import MISSING
 from pathlib import Path
 from typing import Any
 
 from cmx import model
+
+try:  # the built-in BLAKE2 that hashlib itself wraps, without loading OpenSSL (~7 ms)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import blake2b
 from cmx.model import Citation, Commitment, KnowledgeBase, Note, Pillar, Sector, Source
 
 FILES: dict[str, str] = {  # top-level key -> file name
@@ -103,28 +112,77 @@ class _Fail(Exception):
         self.message = message
 
 
-def read_yaml(path: Path, lines: bool = True) -> Any:
+class _Digesting:
+    """A binary file that hashes every byte the parser reads from it."""
+
+    __slots__ = ("_fh", "digest")
+
+    def __init__(self, fh: Any) -> None:
+        self._fh = fh
+        self.digest = blake2b(digest_size=16)
+
+    def read(self, size: int = -1) -> bytes:
+        chunk: bytes = self._fh.read(size)
+        self.digest.update(chunk)
+        return chunk
+
+
+def open_regular(path: Path) -> Any:
+    """Open a KB file for reading, refusing anything but a regular file at once.
+
+    A FIFO, socket or device (or a link to one) would block or never end; the check is
+    made on the open descriptor (O_NONBLOCK, so opening a FIFO cannot hang).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(mode):
+            raise KBError(
+                [
+                    f"{path}: not a regular file (a pipe, socket or device); cmx reads "
+                    "only plain YAML files"
+                ]
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_yaml(path: Path, lines: bool = True, digests: dict[str, str] | None = None) -> Any:
     """Parse one YAML file into LDict/LList/scalars (plain dict/list without `lines`).
 
-    Raises KBError with file:line."""
+    With `digests`, records the hash of exactly the bytes the parser read under the
+    file's name. Raises KBError with file:line."""
     import yaml
 
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise IsADirectoryError
-        if size > MAX_FILE_BYTES:
-            raise KBError([f"{path}: file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"])
-        # The parser reads the file itself, in chunks: a large KB is never held whole in
-        # memory as bytes and again as text (and is read once, not once more to check it).
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        with open(path, "rb") as fh:
-            return _build(yaml, yaml.parse(fh, Loader=loader), track=lines)
+        with open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise KBError([f"{path}: file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"])
+            # The parser reads the file itself, in chunks: a large KB is never held whole in
+            # memory as bytes and again as text (and is read once, not once more to check it).
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            reader = _Digesting(fh)
+            value = _build(yaml, yaml.parse(reader, Loader=loader), track=lines)
+            while reader.read(1 << 20):  # whatever the parser left unread counts too
+                pass
+            if digests is not None:
+                digests[path.name] = reader.digest.hexdigest()
+            return value
     except FileNotFoundError:
         raise KBError([f"{path}: file not found"]) from None
     except IsADirectoryError:
         raise KBError([f"{path}: is a folder, expected a YAML file"]) from None
     except OSError as err:
+        if path.is_symlink() and not path.exists():
+            raise KBError([f"{path}: broken link (it points to nothing)"]) from None
         raise KBError([f"{path}: cannot read: {err.strerror or err}"]) from None
     except yaml.MarkedYAMLError as err:
         mark = err.context_mark or err.problem_mark  # where the broken construct starts
@@ -298,20 +356,18 @@ def _type_name(value: Any) -> str:
 
 
 @functools.cache
-def _fields(cls: type) -> list[tuple[str, Any, bool]]:
+def fields_of(cls: type) -> list[tuple[str, Any, bool]]:
     """(name, type, required) for the YAML fields of a record type."""
-    hints = cls.__annotations__  # real types: cmx.model does not postpone annotations
-    defaults = cls._field_defaults  # type: ignore[attr-defined]
     return [
-        (name, hints[name], name not in defaults)
-        for name in cls._fields  # type: ignore[attr-defined]
-        if (cls, name) not in DERIVED
+        (f.name, f.type, f.default is MISSING and f.default_factory is MISSING)
+        for f in dataclasses.fields(cls)  # real types: cmx.model does not postpone annotations
+        if (cls, f.name) not in DERIVED
     ]
 
 
 def is_record(tp: Any) -> bool:
-    """True for the record types of cmx.model (NamedTuple classes)."""
-    return isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields")
+    """True for the record types of cmx.model (dataclasses)."""
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
 
 
 def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
@@ -350,7 +406,7 @@ class _Converter:
             raise _Fail(line, f"expected a mapping of fields, got {_type_name(data)}")
         line = getattr(data, "line", line)
         kwargs: dict[str, Any] = dict(extra)
-        fields = _fields(cls)
+        fields = fields_of(cls)
         names = [name for name, _, _ in fields]
         ok = True
         label = self._label(cls, data)
@@ -608,72 +664,6 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
                 ctx.add(line, f"{label}: unknown commitment '{rel}'{suggest(rel, commitment_ids)}")
 
 
-@functools.cache
-def _builder(tp: Any) -> Callable[[Any], Any] | None:
-    """A function that builds a value of type `tp` from trusted plain data (None: as is)."""
-    kind, inner, _ = _shape(tp)
-    if kind == "text":
-        return lambda v: model.Text(v["en"].strip(), v["es"].strip(), v["fr"].strip())
-    if kind == "tuple":
-        item = _builder(inner)
-        return (lambda v: tuple([item(x) for x in v])) if item else tuple
-    if kind == "record":
-        return _record_builder(inner)
-    if kind == "enum":
-        return inner
-    return float if kind == "float" else None
-
-
-@functools.cache
-def _record_builder(cls: type) -> Callable[..., Any]:
-    steps = [(name, _builder(tp)) for name, tp, _ in _fields(cls) if name != "sectors"]
-
-    def build(data: Any, **kwargs: Any) -> Any:
-        if isinstance(data, str):  # a citation written as a bare source id
-            return cls(data)
-        for name, make in steps:
-            if name in data:
-                value = data[name]
-                kwargs[name] = make(value) if make and value is not None else value
-        if cls is Pillar:
-            sector = _record_builder(Sector)
-            kwargs["sectors"] = tuple(
-                [sector(s, pillar=data["id"]) for s in data.get("sectors") or ()]
-            )
-        return cls(**kwargs)
-
-    return build
-
-
-def parse_trusted(
-    small: dict[str, Any],
-    commitment_ids: list[str] | None = None,
-    fetch: Callable[[int], Any] | None = None,
-) -> KnowledgeBase:
-    """A KnowledgeBase from contents that `parse_kb` accepted before (the cache).
-
-    With `fetch(i)` (the plain data of commitment i), commitments are built lazily.
-    """
-
-    def build(key: str) -> tuple[Any, ...]:
-        make = _record_builder(RECORD_TYPES[key])
-        return tuple([make(d) for d in (small.get(key) or {}).get(key) or ()])
-
-    commitments: Any
-    if fetch is None:
-        commitments = build("commitments")
-    else:
-        make = _record_builder(Commitment)
-        commitments = model.LazyRecords(len(commitment_ids or ()), lambda i: make(fetch(i)))
-    return KnowledgeBase(
-        pillars=build("pillars"),
-        commitments=commitments,
-        sources=build("sources"),
-        notes=build("notes"),
-        commitment_ids=commitment_ids if fetch is not None else None,
-    )
-
-
 # --------------------------------------------------------------------------- public
 
 
@@ -695,6 +685,7 @@ def parse_kb(raw: dict[str, Any], base: Path | str = "") -> KnowledgeBase:
         commitments=tuple(obj for obj, _, _ in recs["commitments"]),
         sources=tuple(obj for obj, _, _ in recs["sources"]),
         notes=tuple(obj for obj, _, _ in recs["notes"]),
+        actors=tuple(obj for obj, _, _ in recs["actors"]),
     )
 
 
@@ -707,17 +698,25 @@ def check_data_dir(data_dir: Path) -> None:
         )
 
 
-def read_raw(data_dir: Path, lines: bool = True) -> dict[str, Any]:
+def _present(path: Path, key: str) -> bool:
+    """Whether to read a file: required files always; optional ones when there is
+    anything at the path (a broken link is reported, not taken for 'no file')."""
+    return key not in OPTIONAL_FILES or path.exists() or path.is_symlink()
+
+
+def read_raw(
+    data_dir: Path, lines: bool = True, digests: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The plain contents of every KB file in `data_dir` (all read errors at once)."""
     check_data_dir(data_dir)
     raw: dict[str, Any] = {}
     problems: list[str] = []
     for key, name in FILES.items():
         path = data_dir / name
-        if key in OPTIONAL_FILES and not path.exists():
+        if not _present(path, key):
             continue
         try:
-            raw[key] = read_yaml(path, lines)
+            raw[key] = read_yaml(path, lines, digests)
         except KBError as err:
             problems.extend(err.problems)
     if problems:
@@ -725,29 +724,54 @@ def read_raw(data_dir: Path, lines: bool = True) -> dict[str, Any]:
     return raw
 
 
-def read_and_parse(data_dir: Path) -> tuple[dict[str, Any], KnowledgeBase]:
-    """Read and validate the YAML: (plain contents, KnowledgeBase).
+def content_key(digests: dict[str, str]) -> str:
+    """One key for a KB's files from the digest of each (name order fixed)."""
+    whole = blake2b(digest_size=16)
+    for name in sorted(digests):
+        whole.update(f"{name}\0{digests[name]}\n".encode())
+    return whole.hexdigest()
+
+
+def current_key(data_dir: Path) -> str:
+    """The content key of the files as they are now (what read_kb would return for them).
+
+    Raises OSError or KBError when a file cannot be read; the caller then parses, which
+    reports the problem properly.
+    """
+    digests: dict[str, str] = {}
+    for key, name in FILES.items():
+        path = data_dir / name
+        if not _present(path, key):
+            continue
+        with open_regular(path) as fh:
+            reader = _Digesting(fh)
+            while reader.read(1 << 20):
+                pass
+        digests[name] = reader.digest.hexdigest()
+    return content_key(digests)
+
+
+def read_kb(data_dir: Path) -> tuple[KnowledgeBase, str]:
+    """Read and validate the YAML: (KnowledgeBase, content key of the bytes parsed).
 
     Line numbers cost memory (a map per mapping) and a valid KB never shows them, so the
     files are read without them first, and read again with them only to say where the
     problems are.
     """
-    raw = read_raw(data_dir, lines=False)
+    digests: dict[str, str] = {}
+    raw = read_raw(data_dir, lines=False, digests=digests)
     try:
-        return raw, parse_kb(raw, data_dir)
+        return parse_kb(raw, data_dir), content_key(digests)
     except KBError:
         del raw
         raw = read_raw(data_dir, lines=True)
-        return raw, parse_kb(raw, data_dir)  # raises again, now with file:line
+        parse_kb(raw, data_dir)  # raises again, now with file:line
+        raise
 
 
-def load_kb(data_dir: Path, *, use_cache: bool = True) -> KnowledgeBase:
-    """Load and validate the KB in `data_dir`, from the cache when it is fresh."""
-    if use_cache:
-        from cmx import cache
-
-        return cache.load(data_dir, read_and_parse, parse_trusted)
-    return read_and_parse(data_dir)[1]
+def load_kb(data_dir: Path) -> KnowledgeBase:
+    """Load and validate the KB in `data_dir` from its YAML files (no cache)."""
+    return read_kb(data_dir)[0]
 
 
 def default_data_dir() -> Path:

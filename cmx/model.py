@@ -1,15 +1,16 @@
-"""The knowledge base as immutable records. No I/O, no printing.
+"""The knowledge base as immutable records, and the facts about them. No I/O, no printing.
 
-Records are typing.NamedTuple rather than frozen dataclasses: just as immutable and
-typed, but defining them costs ~3 ms at start-up instead of ~15 ms (dataclasses
-generate and compile methods for every class; see bench/startup.py), and cmx is
-meant to start in a blink.
+Records are frozen, slotted dataclasses (the design card asks for dataclasses): they
+compare by value only with records of their own type, `json.dumps` refuses them rather
+than turning them into lists, and `len()` or `in` on a record is an error, not a quiet
+surprise. Domain facts (is a commitment overdue, what is its basis, is a source
+official) live here, so every output agrees on them.
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, NamedTuple
 
 LANGS: tuple[str, ...] = ("en", "es", "fr")
 PILLAR_IDS: tuple[str, ...] = ("prosperity", "mobility", "security", "environment")
@@ -59,6 +60,14 @@ class Support(StrEnum):
     NOT_IN_OFFICIAL_TEXT = "not-in-official-text"
 
 
+class Basis(StrEnum):
+    """The best kind of source behind a commitment."""
+
+    OFFICIAL = "official"
+    NEWS = "news"
+    ANALYSIS = "analysis"
+
+
 class ActorKind(StrEnum):
     GOVERNMENT = "government"
     AGENCY = "agency"
@@ -67,7 +76,12 @@ class ActorKind(StrEnum):
     OTHER = "other"
 
 
-class Text(NamedTuple):
+CLOSED = frozenset({Status.COMPLETED, Status.NOT_PURSUED})
+OFFICIAL_KINDS = frozenset({SourceKind.OFFICIAL, SourceKind.OFFICIAL_REPRODUCED})
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
     """One piece of text in English, Spanish and French."""
 
     en: str
@@ -75,18 +89,21 @@ class Text(NamedTuple):
     fr: str
 
     def get(self, lang: str) -> str:
-        return getattr(self, lang, None) or self.en
+        value = getattr(self, lang, None) if lang in LANGS else None
+        return value or self.en
 
     def all(self) -> tuple[str, str, str]:
         return (self.en, self.es, self.fr)
 
 
-class Citation(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Citation:
     source: str
     section: str | None = None
 
 
-class Source(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Source:
     id: str
     title: str
     publisher: str
@@ -99,10 +116,11 @@ class Source(NamedTuple):
 
     @property
     def official(self) -> bool:
-        return self.kind in (SourceKind.OFFICIAL, SourceKind.OFFICIAL_REPRODUCED)
+        return self.kind in OFFICIAL_KINDS
 
 
-class Sector(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Sector:
     id: str
     pillar: str
     number: str | None
@@ -113,7 +131,8 @@ class Sector(NamedTuple):
     aliases: tuple[str, ...] = ()
 
 
-class Pillar(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Pillar:
     id: str
     number: str
     name: Text
@@ -123,21 +142,24 @@ class Pillar(NamedTuple):
     aliases: tuple[str, ...] = ()
 
 
-class Amount(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Amount:
     value: float
     currency: str
     stage: AmountStage
     source: str | None = None  # where the figure comes from, when not the entry's first source
 
 
-class Event(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Event:
     date: str
     what: Text
     source: str
     status: Status | None = None  # the status the commitment moved to on this date
 
 
-class Actor(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Actor:
     """A government, agency, person or organisation named by the sources."""
 
     id: str
@@ -147,7 +169,8 @@ class Actor(NamedTuple):
     aliases: tuple[str, ...] = ()
 
 
-class Commitment(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Commitment:
     id: str
     pillar: str
     sector: str
@@ -164,8 +187,22 @@ class Commitment(NamedTuple):
     aliases: tuple[str, ...] = ()
     reviewed: str | None = None  # when the entry was last checked against its sources
 
+    def is_overdue(self, today: dt.date) -> bool:
+        """Due before `today` and neither completed nor dropped."""
+        if not self.due or self.status in CLOSED:
+            return False
+        return date_bounds(self.due)[1] < today
 
-class Note(NamedTuple):
+    def cited(self) -> list[str]:
+        """Every source id the entry cites, first citation first, each once."""
+        ids = [c.source for c in self.sources] + [e.source for e in self.events]
+        if self.amount and self.amount.source:
+            ids.append(self.amount.source)
+        return list(dict.fromkeys(ids))
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
     """Commentary or analysis: never an official commitment."""
 
     id: str
@@ -177,91 +214,72 @@ class Note(NamedTuple):
     section: str | None = None
 
 
-class LazyRecords(Sequence[Any]):
-    """A sequence whose items are built on first access (a large KB read from the cache)."""
-
-    __slots__ = ("_fetch", "_items")
-
-    def __init__(self, count: int, fetch: Callable[[int], Any]) -> None:
-        self._items: list[Any] = [None] * count
-        self._fetch = fetch
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        item = self._items[i]
-        if item is None:
-            item = self._items[i] = self._fetch(i if i >= 0 else i + len(self))
-        return item
-
-    def __iter__(self) -> Iterator[Any]:
-        return (self[i] for i in range(len(self._items)))
+Entry = Pillar | Sector | Commitment | Note | Source | Actor
 
 
+@dataclass(frozen=True, slots=True)
 class KnowledgeBase:
-    """The whole knowledge base, with a look-up of any entry by id.
+    """The whole knowledge base, with a look-up of any entry by id."""
 
-    `commitments` may be a LazyRecords; `commitment_ids` then lists their ids, so that
-    look-ups by id need not build every commitment.
-    """
+    pillars: tuple[Pillar, ...]
+    commitments: tuple[Commitment, ...]
+    sources: tuple[Source, ...]
+    notes: tuple[Note, ...] = ()
+    actors: tuple[Actor, ...] = ()
+    _index: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
 
-    __slots__ = ("_index", "commitments", "notes", "pillars", "sources")
-
-    def __init__(
-        self,
-        pillars: Sequence[Pillar],
-        commitments: Sequence[Commitment],
-        sources: Sequence[Source],
-        notes: Sequence[Note] = (),
-        commitment_ids: Sequence[str] | None = None,
-    ) -> None:
-        self.pillars = pillars
-        self.commitments = commitments
-        self.sources = sources
-        self.notes = notes
-        index: dict[str, object] = {}
-        for pillar in pillars:
+    def __post_init__(self) -> None:
+        index = self._index
+        for pillar in self.pillars:
             index.setdefault(pillar.id, pillar)
             for sector in pillar.sectors:
                 index.setdefault(sector.id, sector)
-        ids = commitment_ids if commitment_ids is not None else [c.id for c in commitments]
-        for position, cid in enumerate(ids):
-            index.setdefault(cid, position)  # a position: built when asked for
-        for group in (notes, sources):
+        for group in (self.commitments, self.notes, self.sources, self.actors):
             for item in group:
                 index.setdefault(item.id, item)
-        self._index = index
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, KnowledgeBase):
-            return NotImplemented
-        mine = (self.pillars, tuple(self.commitments), self.sources, self.notes)
-        return mine == (other.pillars, tuple(other.commitments), other.sources, other.notes)
-
-    __hash__ = None  # type: ignore[assignment]
 
     @property
     def sectors(self) -> tuple[Sector, ...]:
         return tuple(s for p in self.pillars for s in p.sectors)
 
-    def get(self, entry_id: str) -> object | None:
-        item = self._index.get(entry_id)
-        return self.commitments[item] if type(item) is int else item
+    def get(self, entry_id: str) -> Entry | None:
+        return self._index.get(entry_id)
 
     def source(self, source_id: str) -> Source | None:
         item = self._index.get(source_id)
         return item if isinstance(item, Source) else None
 
+    def actor(self, actor_id: str) -> Actor | None:
+        item = self._index.get(actor_id)
+        return item if isinstance(item, Actor) else None
+
     def ids(self) -> list[str]:
         return list(self._index)
 
+    def basis(self, c: Commitment) -> Basis:
+        """Official when an official text supports the entry, else the best kind that does."""
+        kinds = {s.kind for x in c.sources if (s := self.source(x.source))}
+        if kinds & OFFICIAL_KINDS:
+            return Basis.OFFICIAL
+        return Basis.NEWS if SourceKind.NEWS in kinds else Basis.ANALYSIS
+
+    def actor_name(self, actor_id: str, lang: str) -> str:
+        actor = self.actor(actor_id)
+        return actor.name.get(lang) if actor else actor_id
+
 
 def kind_of(entry: object) -> str:
-    """The user-facing kind of an entry: pillar, sector, commitment, note or source."""
+    """The user-facing kind of an entry: pillar, sector, commitment, note, source or actor."""
     return type(entry).__name__.lower()
+
+
+def iter_entries(kb: KnowledgeBase) -> Iterator[Entry]:
+    """Every entry in search order: pillars, sectors, commitments, notes, sources."""
+    yield from kb.pillars
+    yield from kb.sectors
+    yield from kb.commitments
+    yield from kb.notes
+    yield from kb.sources
 
 
 def date_bounds(value: str) -> tuple[dt.date, dt.date]:

@@ -1,9 +1,15 @@
-"""Entries -> rows -> table / JSON / CSV / YAML text. Returns values, never prints."""
+"""Entries -> rows -> table / JSON / CSV / YAML text. Returns values, never prints.
+
+FORMATS is the one table of output formats: each maps to the function that writes
+rows in it, and command help lists formats from it. A new format is one function
+plus one line there.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -16,7 +22,6 @@ from cmx.model import (
     Pillar,
     Sector,
     Source,
-    SourceKind,
 )
 
 
@@ -36,14 +41,6 @@ def citations(items: Sequence[Citation]) -> list[dict[str, Any]]:
 
 def events(items: Sequence[Event], lang: str) -> list[dict[str, Any]]:
     return [{"date": e.date, "what": e.what.get(lang), "source": e.source} for e in items]
-
-
-def basis(c: Commitment, kb: KnowledgeBase) -> str:
-    """'official' when an official text supports the entry, else the best kind that does."""
-    kinds = {s.kind for x in c.sources if (s := kb.source(x.source))}
-    if kinds & {SourceKind.OFFICIAL, SourceKind.OFFICIAL_REPRODUCED}:
-        return "official"
-    return "news" if SourceKind.NEWS in kinds else "analysis"
 
 
 def pillar_row(p: Pillar, kb: KnowledgeBase, lang: str) -> Row:
@@ -96,7 +93,7 @@ def commitment_row(c: Commitment, kb: KnowledgeBase, lang: str) -> Row:
         "events": events(c.events, lang),
         "sources": citations(c.sources),
         "tags": list(c.tags),
-        "basis": basis(c, kb),
+        "basis": kb.basis(c).value,
     }
 
 
@@ -249,10 +246,45 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def empty_output(fmt: OutputFormat, columns: Sequence[str]) -> str:
-    """What an empty result prints: [] in JSON and YAML, the header in CSV."""
-    if fmt is OutputFormat.CSV:
-        return to_csv([], columns)
-    if fmt in (OutputFormat.JSON, OutputFormat.YAML):
-        return "[]\n"
-    return ""
+@dataclass(frozen=True, slots=True)
+class View:
+    """How a table is shown: columns, a title, and the terminal it goes to."""
+
+    columns: Sequence[str]
+    title: str = ""
+    width: int = 0  # 0: no limit (a pipe)
+    rich: bool = False  # a colour terminal: a Rich table
+
+
+def to_table(rows: Sequence[Row], view: View) -> str:
+    """A table for people: Rich on a terminal, aligned plain text elsewhere."""
+    if not view.rich:
+        return to_plain(rows, view.columns, view.width) if rows else ""
+    import io
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=view.title or None, title_justify="left", header_style="bold")
+    for col in view.columns:
+        table.add_column(header(col), overflow="fold", ratio=3 if col in TEXT_COLUMNS else None)
+    for row in rows:
+        table.add_row(*(escape(flat(row.get(col))) for col in view.columns))
+    buf = io.StringIO()
+    Console(file=buf, force_terminal=True, width=view.width or 80).print(table)
+    return buf.getvalue()
+
+
+Writer = Callable[[Sequence[Row], View], str]
+FORMATS: dict[OutputFormat, Writer] = {
+    OutputFormat.TABLE: to_table,
+    OutputFormat.JSON: lambda rows, view: to_json(rows) + "\n",
+    OutputFormat.CSV: lambda rows, view: to_csv(rows, view.columns if not rows else None),
+    OutputFormat.YAML: lambda rows, view: to_yaml(rows),
+}
+
+
+def write(rows: Sequence[Row], fmt: OutputFormat, view: View) -> str:
+    """`rows` in format `fmt` (an empty result: [] in JSON/YAML, the header in CSV)."""
+    return FORMATS[fmt](rows, view)

@@ -60,7 +60,7 @@ def _record(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
         }
     props: dict[str, Any] = {}
     required = []
-    for name, tp, is_required in kbmod._fields(cls):
+    for name, tp, is_required in kbmod.fields_of(cls):
         props[name] = _type_schema(tp, (cls, name), defs)
         if is_required:
             required.append(name)

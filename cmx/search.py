@@ -1,11 +1,11 @@
 """Filtering and ranked, typo-tolerant, trilingual search over the knowledge base.
 
-The index keeps, for each entry and each field weight, its folded words
-(accents and case removed) in one long string per weight; a query word is
+The index is inverted: for each folded word (accents and case removed), the
+entries that contain it and the best field weight it has there. A query word is
 matched against the vocabulary (exact, prefix, then edit distance with
-rapidfuzz), and the matching words are found in those strings with plain
-substring search, so the cost of a query grows linearly with the KB and
-nothing is scored that shares no word with the query.
+rapidfuzz), and only the entries posted under the matching words are scored, so
+a query costs what its words' postings cost, not the size of the KB. The index
+lives in memory (MemoryIndex) or in the store's SQLite file (cmx.store).
 """
 
 from __future__ import annotations
@@ -15,17 +15,20 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from cmx.model import (
     Commitment,
+    Entry,
     KnowledgeBase,
     Note,
     Pillar,
     Sector,
     Source,
     date_bounds,
+    iter_entries,
     kind_of,
 )
 
@@ -83,17 +86,10 @@ def filter_commitments(
             continue
         if due_before and not (c.due and date_bounds(c.due)[1] < due_before):
             continue
-        if overdue_on and not is_overdue(c, overdue_on):
+        if overdue_on and not c.is_overdue(overdue_on):
             continue
         out.append(c)
     return out
-
-
-def is_overdue(c: Commitment, today: dt.date) -> bool:
-    """Due before today and neither completed nor dropped."""
-    if not c.due or c.status.value in ("completed", "not-pursued"):
-        return False
-    return date_bounds(c.due)[1] < today
 
 
 # ------------------------------------------------------------------------ folding
@@ -146,129 +142,184 @@ def entry_texts(entry: object) -> tuple[list[str], list[str], list[str]]:
     return ([], [], [])
 
 
-class Window:
-    """Part of a larger buffer (a memory-mapped cache file) that can be searched like bytes."""
+class DocInfo(NamedTuple):
+    """What filters need to know of an indexed entry, without building it."""
 
-    __slots__ = ("_buf", "_end", "_start")
-
-    def __init__(self, buf: Any, start: int, end: int) -> None:
-        self._buf, self._start, self._end = buf, start, end
-
-    def __len__(self) -> int:
-        return self._end - self._start
-
-    def find(self, needle: bytes, start: int = 0) -> int:
-        pos = self._buf.find(needle, self._start + start, self._end)
-        return pos - self._start if pos != -1 else -1
+    kind: str
+    id: str
+    pillar: str | None
+    sector: str | None
+    status: str | None
 
 
-class Index(NamedTuple):
-    entries: Entries
-    levels: list[Any]  # per weight, UTF-8 bytes (or a Window on a cache): "\n w1 w2 … " per entry
-    starts: list[list[int]]  # per weight: where each entry's segment starts
-    df: dict[str, int]  # word -> how many entries contain it
-    vocab: list[str]  # sorted words, for prefix look-ups
+class IndexedDoc(NamedTuple):
+    """One entry as the index keeps it."""
 
-    def docs_with(self, word: str) -> dict[int, float]:
-        """Entry position -> best field weight, for every entry that contains `word`."""
-        found: dict[int, float] = {}
-        needle = f" {word} ".encode()
-        for level, (text, starts) in enumerate(zip(self.levels, self.starts, strict=True)):
-            weight = WEIGHTS[level]
-            pos = text.find(needle)
-            while pos != -1:
-                doc = bisect.bisect_right(starts, pos) - 1
-                if found.get(doc, 0.0) < weight:
-                    found[doc] = weight
-                # skip to the next entry: a word counts once per entry and level
-                nxt = starts[doc + 1] if doc + 1 < len(starts) else len(text)
-                pos = text.find(needle, nxt)
-        return found
+    info: DocInfo
+    words: dict[str, int]  # folded word -> best (lowest) field level it appears in
+    high: str  # folded words of each high-weight text, one text per line (phrase check)
+    low: str  # the same for the low-weight texts
 
 
-class Entries:
-    """Every entry of a KB by position (pillars, sectors, commitments, notes, sources).
+def doc_info(entry: Entry) -> DocInfo:
+    kind = kind_of(entry)
+    if isinstance(entry, Pillar):
+        return DocInfo(kind, entry.id, entry.id, None, None)
+    if isinstance(entry, Sector):
+        return DocInfo(kind, entry.id, entry.pillar, entry.id, None)
+    if isinstance(entry, Commitment):
+        return DocInfo(kind, entry.id, entry.pillar, entry.sector, entry.status.value)
+    return DocInfo(kind, entry.id, None, None, None)
 
-    The kind of an entry is known from its position alone, and an entry is built only
-    when asked for, so a search over a large cached KB builds only what it shows.
+
+def index_doc(entry: Entry, aliases: dict[str, list[str]] | None = None) -> IndexedDoc:
+    """Fold and split an entry's text for the index.
+
+    `aliases` adds words an entry's references stand for (an actor id -> its names)."""
+    high, middle, low = entry_texts(entry)
+    if aliases and isinstance(entry, Commitment):
+        middle = [*middle, *(n for a in entry.actors for n in aliases.get(a, ()))]
+    found: dict[str, int] = {}
+    for level, texts in enumerate((high, middle, low)):
+        for text in texts:
+            for word in words(text):
+                found.setdefault(word, level)
+    return IndexedDoc(
+        doc_info(entry),
+        found,
+        "\n".join(" ".join(words(t)) for t in high),
+        "\n".join(" ".join(words(t)) for t in low),
+    )
+
+
+def actor_aliases(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Actor id -> every name and acronym it goes by, in every language."""
+    out: dict[str, list[str]] = {}
+    for actor in kb.actors:
+        names = [*actor.name.all(), *(actor.acronym.all() if actor.acronym else ()), *actor.aliases]
+        out[actor.id] = list(dict.fromkeys(names))
+    return out
+
+
+def indexed_docs(kb: KnowledgeBase) -> Iterator[IndexedDoc]:
+    """Every entry of `kb` in index order (pillars, sectors, commitments, notes, sources)."""
+    aliases = actor_aliases(kb)
+    for entry in iter_entries(kb):
+        yield index_doc(entry, aliases)
+
+
+def kind_starts(kb: KnowledgeBase) -> list[int]:
+    """Where each kind's entries start in index order, and the total at the end."""
+    sizes = [len(kb.pillars), len(kb.sectors), len(kb.commitments), len(kb.notes), len(kb.sources)]
+    starts = [0]
+    for size in sizes:
+        starts.append(starts[-1] + size)
+    return starts
+
+
+def add_postings(postings: dict[str, array[int]], doc: int, found: dict[str, int]) -> None:
+    """Record `doc` under each of its words, as doc * 4 + level (docs come in order)."""
+    for word, level in found.items():
+        bucket = postings.get(word)
+        if bucket is None:
+            bucket = postings[word] = array("i")
+        bucket.append(doc * 4 + level)
+
+
+class Index:
+    """What ranking needs of an index; MemoryIndex and the store's index provide it.
+
+    Entries are numbered in index order, so an entry's kind is known from its number.
     """
 
-    __slots__ = ("_groups", "_starts")
+    n_docs: int
+    starts: list[int]
+
+    def df(self, term: str) -> int:  # how many entries contain `term` (0: none)
+        raise NotImplementedError
+
+    def with_prefix(self, prefix: str) -> list[str]:  # KB words that start with `prefix`
+        raise NotImplementedError
+
+    def vocab(self) -> Sequence[str]:  # every KB word, sorted
+        raise NotImplementedError
+
+    def postings(self, term: str) -> Sequence[int]:  # doc * 4 + level, each doc once
+        raise NotImplementedError
+
+    def infos(self, docs: Iterable[int]) -> dict[int, DocInfo]:
+        raise NotImplementedError
+
+    def phrases(self, docs: Iterable[int]) -> dict[int, tuple[str, str]]:
+        raise NotImplementedError
+
+    def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
+        raise NotImplementedError
+
+    def kind(self, doc: int) -> str:
+        return KINDS[bisect.bisect_right(self.starts, doc) - 1]
+
+
+class MemoryIndex(Index):
+    """The index of a KB held in memory (a first load, or --no-cache)."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self._groups = (kb.pillars, kb.sectors, kb.commitments, kb.notes, kb.sources)
-        self._starts = []
-        at = 0
-        for group in self._groups:
-            self._starts.append(at)
-            at += len(group)
-        self._starts.append(at)
+        self._entries = list(iter_entries(kb))
+        self._docs: list[IndexedDoc] = []
+        self._postings: dict[str, array[int]] = {}
+        for doc, indexed in enumerate(indexed_docs(kb)):
+            self._docs.append(indexed)
+            add_postings(self._postings, doc, indexed.words)
+        self._vocab: list[str] | None = None
+        self.n_docs = len(self._entries)
+        self.starts = kind_starts(kb)
 
-    def __len__(self) -> int:
-        return self._starts[-1]
+    def df(self, term: str) -> int:
+        bucket = self._postings.get(term)
+        return len(bucket) if bucket is not None else 0
 
-    def __getitem__(self, position: int) -> object:
-        g = bisect.bisect_right(self._starts, position) - 1
-        return self._groups[g][position - self._starts[g]]
+    def vocab(self) -> Sequence[str]:
+        if self._vocab is None:
+            self._vocab = sorted(self._postings)
+        return self._vocab
 
-    def __iter__(self) -> Iterator[object]:
-        for group in self._groups:
-            yield from group
+    def with_prefix(self, prefix: str) -> list[str]:
+        vocab = self.vocab()
+        i = bisect.bisect_left(vocab, prefix)
+        out = []
+        while i < len(vocab) and vocab[i].startswith(prefix):
+            out.append(vocab[i])
+            i += 1
+        return out
 
-    def kind(self, position: int) -> str:
-        return KINDS[bisect.bisect_right(self._starts, position) - 1]
+    def postings(self, term: str) -> Sequence[int]:
+        return self._postings.get(term, ())
 
+    def infos(self, docs: Iterable[int]) -> dict[int, DocInfo]:
+        return {d: self._docs[d].info for d in docs}
 
-def index_entries(kb: KnowledgeBase) -> Entries:
-    """Every entry, in the order the index numbers them."""
-    return Entries(kb)
+    def phrases(self, docs: Iterable[int]) -> dict[int, tuple[str, str]]:
+        return {d: (self._docs[d].high, self._docs[d].low) for d in docs}
 
-
-def build_index(kb: KnowledgeBase) -> Index:
-    entries = index_entries(kb)
-    levels = [bytearray(), bytearray(), bytearray()]  # grown in place: no second copy
-    starts: list[list[int]] = [[], [], []]
-    df: dict[str, int] = {}
-    for entry in entries:
-        seen: set[str] = set()
-        for level, texts in enumerate(entry_texts(entry)):
-            unique = dict.fromkeys(w for t in texts for w in words(t))
-            starts[level].append(len(levels[level]))
-            levels[level] += ("\n " + " ".join(unique) + " ").encode()
-            seen.update(unique)
-        for word in seen:
-            df[word] = df.get(word, 0) + 1
-    return Index(entries, levels, starts, df, sorted(df))
+    def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
+        return {d: self._entries[d] for d in docs}
 
 
-def index_from_parts(kb: KnowledgeBase, levels: list[Any], starts: Any, df: Any) -> Index:
-    """An index of `kb` from what the cache kept (the entries come from the KB itself)."""
-    entries = index_entries(kb)
-    if len(levels) != len(WEIGHTS) or len(starts) != len(WEIGHTS):
-        raise ValueError("not an index")
-    if any(len(s) != len(entries) for s in starts) or not isinstance(df, dict):
-        raise ValueError("index does not match the KB")
-    return Index(entries, levels, starts, df, sorted(df))
+def build_index(kb: KnowledgeBase) -> MemoryIndex:
+    return MemoryIndex(kb)
 
 
 # ------------------------------------------------------------------------ search
 
 
 class Hit(NamedTuple):
-    entry: object
+    entry: Entry
     score: float
     terms: tuple[str, ...]  # the KB words that matched, for highlighting
 
     @property
     def kind(self) -> str:
         return kind_of(self.entry)
-
-
-def _with_prefix(prefix: str, vocab: list[str]) -> Iterator[str]:
-    i = bisect.bisect_left(vocab, prefix)
-    while i < len(vocab) and vocab[i].startswith(prefix):
-        yield vocab[i]
-        i += 1
 
 
 def _candidates(word: str, index: Index) -> dict[str, float]:
@@ -280,31 +331,32 @@ def _candidates(word: str, index: Index) -> dict[str, float]:
     stem (aduanas ~ aduanero, 0.6).
     """
     out: dict[str, float] = {}
-    if word in index.df:
+    known = index.df(word) > 0
+    if known:
         out[word] = 1.0
     if word[0].isdigit():
         return out
     if len(word) >= 3:
-        for term in _with_prefix(word, index.vocab):
+        for term in index.with_prefix(word):
             if term != word:
                 out[term] = max(0.6, 0.9 - 0.03 * (len(term) - len(word)))
-    if len(word) >= 4 and word not in index.df:  # a word the KB has is not a typo
+    if len(word) >= 4 and not known:  # a word the KB has is not a typo
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
         limit = 1 if len(word) <= 6 else 2
         found = process.extract(
-            word, index.vocab, scorer=OSA.distance, score_cutoff=limit, limit=None
+            word, index.vocab(), scorer=OSA.distance, score_cutoff=limit, limit=None
         )
         closest = min((d for t, d, _ in found if d and not t[0].isdigit()), default=0)
         tier = [t for t, d, _ in found if d == closest and d and not t[0].isdigit()]
-        common = max((index.df[t] for t in tier), default=1)
+        common = max((index.df(t) for t in tier), default=1)
         for term in tier:  # the nearest words only, the more common ones preferred
-            prior = (index.df[term] / common) ** 0.5
+            prior = (index.df(term) / common) ** 0.5
             out.setdefault(term, (0.7 - 0.15 * (closest - 1)) * prior)
         if len(word) >= 6:
             stem = word[: max(5, math.ceil(0.7 * len(word)))]
-            for term in _with_prefix(stem, index.vocab):
+            for term in index.with_prefix(stem):
                 out.setdefault(term, 0.6)
     return out
 
@@ -316,41 +368,51 @@ def query_words(query: str) -> list[str]:
     return meaningful or ws
 
 
+def _kept(info: DocInfo, pillar: str | None, sector: str | None, status: str | None) -> bool:
+    if pillar and info.pillar != pillar:
+        return False
+    if sector and info.sector != sector:
+        return False
+    return not status or info.status == status
+
+
 def search(
     index: Index,
     query: str,
     *,
     kinds: Sequence[str] | None = None,
-    keep: Any = None,
+    pillar: str | None = None,
+    sector: str | None = None,
+    status: str | None = None,
     limit: int | None = 10,
 ) -> list[Hit]:
-    """Entries ranked best first. `keep(entry) -> bool` narrows the entries considered."""
+    """Entries ranked best first; pillar, sector and status narrow the entries considered."""
     qwords = query_words(query)
     if not qwords:
         return []
-    n_docs = max(len(index.entries), 1)
+    n_docs = max(index.n_docs, 1)
     per_word: list[dict[int, tuple[float, str]]] = []
     for word in qwords:
         best: dict[int, tuple[float, str]] = {}
         for term, quality in _candidates(word, index).items():
-            idf = math.log(1 + n_docs / index.df[term])
-            for doc, weight in index.docs_with(term).items():
-                value = quality * weight * idf
+            posted = index.postings(term)
+            idf = math.log(1 + n_docs / max(len(posted), 1))
+            for code in posted:
+                doc, value = code >> 2, quality * WEIGHTS[code & 3] * idf
                 if value > best.get(doc, (0.0, ""))[0]:
                     best[doc] = (value, term)
         per_word.append(best)
-    docs = set().union(*per_word)
-    entries = index.entries
+    docs: set[int] = set().union(*per_word)
+    if kinds:
+        docs = {d for d in docs if index.kind(d) in kinds}
+    if pillar or sector or status:
+        infos = index.infos(sorted(docs))
+        docs = {d for d in docs if _kept(infos[d], pillar, sector, status)}
     scored = []
     for doc in docs:
-        kind = entries.kind(doc)
-        if kinds and kind not in kinds:
-            continue
-        if keep is not None and not keep(entries[doc]):
-            continue
         matched = [pw[doc] for pw in per_word if doc in pw]
         coverage = len(matched) / len(qwords)
-        score = sum(v for v, _ in matched) * coverage * coverage * KIND_PRIOR[kind]
+        score = sum(v for v, _ in matched) * coverage * coverage * KIND_PRIOR[index.kind(doc)]
         scored.append((score, doc, tuple(dict.fromkeys(t for _, t in matched))))
     # Ties go to the earlier entry: pillars, sectors, commitments (in file order), notes,
     # sources. The whole query as a phrase in a title (or summary) then lifts an entry;
@@ -358,15 +420,18 @@ def search(
     scored.sort(key=lambda s: (-s[0], s[1]))
     phrase = " ".join(w for w in words(query) if w)  # stop words kept: "pomme de terre"
     if " " in phrase or len(phrase) >= 4:
-        for rank in range(min(PHRASE_POOL, len(scored))):
+        pool = min(PHRASE_POOL, len(scored))
+        texts = index.phrases([doc for _, doc, _ in scored[:pool]])
+        for rank in range(pool):
             score, doc, terms = scored[rank]
-            high, _, low = entry_texts(entries[doc])
-            if any(phrase in " ".join(words(t)) for t in high):
+            high, low = texts[doc]
+            if phrase in high:
                 scored[rank] = (score * 1.5, doc, terms)
-            elif any(phrase in " ".join(words(t)) for t in low):
+            elif phrase in low:
                 scored[rank] = (score * 1.2, doc, terms)
         scored.sort(key=lambda s: (-round(s[0], 3), s[1]))
     top = scored[:limit] if limit else scored
+    entries = index.entries([doc for _, doc, _ in top])
     return [Hit(entries[doc], round(score, 3), terms) for score, doc, terms in top]
 
 
@@ -378,7 +443,7 @@ def suggestions(index: Index, query: str, n: int = 3) -> list[str]:
     for word in query_words(query):
         if len(word) < 3:
             continue
-        found = process.extract(word, index.vocab, scorer=fuzz.ratio, limit=n, score_cutoff=60)
+        found = process.extract(word, index.vocab(), scorer=fuzz.ratio, limit=n, score_cutoff=60)
         for term, _, _ in found:
             if term not in out and len(term) > 2 and term not in STOPWORDS:
                 out.append(term)

@@ -7,7 +7,6 @@ from collections import Counter
 from typing import Any
 
 from cmx.model import KnowledgeBase, Status, date_bounds
-from cmx.render import basis
 
 
 def _mark_deadline(status: Status, due: str, today: dt.date) -> str:
@@ -68,17 +67,15 @@ def timeline(
 
 
 def stats(kb: KnowledgeBase, today: dt.date) -> dict[str, Any]:
-    from cmx.search import is_overdue
-
     cs = kb.commitments
     return {
         "commitments": len(cs),
         "by_pillar": {p.id: sum(1 for c in cs if c.pillar == p.id) for p in kb.pillars},
         "by_status": {s.value: sum(1 for c in cs if c.status is s) for s in Status},
         "by_instrument": dict(Counter(c.instrument.value for c in cs).most_common()),
-        "by_basis": dict(Counter(basis(c, kb) for c in cs).most_common()),
+        "by_basis": dict(Counter(kb.basis(c).value for c in cs).most_common()),
         "by_source_kind": dict(Counter(s.kind.value for s in kb.sources).most_common()),
-        "overdue": sorted(c.id for c in cs if is_overdue(c, today)),
+        "overdue": sorted(c.id for c in cs if c.is_overdue(today)),
         "with_due_date": sum(1 for c in cs if c.due),
         "notes": len(kb.notes),
         "sources": len(kb.sources),

@@ -14,7 +14,7 @@ from cmx.model import Commitment, SourceKind, Status
 def kb(request):
     from pathlib import Path
 
-    return load_kb(Path(__file__).parent.parent / "data", use_cache=False)
+    return load_kb(Path(__file__).parent.parent / "data")
 
 
 def test_four_pillars_in_official_order(kb):

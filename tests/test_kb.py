@@ -11,7 +11,7 @@ from cmx.model import Status
 
 
 def load(path: Path):
-    return load_kb(path, use_cache=False)
+    return load_kb(path)
 
 
 def problems_of(path: Path) -> list[str]:

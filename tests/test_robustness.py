@@ -31,7 +31,7 @@ def broken(kb_copy: Path, name: str, content: str | bytes) -> list[str]:
     else:
         path.write_text(content, encoding="utf-8")
     with pytest.raises(KBError) as info:
-        load_kb(kb_copy, use_cache=False)
+        load_kb(kb_copy)
     return info.value.problems
 
 
@@ -103,7 +103,7 @@ def test_bom_and_crlf_load_fine(kb_copy):
         path = kb_copy / name
         text = path.read_text(encoding="utf-8").replace("\n", "\r\n")
         path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    assert len(load_kb(kb_copy, use_cache=False).commitments) == 4
+    assert len(load_kb(kb_copy).commitments) == 4
 
 
 def test_huge_file_is_refused(kb_copy, monkeypatch):
@@ -116,7 +116,7 @@ def test_a_folder_where_a_file_should_be(kb_copy):
     (kb_copy / "notes.yaml").unlink()
     (kb_copy / "notes.yaml").mkdir()
     with pytest.raises(KBError, match="is a folder, expected a YAML file"):
-        load_kb(kb_copy, use_cache=False)
+        load_kb(kb_copy)
 
 
 @pytest.mark.parametrize("where", ["missing", "file"])
@@ -152,7 +152,7 @@ def test_loader_raises_only_kberror_on_yaml_ish_text(tmp_path, text):
 def test_whole_loader_raises_only_kberror_on_any_text(kb_copy, text):
     (kb_copy / "commitments.yaml").write_text("commitments:\n  - " + text, encoding="utf-8")
     with contextlib.suppress(KBError):
-        load_kb(kb_copy, use_cache=False)
+        load_kb(kb_copy)
 
 
 # ---------------------------------------------------------------------- real processes

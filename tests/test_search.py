@@ -18,7 +18,7 @@ SHIPPED = Path(__file__).parent.parent / "data"
 
 @pytest.fixture(scope="module")
 def shipped_index():
-    return build_index(load_kb(SHIPPED, use_cache=False))
+    return build_index(load_kb(SHIPPED))
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_odd_queries_do_not_crash(small_index, query):
 
 @functools.cache
 def _small_index():
-    return build_index(load_kb(SMALL, use_cache=False))
+    return build_index(load_kb(SMALL))
 
 
 @settings(max_examples=200, deadline=None)

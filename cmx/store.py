@@ -1,0 +1,679 @@
+"""The store: the validated knowledge base and its search index in one SQLite file.
+
+This is the only module that knows about caching. Each knowledge-base folder gets one
+database under the user cache folder, keyed by a hash of the bytes the YAML parser
+read: a store is used only when the files hash to the same key now, so no edit,
+however timed, is ever served from an older store. A store is built in one
+transaction in a temporary file and renamed into place, so readers never see half of
+one, and a crash, SIGTERM or full disk leaves nothing behind. A store that does not
+open, has another schema version or key, or holds anything unexpected is rebuilt from
+the YAML without a word: nothing stored can make cmx fail.
+
+The public tables (PUBLIC_SCHEMA) are also what `cmx export sqlite` writes, so
+Datasette, sqlite-utils and any SQLite client read what cmx reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import sys
+import tempfile
+import time
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from cmx import __version__, search
+from cmx.kb import KBError, check_data_dir, current_key, read_kb
+from cmx.model import (
+    Actor,
+    ActorKind,
+    Amount,
+    AmountStage,
+    Citation,
+    Commitment,
+    Entry,
+    Event,
+    Instrument,
+    KnowledgeBase,
+    Note,
+    Pillar,
+    Reliability,
+    Sector,
+    Source,
+    SourceKind,
+    Status,
+    Support,
+    Text,
+)
+
+SCHEMA_VERSION = "1"
+STALE_TEMP_SECONDS = 3600  # temporary files older than this were left by a killed run
+
+# Everything a stored value can raise when the file is damaged or not ours.
+_BAD_STORE = (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+def _text_columns(name: str) -> str:
+    return ", ".join(f"{name}_{lang} TEXT NOT NULL" for lang in ("en", "es", "fr"))
+
+
+PUBLIC_SCHEMA = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (
+  id TEXT PRIMARY KEY, position INTEGER NOT NULL, title TEXT NOT NULL,
+  publisher TEXT NOT NULL, kind TEXT NOT NULL, url TEXT, date TEXT, language TEXT,
+  reliability TEXT, note TEXT);
+CREATE TABLE pillars (
+  id TEXT PRIMARY KEY, position INTEGER NOT NULL, number TEXT NOT NULL,
+  {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL);
+CREATE TABLE sectors (
+  id TEXT PRIMARY KEY, position INTEGER NOT NULL,
+  pillar TEXT NOT NULL REFERENCES pillars(id), number TEXT, official INTEGER NOT NULL,
+  {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL);
+CREATE TABLE actors (
+  id TEXT PRIMARY KEY, position INTEGER NOT NULL, kind TEXT NOT NULL,
+  {_text_columns("name")}, acronym_en TEXT, acronym_es TEXT, acronym_fr TEXT,
+  aliases TEXT NOT NULL);
+CREATE TABLE commitments (
+  id TEXT PRIMARY KEY, position INTEGER NOT NULL,
+  pillar TEXT NOT NULL REFERENCES pillars(id), sector TEXT NOT NULL REFERENCES sectors(id),
+  {_text_columns("title")}, {_text_columns("summary")},
+  instrument TEXT NOT NULL, status TEXT NOT NULL, due TEXT, reviewed TEXT,
+  amount_value REAL, amount_currency TEXT, amount_stage TEXT,
+  amount_source TEXT REFERENCES sources(id), basis TEXT NOT NULL,
+  tags TEXT NOT NULL, aliases TEXT NOT NULL);
+CREATE TABLE commitment_actors (
+  commitment TEXT NOT NULL REFERENCES commitments(id), position INTEGER NOT NULL,
+  actor TEXT NOT NULL REFERENCES actors(id), PRIMARY KEY (commitment, position));
+CREATE TABLE events (
+  commitment TEXT NOT NULL REFERENCES commitments(id), position INTEGER NOT NULL,
+  date TEXT NOT NULL, {_text_columns("what")}, source TEXT NOT NULL REFERENCES sources(id),
+  status TEXT, PRIMARY KEY (commitment, position));
+CREATE TABLE citations (
+  entry_kind TEXT NOT NULL, entry TEXT NOT NULL, position INTEGER NOT NULL,
+  source TEXT NOT NULL REFERENCES sources(id), section TEXT,
+  PRIMARY KEY (entry_kind, entry, position));
+CREATE TABLE notes (
+  id TEXT PRIMARY KEY, position INTEGER NOT NULL, source TEXT NOT NULL REFERENCES sources(id),
+  section TEXT, {_text_columns("title")}, {_text_columns("claim")}, support TEXT NOT NULL);
+CREATE TABLE note_commitments (
+  note TEXT NOT NULL REFERENCES notes(id), position INTEGER NOT NULL,
+  commitment TEXT NOT NULL REFERENCES commitments(id), PRIMARY KEY (note, position));
+CREATE VIRTUAL TABLE entries_fts USING fts5(
+  kind UNINDEXED, id UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE INDEX commitments_pillar ON commitments(pillar);
+CREATE INDEX commitments_sector ON commitments(sector);
+CREATE INDEX commitments_status ON commitments(status);
+CREATE INDEX events_date ON events(date);
+CREATE INDEX citations_source ON citations(source);
+"""
+
+# cmx's own search index: an inverted index that keeps cmx's ranking (typo tiers,
+# field weights, phrase lift) exactly; FTS5 above is for other tools.
+INDEX_SCHEMA = """
+CREATE TABLE _cmx_docs (
+  doc INTEGER PRIMARY KEY, kind TEXT NOT NULL, id TEXT NOT NULL, pillar TEXT, sector TEXT,
+  status TEXT, high TEXT NOT NULL, low TEXT NOT NULL);
+CREATE TABLE _cmx_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL, postings BLOB NOT NULL)
+  WITHOUT ROWID;
+"""
+
+
+# ------------------------------------------------------------------------ where
+
+
+def cache_dir() -> Path | None:
+    """CMX_CACHE_DIR, else the platform's user cache folder + /cmx; None: run uncached.
+
+    A relative XDG_CACHE_HOME is ignored, as the XDG spec says; with no home folder
+    (a container run as an unknown user) there is no cache, and cmx still works.
+    """
+    env = os.environ.get("CMX_CACHE_DIR")
+    if env:
+        return Path(env)
+    try:
+        if sys.platform == "win32":
+            local = os.environ.get("LOCALAPPDATA")
+            base = Path(local) if local else Path.home() / "AppData" / "Local"
+        elif sys.platform == "darwin":
+            base = Path.home() / "Library" / "Caches"
+        else:
+            xdg = os.environ.get("XDG_CACHE_HOME", "")
+            base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+    except (RuntimeError, KeyError, OSError):  # no home directory
+        return None
+    if not base.is_absolute():
+        return None
+    return base / "cmx"
+
+
+def store_path(data_dir: Path) -> Path | None:
+    """The store file of a KB folder: one per folder, named by a hash of its path."""
+    from cmx.kb import blake2b
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    where = blake2b(os.fsencode(str(data_dir.resolve())), digest_size=8).hexdigest()
+    return folder / f"kb-{where}.sqlite"
+
+
+def _ours(path: Path) -> bool:
+    """A regular file owned by this user and writable by no one else (else not read)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        return False
+    return not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+# ------------------------------------------------------------------------ writing
+
+
+def _json(items: Sequence[str]) -> str:
+    return json.dumps(list(items), ensure_ascii=False)
+
+
+def _texts(text: Text | None) -> tuple[str | None, str | None, str | None]:
+    return (text.en, text.es, text.fr) if text else (None, None, None)
+
+
+def _create(conn: sqlite3.Connection, schema: str) -> None:
+    """Run DDL statements one by one (executescript would commit the open transaction)."""
+    for statement in schema.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, str]) -> None:
+    """Write the public tables of `kb` (the schema of `cmx export sqlite`)."""
+    _create(conn, PUBLIC_SCHEMA)
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+    conn.executemany(
+        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            (s.id, i, s.title, s.publisher, s.kind.value, s.url, s.date, s.language,
+             s.reliability.value if s.reliability else None, s.note)
+            for i, s in enumerate(kb.sources)
+        ),
+    )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO pillars VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            (p.id, i, p.number, *p.name.all(), *p.summary.all(), _json(p.aliases))
+            for i, p in enumerate(kb.pillars)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO sectors VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            (s.id, i, s.pillar, s.number, int(s.official), *s.name.all(), *s.summary.all(),
+             _json(s.aliases))
+            for i, s in enumerate(kb.sectors)
+        ),
+    )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO actors VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            (a.id, i, a.kind.value, *a.name.all(), *_texts(a.acronym), _json(a.aliases))
+            for i, a in enumerate(kb.actors)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO commitments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            (c.id, i, c.pillar, c.sector, *c.title.all(), *c.summary.all(),
+             c.instrument.value, c.status.value, c.due, c.reviewed,
+             c.amount.value if c.amount else None, c.amount.currency if c.amount else None,
+             c.amount.stage.value if c.amount else None, c.amount.source if c.amount else None,
+             kb.basis(c).value, _json(c.tags), _json(c.aliases))
+            for i, c in enumerate(kb.commitments)
+        ),
+    )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO commitment_actors VALUES (?,?,?)",
+        ((c.id, i, a) for c in kb.commitments for i, a in enumerate(c.actors)),
+    )
+    conn.executemany(
+        "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
+        (
+            (c.id, i, e.date, *e.what.all(), e.source, e.status.value if e.status else None)
+            for c in kb.commitments
+            for i, e in enumerate(c.events)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO citations VALUES (?,?,?,?,?)",
+        (
+            (kind, entry.id, i, x.source, x.section)
+            for kind, group in (
+                ("pillar", kb.pillars),
+                ("sector", kb.sectors),
+                ("commitment", kb.commitments),
+            )
+            for entry in group
+            for i, x in enumerate(entry.sources)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            (n.id, i, n.source, n.section, *n.title.all(), *n.claim.all(), n.support.value)
+            for i, n in enumerate(kb.notes)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO note_commitments VALUES (?,?,?)",
+        ((n.id, i, c) for n in kb.notes for i, c in enumerate(n.related)),
+    )
+    conn.executemany("INSERT INTO entries_fts VALUES (?,?,?,?)", _fts_rows(kb))
+
+
+def _fts_rows(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, str]]:
+    for entry in (*kb.pillars, *kb.sectors, *kb.commitments, *kb.notes, *kb.sources):
+        high, middle, low = search.entry_texts(entry)
+        yield (type(entry).__name__.lower(), entry.id, "\n".join(high), "\n".join(middle + low))
+
+
+def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
+    """Write cmx's search index: one row per entry, one row per word with its postings."""
+    _create(conn, INDEX_SCHEMA)
+    postings: dict[str, array[int]] = {}
+
+    def docs() -> Iterator[tuple[Any, ...]]:
+        for doc, indexed in enumerate(search.indexed_docs(kb)):
+            search.add_postings(postings, doc, indexed.words)
+            yield (doc, *indexed.info, indexed.high, indexed.low)
+
+    conn.executemany("INSERT INTO _cmx_docs VALUES (?,?,?,?,?,?,?,?)", docs())
+    conn.executemany(
+        "INSERT INTO _cmx_terms VALUES (?,?,?)",
+        ((term, len(p), p.tobytes()) for term, p in postings.items()),
+    )
+    conn.execute(
+        "INSERT INTO meta VALUES ('kind_starts', ?)", (json.dumps(search.kind_starts(kb)),)
+    )
+
+
+def build_file(path: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
+    """Write a new SQLite database at `path` (an empty or new file) in one transaction."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")  # a private temporary file: no journal
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN")
+        fill(conn)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _meta(key: str) -> dict[str, str]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cmx_version": __version__,
+        "content_key": key,
+        "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _write_store(path: Path, kb: KnowledgeBase, key: str) -> bool:
+    """Build the store for `kb` beside `path` and move it into place; False if it failed."""
+
+    def fill(conn: sqlite3.Connection) -> None:
+        write_tables(conn, kb, _meta(key))
+        write_index(conn, kb)
+
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _sweep(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".tmp")
+        os.close(fd)
+        build_file(Path(tmp), fill)
+        os.replace(tmp, path)
+        tmp = None
+        return True
+    except (OSError, sqlite3.Error):
+        return False  # a store we cannot write only costs time
+    finally:
+        if tmp is not None:  # also on Ctrl-C and SIGTERM (cmx turns it into an exception)
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _sweep(folder: Path) -> None:
+    """Remove temporary files that a killed run (SIGKILL, power loss) left long ago."""
+    now = time.time()
+    for leftover in folder.glob(".kb-*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > STALE_TEMP_SECONDS:
+                leftover.unlink()
+        except OSError:
+            pass
+
+
+# ------------------------------------------------------------------------ reading
+
+
+def _open_matching(path: Path, key: str) -> sqlite3.Connection | None:
+    """A read-only connection to the store at `path` if it was built for `key`."""
+    if not _ours(path):
+        return None
+    conn = None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        if (
+            meta.get("schema_version") == SCHEMA_VERSION
+            and meta.get("cmx_version") == __version__
+            and meta.get("content_key") == key
+        ):
+            return conn
+    except _BAD_STORE:
+        pass
+    if conn is not None:
+        conn.close()
+    return None
+
+
+def _text(row: Sequence[Any], at: int) -> Text:
+    return Text(row[at], row[at + 1], row[at + 2])
+
+
+def _list(value: str) -> tuple[str, ...]:
+    items = json.loads(value)
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise ValueError("not a list of text")
+    return tuple(items)
+
+
+def _grouped(rows: Iterable[Sequence[Any]]) -> dict[Any, list[Sequence[Any]]]:
+    out: dict[Any, list[Sequence[Any]]] = {}
+    for row in rows:
+        out.setdefault(row[0], []).append(row)
+    return out
+
+
+def _citations(conn: sqlite3.Connection, kind: str) -> dict[str, tuple[Citation, ...]]:
+    rows = conn.execute(
+        "SELECT entry, source, section FROM citations WHERE entry_kind = ? "
+        "ORDER BY entry, position",
+        (kind,),
+    )
+    return {k: tuple(Citation(r[1], r[2]) for r in v) for k, v in _grouped(rows).items()}
+
+
+def _small_parts(
+    conn: sqlite3.Connection,
+) -> tuple[tuple[Pillar, ...], tuple[Source, ...], tuple[Note, ...], tuple[Actor, ...]]:
+    """Everything but the commitments: pillars with sectors, sources, notes, actors."""
+    sources = tuple(
+        Source(r[0], r[1], r[2], SourceKind(r[3]), r[4], r[5], r[6],
+               Reliability(r[7]) if r[7] else None, r[8])
+        for r in conn.execute(
+            "SELECT id, title, publisher, kind, url, date, language, reliability, note "
+            "FROM sources ORDER BY position"
+        )
+    )  # fmt: skip
+    cites = _citations(conn, "sector")
+    sectors = _grouped(
+        conn.execute("SELECT pillar, id, number, official, * FROM sectors ORDER BY position")
+    )
+    pillar_cites = _citations(conn, "pillar")
+    pillars = []
+    for r in conn.execute("SELECT * FROM pillars ORDER BY position"):
+        own = tuple(
+            Sector(s[1], s[0], s[2], _text(s, 9), _text(s, 12), cites.get(s[1], ()),
+                   bool(s[3]), _list(s[15]))
+            for s in sectors.get(r[0], ())
+        )  # fmt: skip
+        pillars.append(
+            Pillar(r[0], r[2], _text(r, 3), _text(r, 6), pillar_cites.get(r[0], ()), own,
+                   _list(r[9]))
+        )  # fmt: skip
+    related = _grouped(
+        conn.execute("SELECT note, commitment FROM note_commitments ORDER BY note, position")
+    )
+    notes = tuple(
+        Note(r[0], r[2], _text(r, 4), _text(r, 7), Support(r[10]),
+             tuple(x[1] for x in related.get(r[0], ())), r[3])
+        for r in conn.execute("SELECT * FROM notes ORDER BY position")
+    )  # fmt: skip
+    actors = tuple(
+        Actor(r[0], ActorKind(r[2]), _text(r, 3), _text(r, 6) if r[6] is not None else None,
+              _list(r[9]))
+        for r in conn.execute("SELECT * FROM actors ORDER BY position")
+    )  # fmt: skip
+    return tuple(pillars), sources, notes, actors
+
+
+def _commitments(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> list[Commitment]:
+    """Commitments in file order: all of them, or those with the given ids."""
+    where, args = "", ()
+    if ids is not None:
+        where, args = "WHERE {col} IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
+
+    def select(sql: str, col: str) -> Any:
+        return conn.execute(sql.format(where=where.format(col=col)), args)
+
+    events = _grouped(
+        select("SELECT * FROM events {where} ORDER BY commitment, position", "commitment")
+    )
+    actors = _grouped(
+        select(
+            "SELECT commitment, actor FROM commitment_actors {where} ORDER BY commitment, position",
+            "commitment",
+        )
+    )
+    cites = _grouped(
+        select(
+            "SELECT entry, source, section FROM citations {where} "
+            "AND entry_kind = 'commitment' ORDER BY entry, position"
+            if ids is not None
+            else "SELECT entry, source, section FROM citations WHERE entry_kind = 'commitment' "
+            "ORDER BY entry, position",
+            "entry",
+        )
+    )
+    out = []
+    for r in select("SELECT * FROM commitments {where} ORDER BY position", "id"):
+        cid = r[0]
+        amount = Amount(r[14], r[15], AmountStage(r[16]), r[17]) if r[14] is not None else None
+        out.append(
+            Commitment(
+                cid, r[2], r[3], _text(r, 4), _text(r, 7),
+                tuple(Citation(x[1], x[2]) for x in cites.get(cid, ())),
+                Instrument(r[10]), Status(r[11]),
+                tuple(x[1] for x in actors.get(cid, ())),
+                r[12], amount,
+                tuple(
+                    Event(e[2], _text(e, 3), e[6], Status(e[7]) if e[7] else None)
+                    for e in events.get(cid, ())
+                ),
+                _list(r[19]), _list(r[20]), r[13],
+            )
+        )  # fmt: skip
+    return out
+
+
+def read_kb_from(conn: sqlite3.Connection) -> KnowledgeBase:
+    """The whole knowledge base from a store (or a `cmx export sqlite` file)."""
+    pillars, sources, notes, actors = _small_parts(conn)
+    return KnowledgeBase(pillars, tuple(_commitments(conn)), sources, notes, actors)
+
+
+class SqliteIndex(search.Index):
+    """cmx's search index read from a store: only the words a query needs are read."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        row = conn.execute("SELECT value FROM meta WHERE key = 'kind_starts'").fetchone()
+        starts = json.loads(row[0])
+        if not (isinstance(starts, list) and len(starts) == len(search.KINDS) + 1):
+            raise ValueError("not an index")
+        self.starts = [int(s) for s in starts]
+        self.n_docs = self.starts[-1]
+        self._df: dict[str, int] = {}
+        self._vocab: list[str] | None = None
+        self._small: dict[str, Entry] | None = None
+
+    def df(self, term: str) -> int:
+        if term not in self._df:
+            row = self._conn.execute("SELECT df FROM _cmx_terms WHERE term = ?", (term,))
+            found = row.fetchone()
+            self._df[term] = int(found[0]) if found else 0
+        return self._df[term]
+
+    def with_prefix(self, prefix: str) -> list[str]:
+        rows = self._conn.execute(
+            "SELECT term, df FROM _cmx_terms WHERE term >= ? AND term < ? ORDER BY term",
+            (prefix, prefix + "\U0010ffff"),
+        )
+        out = []
+        for term, df in rows:
+            self._df[term] = int(df)
+            out.append(str(term))
+        return out
+
+    def vocab(self) -> Sequence[str]:
+        if self._vocab is None:
+            rows = self._conn.execute("SELECT term FROM _cmx_terms ORDER BY term")
+            self._vocab = [str(r[0]) for r in rows]
+        return self._vocab
+
+    def postings(self, term: str) -> Sequence[int]:
+        row = self._conn.execute("SELECT postings FROM _cmx_terms WHERE term = ?", (term,))
+        found = row.fetchone()
+        codes = array("i")
+        if found:
+            codes.frombytes(found[0])
+            if codes and not 0 <= codes[-1] >> 2 < self.n_docs:
+                raise ValueError("postings out of range")
+        return codes
+
+    def _rows(self, sql: str, docs: Iterable[int]) -> Any:
+        return self._conn.execute(
+            sql + " WHERE doc IN (SELECT value FROM json_each(?))", (json.dumps(list(docs)),)
+        )
+
+    def infos(self, docs: Iterable[int]) -> dict[int, search.DocInfo]:
+        rows = self._rows("SELECT doc, kind, id, pillar, sector, status FROM _cmx_docs", docs)
+        return {int(r[0]): search.DocInfo(*r[1:]) for r in rows}
+
+    def phrases(self, docs: Iterable[int]) -> dict[int, tuple[str, str]]:
+        rows = self._rows("SELECT doc, high, low FROM _cmx_docs", docs)
+        return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+
+    def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
+        infos = self.infos(docs)
+        wanted = [i.id for d in docs if (i := infos[d]).kind == "commitment"]
+        found: dict[str, Entry] = {c.id: c for c in _commitments(self._conn, wanted)}
+        if len(wanted) < len(docs):
+            if self._small is None:
+                pillars, sources, notes, _ = _small_parts(self._conn)
+                small: dict[str, Entry] = {}
+                for group in (pillars, [s for p in pillars for s in p.sectors], notes, sources):
+                    for item in group:
+                        small.setdefault(item.id, item)
+                self._small = small
+            found.update(self._small)
+        return {d: found[infos[d].id] for d in docs}
+
+
+# ------------------------------------------------------------------------ the store
+
+
+class Store:
+    """An opened knowledge base: its records and its search index.
+
+    Built from a matching store file when there is one (records are read only when
+    asked for), else from the YAML, which is then stored for the next run.
+    """
+
+    def __init__(self, data_dir: Path, *, use_cache: bool = True) -> None:
+        self.data_dir = data_dir
+        self._use_cache = use_cache
+        self._kb: KnowledgeBase | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._index: search.Index | None = None
+        check_data_dir(data_dir)
+        self._path = store_path(data_dir) if use_cache else None
+        if self._path is not None:
+            try:
+                self._conn = _open_matching(self._path, current_key(data_dir))
+            except (OSError, KBError):
+                self._conn = None  # parsing reports the problem properly
+        if self._conn is None:
+            self._load_yaml()
+
+    def _load_yaml(self) -> None:
+        """Parse the YAML (raises KBError), then store it for the next run."""
+        kb, key = read_kb(self.data_dir)
+        self._kb, self._index, self._conn = kb, None, None
+        if self._path is not None and _write_store(self._path, kb, key):
+            self._conn = _open_matching(self._path, key)
+
+    def _recover(self) -> None:
+        """A store that held something unexpected: rebuild it from the YAML."""
+        if self._conn is not None:
+            self._conn.close()
+        if self._path is not None:
+            self._path.unlink(missing_ok=True)
+        self._load_yaml()
+
+    def kb(self) -> KnowledgeBase:
+        if self._kb is None:
+            try:
+                assert self._conn is not None
+                self._kb = read_kb_from(self._conn)
+            except _BAD_STORE:
+                self._recover()
+        assert self._kb is not None
+        return self._kb
+
+    def index(self) -> search.Index:
+        if self._index is None:
+            try:
+                self._index = SqliteIndex(self._conn) if self._conn else None
+            except _BAD_STORE:
+                self._recover()
+            if self._index is None:
+                self._index = search.MemoryIndex(self.kb())
+        return self._index
+
+    def search(self, query: str, **options: Any) -> list[search.Hit]:
+        """Ranked hits (see cmx.search.search); a damaged store is rebuilt, not fatal."""
+        try:
+            return search.search(self.index(), query, **options)
+        except _BAD_STORE:
+            if not isinstance(self._index, SqliteIndex):
+                raise
+        self._recover()
+        self._index = search.MemoryIndex(self.kb())
+        return search.search(self._index, query, **options)
+
+    def suggestions(self, query: str) -> list[str]:
+        try:
+            return search.suggestions(self.index(), query)
+        except _BAD_STORE:
+            return []
+
+
+def open_store(data_dir: Path, *, use_cache: bool = True) -> Store:
+    """The knowledge base in `data_dir`; raises KBError when it is invalid."""
+    return Store(data_dir, use_cache=use_cache)
+
+
+def export_sqlite(kb: KnowledgeBase, path: Path) -> None:
+    """Write `kb` as a standalone SQLite file with the public schema (no cmx index)."""
+    meta = {"schema_version": SCHEMA_VERSION, "cmx_version": __version__, "generator": "cmx"}
+    build_file(path, lambda conn: write_tables(conn, kb, meta))
