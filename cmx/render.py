@@ -43,8 +43,7 @@ def events(items: Sequence[Event], lang: str) -> list[dict[str, Any]]:
     return [{"date": e.date, "what": e.what.get(lang), "source": e.source} for e in items]
 
 
-def pillar_row(p: Pillar, kb: KnowledgeBase, lang: str) -> Row:
-    count = sum(1 for c in kb.commitments if c.pillar == p.id)
+def pillar_row(p: Pillar, counts: dict[str, int], lang: str) -> Row:
     return {
         "id": p.id,
         "number": p.number,
@@ -53,11 +52,11 @@ def pillar_row(p: Pillar, kb: KnowledgeBase, lang: str) -> Row:
         "sectors": [s.id for s in p.sectors],
         "sources": citations(p.sources),
         "sector_count": len(p.sectors),
-        "commitment_count": count,
+        "commitment_count": counts.get(p.id, 0),
     }
 
 
-def sector_row(s: Sector, kb: KnowledgeBase, lang: str) -> Row:
+def sector_row(s: Sector, counts: dict[str, int], lang: str) -> Row:
     return {
         "id": s.id,
         "pillar": s.pillar,
@@ -66,7 +65,7 @@ def sector_row(s: Sector, kb: KnowledgeBase, lang: str) -> Row:
         "summary": s.summary.get(lang),
         "official": s.official,
         "sources": citations(s.sources),
-        "commitment_count": sum(1 for c in kb.commitments if c.sector == s.id),
+        "commitment_count": counts.get(s.id, 0),
     }
 
 
@@ -124,19 +123,17 @@ def source_row(s: Source, kb: KnowledgeBase | None = None, lang: str = "en") -> 
 
 
 def entry_row(entry: object, kb: KnowledgeBase, lang: str) -> Row:
-    for cls, fn in ROWS:
-        if isinstance(entry, cls):
-            return fn(entry, kb, lang)
+    if isinstance(entry, Pillar):
+        return pillar_row(entry, kb.counts(), lang)
+    if isinstance(entry, Sector):
+        return sector_row(entry, kb.counts(), lang)
+    if isinstance(entry, Commitment):
+        return commitment_row(entry, kb, lang)
+    if isinstance(entry, Note):
+        return note_row(entry, kb, lang)
+    if isinstance(entry, Source):
+        return source_row(entry)
     raise TypeError(f"not an entry: {entry!r}")
-
-
-ROWS: tuple[tuple[type, Any], ...] = (
-    (Pillar, pillar_row),
-    (Sector, sector_row),
-    (Commitment, commitment_row),
-    (Note, note_row),
-    (Source, source_row),
-)
 
 
 def hit_row(hit: Any, lang: str) -> Row:

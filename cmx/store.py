@@ -20,7 +20,6 @@ import os
 import sqlite3
 import stat
 import sys
-import tempfile
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -333,6 +332,8 @@ def _write_store(path: Path, kb: KnowledgeBase, key: str) -> bool:
         write_tables(conn, kb, _meta(key))
         write_index(conn, kb)
 
+    import tempfile
+
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -416,7 +417,11 @@ def _small_parts(
     conn: sqlite3.Connection,
 ) -> tuple[tuple[Pillar, ...], tuple[Source, ...], tuple[Note, ...], tuple[Actor, ...]]:
     """Everything but the commitments: pillars with sectors, sources, notes, actors."""
-    sources = tuple(
+    return _pillars(conn), _sources(conn), _notes(conn), _actors(conn)
+
+
+def _sources(conn: sqlite3.Connection) -> tuple[Source, ...]:
+    return tuple(
         Source(r[0], r[1], r[2], SourceKind(r[3]), r[4], r[5], r[6],
                Reliability(r[7]) if r[7] else None, r[8])
         for r in conn.execute(
@@ -424,6 +429,9 @@ def _small_parts(
             "FROM sources ORDER BY position"
         )
     )  # fmt: skip
+
+
+def _pillars(conn: sqlite3.Connection) -> tuple[Pillar, ...]:
     cites = _citations(conn, "sector")
     sectors = _grouped(
         conn.execute("SELECT pillar, id, number, official, * FROM sectors ORDER BY position")
@@ -440,20 +448,26 @@ def _small_parts(
             Pillar(r[0], r[2], _text(r, 3), _text(r, 6), pillar_cites.get(r[0], ()), own,
                    _list(r[9]))
         )  # fmt: skip
+    return tuple(pillars)
+
+
+def _notes(conn: sqlite3.Connection) -> tuple[Note, ...]:
     related = _grouped(
         conn.execute("SELECT note, commitment FROM note_commitments ORDER BY note, position")
     )
-    notes = tuple(
+    return tuple(
         Note(r[0], r[2], _text(r, 4), _text(r, 7), Support(r[10]),
              tuple(x[1] for x in related.get(r[0], ())), r[3])
         for r in conn.execute("SELECT * FROM notes ORDER BY position")
     )  # fmt: skip
-    actors = tuple(
+
+
+def _actors(conn: sqlite3.Connection) -> tuple[Actor, ...]:
+    return tuple(
         Actor(r[0], ActorKind(r[2]), _text(r, 3), _text(r, 6) if r[6] is not None else None,
               _list(r[9]))
         for r in conn.execute("SELECT * FROM actors ORDER BY position")
     )  # fmt: skip
-    return tuple(pillars), sources, notes, actors
 
 
 def _commitments(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> list[Commitment]:
@@ -629,6 +643,31 @@ class Store:
         if self._path is not None:
             self._path.unlink(missing_ok=True)
         self._load_yaml()
+
+    def _read(self, what: Callable[[sqlite3.Connection], Any], fallback: Callable[[], Any]) -> Any:
+        """`what` read from the store when the KB is not in memory; else `fallback()`."""
+        if self._kb is None and self._conn is not None:
+            try:
+                return what(self._conn)
+            except _BAD_STORE:
+                self._recover()
+        return fallback()
+
+    def pillars(self) -> tuple[Pillar, ...]:
+        """The pillars with their sectors, without reading any commitment."""
+        return self._read(_pillars, lambda: self.kb().pillars)
+
+    def counts(self) -> dict[str, int]:
+        """Commitments per pillar id and per sector id, without reading any commitment."""
+
+        def count(conn: sqlite3.Connection) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for column in ("pillar", "sector"):
+                sql = f"SELECT {column}, count(*) FROM commitments GROUP BY {column}"
+                out.update({str(k): int(n) for k, n in conn.execute(sql)})
+            return out
+
+        return self._read(count, lambda: self.kb().counts())
 
     def kb(self) -> KnowledgeBase:
         if self._kb is None:

@@ -204,7 +204,7 @@ def test_internal_errors_are_one_line_without_debug(tmp_path):
     script = (
         "import sys, cmx.cli as c\n"
         "def boom(*a, **k): raise RuntimeError('boom')\n"
-        "c.load = boom\n"
+        "c.kb_store = boom\n"
         "sys.argv = ['cmx'] + sys.argv[1:]\n"
         "c.main()\n"
     )
