@@ -75,7 +75,7 @@ def _record(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
 
 
 def kb_schema() -> dict[str, Any]:
-    """One schema for any of the four files: each is a mapping with one top-level list."""
+    """One schema for any of the KB files: each is a mapping with one top-level list."""
     defs: dict[str, Any] = {}
     files = []
     for key, cls in kbmod.RECORD_TYPES.items():
@@ -93,7 +93,7 @@ def kb_schema() -> dict[str, Any]:
         "$schema": SCHEMA_URL,
         "$id": "https://cmx.invalid/schema/kb.json",
         "title": "cmx knowledge base file",
-        "description": "sources.yaml, pillars.yaml, commitments.yaml or notes.yaml",
+        "description": " or ".join(kbmod.FILES.values()),
         "oneOf": files,
         "$defs": defs,
     }
