@@ -20,17 +20,13 @@ import stat
 import sys
 import types
 import typing
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import MISSING
 from pathlib import Path
 from typing import Any
 
 from cmx import model
-
-try:  # the built-in BLAKE2 that hashlib itself wraps, without loading OpenSSL (~7 ms)
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - other Pythons
-    from hashlib import blake2b
 from cmx.model import Citation, Commitment, KnowledgeBase, Note, Pillar, Sector, Source
 
 FILES: dict[str, str] = {  # top-level key -> file name
@@ -113,18 +109,28 @@ class _Fail(Exception):
 
 
 class _Digesting:
-    """A binary file that hashes every byte the parser reads from it."""
+    """A binary file that checksums every byte the parser reads from it.
 
-    __slots__ = ("_fh", "digest")
+    The checksum is CRC-32 with the byte count: any edit changes it but with a chance
+    of one in four billion, and it costs a third of a cryptographic hash (bench/scale.py:
+    every cached run checks a 19 MB KB this way). It keys a private cache, not a lock.
+    """
+
+    __slots__ = ("_fh", "crc", "size")
 
     def __init__(self, fh: Any) -> None:
         self._fh = fh
-        self.digest = blake2b(digest_size=16)
+        self.crc = 0
+        self.size = 0
 
     def read(self, size: int = -1) -> bytes:
         chunk: bytes = self._fh.read(size)
-        self.digest.update(chunk)
+        self.crc = zlib.crc32(chunk, self.crc)
+        self.size += len(chunk)
         return chunk
+
+    def hexdigest(self) -> str:
+        return f"{self.crc:08x}-{self.size}"
 
 
 def open_regular(path: Path) -> Any:
@@ -170,11 +176,11 @@ def read_yaml(path: Path, lines: bool = True, digests: dict[str, str] | None = N
             # memory as bytes and again as text (and is read once, not once more to check it).
             loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
             reader = _Digesting(fh)
-            value = _build(yaml, yaml.parse(reader, Loader=loader), track=lines)
+            value = _build(yaml, _events(loader(reader)), track=lines)
             while reader.read(1 << 20):  # whatever the parser left unread counts too
                 pass
             if digests is not None:
-                digests[path.name] = reader.digest.hexdigest()
+                digests[path.name] = reader.hexdigest()
             return value
     except FileNotFoundError:
         raise KBError([f"{path}: file not found"]) from None
@@ -265,27 +271,38 @@ def _build(yaml: Any, events: Iterable[Any], track: bool = True) -> Any:
                 container.lines[frame[1]] = line
             frame[1] = _NOKEY
 
+    implicit = resolver.yaml_implicit_resolvers  # first character -> resolvers
+    scalar_event, end_events = yaml.ScalarEvent, (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     for event in events:
-        line = event.start_mark.line + 1 if event.start_mark else 0
-        if isinstance(event, yaml.ScalarEvent):
-            tag = event.tag
+        kind = type(event)
+        if kind is scalar_event:
+            tag, value = event.tag, event.value
             if tag is None or tag == "!":
-                if event.style:  # quoted or block: always text
-                    put(event.value, line)
+                # quoted, block, or plain text that no implicit type (bool, number, null,
+                # date…) can start with: text as it is, without building a node
+                if event.style or (value and value[0] not in implicit and None not in implicit):
+                    put(value, event.start_mark.line + 1)
                     continue
-                tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+                tag = resolver.resolve(yaml.ScalarNode, value, event.implicit)
+            line = event.start_mark.line + 1 if event.start_mark else 0
             if tag == "tag:yaml.org,2002:merge":
                 raise _Fail(line, "YAML merge keys (<<) are not supported")
             build = builders.get(tag)
             if build is None:
                 raise _Fail(line, f"unsupported YAML tag '{event.tag or tag}' (plain data only)")
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
             try:
                 put(build(constructor, node), line)
             except (yaml.YAMLError, ValueError) as err:
                 detail = getattr(err, "problem", None) or err
                 raise _Fail(line, f"cannot read value: {detail}") from None
-        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            continue
+        if kind in end_events:
+            frame = stack.pop()
+            put(frame[0], frame[3])
+            continue
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             if event.tag and event.tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
                 raise _Fail(line, f"unsupported YAML tag '{event.tag}' (plain data only)")
             if len(stack) >= MAX_DEPTH:
@@ -300,9 +317,6 @@ def _build(yaml: Any, events: Iterable[Any], track: bool = True) -> Any:
                 container = LList()
                 container.line, container.lines = line, []
             stack.append([container, _NOKEY, {}, line])
-        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            frame = stack.pop()
-            put(frame[0], frame[3])
         elif isinstance(event, yaml.AliasEvent):
             raise _Fail(line, "YAML aliases (*name) are not supported; write the value out")
         elif isinstance(event, yaml.DocumentStartEvent):
@@ -313,6 +327,23 @@ def _build(yaml: Any, events: Iterable[Any], track: bool = True) -> Any:
 
 
 _NOKEY = object()
+
+
+def _events(parser: Any) -> Iterator[Any]:
+    """The parser's events, pulled directly (yaml.parse adds a check per event)."""
+    get = parser.get_event
+    import yaml
+
+    try:
+        while True:
+            event = get()
+            if event is None:
+                return
+            yield event
+            if type(event) is yaml.StreamEndEvent:
+                return
+    finally:
+        parser.dispose()
 
 
 # --------------------------------------------------------------------- converting
@@ -726,10 +757,7 @@ def read_raw(
 
 def content_key(digests: dict[str, str]) -> str:
     """One key for a KB's files from the digest of each (name order fixed)."""
-    whole = blake2b(digest_size=16)
-    for name in sorted(digests):
-        whole.update(f"{name}\0{digests[name]}\n".encode())
-    return whole.hexdigest()
+    return " ".join(f"{name}:{digests[name]}" for name in sorted(digests))
 
 
 def current_key(data_dir: Path) -> str:
@@ -747,7 +775,7 @@ def current_key(data_dir: Path) -> str:
             reader = _Digesting(fh)
             while reader.read(1 << 20):
                 pass
-        digests[name] = reader.digest.hexdigest()
+        digests[name] = reader.hexdigest()
     return content_key(digests)
 
 

@@ -112,11 +112,25 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Folded words of `text`; 'T-MEC' gives 't', 'mec' and 'tmec', '9,9' gives '9.9'."""
+    """Folded words of `text`; 'T-MEC' gives 't', 'mec' and 'tmec', '9,9' gives '9.9'.
+
+    No word spans white space, so the text is split on it first (in C) and only the
+    pieces that are not plain letters go through the tokenizer: several times faster
+    on a large KB than running the regular expression over the whole text.
+    """
     out: list[str] = []
+    append = out.append
+    for piece in fold(text).split():
+        if piece.isalpha():
+            append(piece)
+        else:
+            _split_piece(piece, out)
+    return out
+
+
+def _split_piece(piece: str, out: list[str]) -> None:
     _, joiners, token = _patterns()
-    for match in token.finditer(fold(text)):
-        word = match.group()
+    for word in token.findall(piece):
         if word[0].isdigit():
             out.append(word.replace(",", "."))
             continue
@@ -124,7 +138,6 @@ def words(text: str) -> list[str]:
         out.extend(parts)
         if len(parts) > 1:
             out.append("".join(parts))
-    return out
 
 
 # ------------------------------------------------------------------------ index
@@ -189,16 +202,13 @@ def index_doc(entry: Entry, aliases: dict[str, list[str]] | None = None) -> Inde
     if aliases and isinstance(entry, Commitment):
         middle = [*middle, *(n for a in entry.actors for n in aliases.get(a, ()))]
     found: dict[str, int] = {}
+    phrases = []
     for level, texts in enumerate((high, middle, low)):
-        for text in texts:
-            for word in words(text):
-                found.setdefault(word, level)
-    return IndexedDoc(
-        doc_info(entry),
-        found,
-        "\n".join(" ".join(words(t)) for t in high),
-        "\n".join(" ".join(words(t)) for t in low),
-    )
+        split = [words(t) for t in texts]
+        for word in set().union(*split).difference(found):
+            found[word] = level
+        phrases.append("\n".join(" ".join(ws) for ws in split))
+    return IndexedDoc(doc_info(entry), found, phrases[0], phrases[2])
 
 
 def actor_aliases(kb: KnowledgeBase) -> dict[str, list[str]]:
@@ -400,48 +410,73 @@ def search(
     if not qwords:
         return []
     n_docs = max(index.n_docs, 1)
-    per_word: list[dict[int, tuple[float, str]]] = []
+    # Per query word: each entry's best value, and the KB word that gave it.
+    values: list[dict[int, float]] = []
+    matched_by: list[dict[int, str]] = []
     for word in qwords:
-        best: dict[int, tuple[float, str]] = {}
+        best: dict[int, float] = {}
+        which: dict[int, str] = {}
         for term, quality in _candidates(word, index).items():
             posted = index.postings(term)
             idf = math.log(1 + n_docs / max(len(posted), 1))
+            by_level = (*(quality * weight * idf for weight in WEIGHTS), 0.0)
+            if not best:  # the first word posts each entry once: no comparison needed
+                best = {code >> 2: by_level[code & 3] for code in posted}
+                which = dict.fromkeys(best, term)
+                continue
             for code in posted:
-                doc, value = code >> 2, quality * WEIGHTS[code & 3] * idf
-                if value > best.get(doc, (0.0, ""))[0]:
-                    best[doc] = (value, term)
-        per_word.append(best)
-    docs: set[int] = set().union(*per_word)
+                doc, value = code >> 2, by_level[code & 3]
+                if value > best.get(doc, 0.0):
+                    best[doc] = value
+                    which[doc] = term
+        values.append(best)
+        matched_by.append(which)
+    docs: set[int] = set().union(*values)
     if kinds:
         docs = {d for d in docs if index.kind(d) in kinds}
     if pillar or sector or status:
         infos = index.infos(sorted(docs))
         docs = {d for d in docs if _kept(infos[d], pillar, sector, status)}
-    scored = []
-    for doc in docs:
-        matched = [pw[doc] for pw in per_word if doc in pw]
-        coverage = len(matched) / len(qwords)
-        score = sum(v for v, _ in matched) * coverage * coverage * KIND_PRIOR[index.kind(doc)]
-        scored.append((score, doc, tuple(dict.fromkeys(t for _, t in matched))))
+    priors = [KIND_PRIOR[kind] for kind in KINDS]
+    starts, where = index.starts, bisect.bisect_right
+    scored: list[tuple[float, int]] = []  # (-score, doc): sorts best first, ties by doc
+    if len(values) == 1:
+        only = values[0]
+        scored = [(-(only[d] * priors[where(starts, d) - 1]), d) for d in docs]
+    else:
+        n = len(qwords)
+        for doc in docs:
+            found = [v[doc] for v in values if doc in v]
+            coverage = len(found) / n
+            prior = priors[where(starts, doc) - 1]
+            scored.append((-(sum(found) * coverage * coverage * prior), doc))
     # Ties go to the earlier entry: pillars, sectors, commitments (in file order), notes,
     # sources. The whole query as a phrase in a title (or summary) then lifts an entry;
     # only the best few hundred are checked, so a common word in a large KB stays fast.
-    scored.sort(key=lambda s: (-s[0], s[1]))
+    scored.sort()
     phrase = " ".join(w for w in words(query) if w)  # stop words kept: "pomme de terre"
     if " " in phrase or len(phrase) >= 4:
         pool = min(PHRASE_POOL, len(scored))
-        texts = index.phrases([doc for _, doc, _ in scored[:pool]])
+        texts = index.phrases([doc for _, doc in scored[:pool]])
         for rank in range(pool):
-            score, doc, terms = scored[rank]
+            negative, doc = scored[rank]
             high, low = texts[doc]
             if phrase in high:
-                scored[rank] = (score * 1.5, doc, terms)
+                scored[rank] = (negative * 1.5, doc)
             elif phrase in low:
-                scored[rank] = (score * 1.2, doc, terms)
-        scored.sort(key=lambda s: (-round(s[0], 3), s[1]))
+                scored[rank] = (negative * 1.2, doc)
+        scored = [(round(negative, 3), doc) for negative, doc in scored]
+        scored.sort()
     top = scored[:limit] if limit else scored
-    entries = index.entries([doc for _, doc, _ in top])
-    return [Hit(entries[doc], round(score, 3), terms) for score, doc, terms in top]
+    entries = index.entries([doc for _, doc in top])
+    return [
+        Hit(
+            entries[doc],
+            round(-negative, 3),
+            tuple(dict.fromkeys(m[doc] for m in matched_by if doc in m)),
+        )
+        for negative, doc in top
+    ]
 
 
 def suggestions(index: Index, query: str, n: int = 3) -> list[str]:

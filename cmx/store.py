@@ -10,7 +10,8 @@ open, has another schema version or key, or holds anything unexpected is rebuilt
 the YAML without a word: nothing stored can make cmx fail.
 
 The public tables (PUBLIC_SCHEMA) are also what `cmx export sqlite` writes, so
-Datasette, sqlite-utils and any SQLite client read what cmx reads.
+Datasette, sqlite-utils and any SQLite client read what cmx reads; the export adds an
+FTS5 full-text table for them, and the store keeps cmx's own index instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sqlite3
 import stat
 import sys
 import time
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -103,13 +105,21 @@ CREATE TABLE notes (
 CREATE TABLE note_commitments (
   note TEXT NOT NULL REFERENCES notes(id), position INTEGER NOT NULL,
   commitment TEXT NOT NULL REFERENCES commitments(id), PRIMARY KEY (note, position));
-CREATE VIRTUAL TABLE entries_fts USING fts5(
-  kind UNINDEXED, id UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2');
+"""
+
+# Made after the rows are in (faster than keeping them up to date row by row).
+PUBLIC_INDEXES = """
 CREATE INDEX commitments_pillar ON commitments(pillar);
 CREATE INDEX commitments_sector ON commitments(sector);
 CREATE INDEX commitments_status ON commitments(status);
 CREATE INDEX events_date ON events(date);
 CREATE INDEX citations_source ON citations(source);
+"""
+
+# A full-text index for other tools (`cmx export sqlite` only: cmx searches its own).
+FTS_SCHEMA = """
+CREATE VIRTUAL TABLE entries_fts USING fts5(
+  kind UNINDEXED, id UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2');
 """
 
 # cmx's own search index: an inverted index that keeps cmx's ranking (typo tiers,
@@ -153,12 +163,11 @@ def cache_dir() -> Path | None:
 
 def store_path(data_dir: Path) -> Path | None:
     """The store file of a KB folder: one per folder, named by a hash of its path."""
-    from cmx.kb import blake2b
-
     folder = cache_dir()
     if folder is None:
         return None
-    where = blake2b(os.fsencode(str(data_dir.resolve())), digest_size=8).hexdigest()
+    name = os.fsencode(str(data_dir.resolve()))  # bytes: any folder name, UTF-8 or not
+    where = f"{zlib.crc32(name):08x}{zlib.adler32(name):08x}"
     return folder / f"kb-{where}.sqlite"
 
 
@@ -194,7 +203,7 @@ def _create(conn: sqlite3.Connection, schema: str) -> None:
 
 
 def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, str]) -> None:
-    """Write the public tables of `kb` (the schema of `cmx export sqlite`)."""
+    """Write the public tables of `kb` (the store's, and those of `cmx export sqlite`)."""
     _create(conn, PUBLIC_SCHEMA)
     conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
     conn.executemany(
@@ -274,6 +283,12 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
         "INSERT INTO note_commitments VALUES (?,?,?)",
         ((n.id, i, c) for n in kb.notes for i, c in enumerate(n.related)),
     )
+    _create(conn, PUBLIC_INDEXES)
+
+
+def write_fts(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
+    """The full-text table of an export: every entry's title and text, accents folded."""
+    _create(conn, FTS_SCHEMA)
     conn.executemany("INSERT INTO entries_fts VALUES (?,?,?,?)", _fts_rows(kb))
 
 
@@ -715,4 +730,9 @@ def open_store(data_dir: Path, *, use_cache: bool = True) -> Store:
 def export_sqlite(kb: KnowledgeBase, path: Path) -> None:
     """Write `kb` as a standalone SQLite file with the public schema (no cmx index)."""
     meta = {"schema_version": SCHEMA_VERSION, "cmx_version": __version__, "generator": "cmx"}
-    build_file(path, lambda conn: write_tables(conn, kb, meta))
+
+    def fill(conn: sqlite3.Connection) -> None:
+        write_tables(conn, kb, meta)
+        write_fts(conn, kb)
+
+    build_file(path, fill)
