@@ -230,99 +230,116 @@ def _build(yaml: Any, events: Iterable[Any], track: bool = True) -> Any:
     """Plain values from a stream of YAML events, with an explicit stack.
 
     Working from events rather than a composed node graph keeps memory to the
-    values themselves, refuses aliases (so no alias bomb) and never recurses.
+    values themselves, refuses aliases (so no alias bomb) and never recurses. The
+    current container and its pending key live in local variables (the loop runs once
+    per scalar of the KB: it is the hot path of a first load).
     """
     resolver = yaml.resolver.Resolver()
     constructor = yaml.constructor.SafeConstructor()
     builders = constructor.yaml_constructors
-    # [container, pending key or _NOKEY, line of each key, line of the container]
-    stack: list[list[Any]] = []
+    implicit = resolver.yaml_implicit_resolvers  # first character -> resolvers
+    any_first = None in implicit  # a resolver that applies whatever the first character
+    scalar_event = yaml.ScalarEvent
+    start_events = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    end_events = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    # Enclosing frames: (container, pending key, line of each key, line of the container)
+    stack: list[tuple[Any, Any, dict[str, int], int]] = []
+    container: Any = None  # the innermost open mapping or sequence (None: top level)
+    is_list = False
+    key: Any = _NOKEY  # the key waiting for its value in the current mapping
+    key_lines: dict[str, int] = {}
+    container_line = 0
     result: Any = None
     documents = 0
+    intern = sys.intern
 
-    def put(value: Any, line: int) -> None:
-        nonlocal result
-        if not stack:
+    def scalar(event: Any, line: int) -> Any:
+        """A scalar that may not be plain text: resolve its tag and construct it."""
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == "tag:yaml.org,2002:merge":
+            raise _Fail(line, "YAML merge keys (<<) are not supported")
+        build = builders.get(tag)
+        if build is None:
+            raise _Fail(line, f"unsupported YAML tag '{event.tag or tag}' (plain data only)")
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        try:
+            return build(constructor, node)
+        except (yaml.YAMLError, ValueError) as err:
+            detail = getattr(err, "problem", None) or err
+            raise _Fail(line, f"cannot read value: {detail}") from None
+
+    for event in events:
+        kind = type(event)
+        if kind is scalar_event:
+            value = event.value
+            line = event.start_mark.line + 1
+            tag = event.tag
+            # quoted, block, or plain text that no implicit type (bool, number, null,
+            # date…) can start with: text as it is, without building a node
+            if not (
+                (tag is None or tag == "!")
+                and (event.style or (value and not any_first and value[0] not in implicit))
+            ):
+                value = scalar(event, line)
+        elif kind in end_events:
+            value, line = container, container_line
+            container, key, key_lines, container_line = stack.pop()
+            is_list = type(container) is list or isinstance(container, list)
+        else:
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            if kind in start_events:
+                if event.tag and event.tag not in (
+                    "tag:yaml.org,2002:map",
+                    "tag:yaml.org,2002:seq",
+                ):
+                    raise _Fail(line, f"unsupported YAML tag '{event.tag}' (plain data only)")
+                if len(stack) >= MAX_DEPTH:
+                    raise _Fail(line, f"nested more than {MAX_DEPTH} levels deep")
+                stack.append((container, key, key_lines, container_line))
+                mapping = kind is yaml.MappingStartEvent
+                if not track:  # plain containers: a valid KB needs no line numbers
+                    container = {} if mapping else []
+                elif mapping:
+                    container = LDict()
+                    container.line, container.lines = line, {}
+                else:
+                    container = LList()
+                    container.line, container.lines = line, []
+                is_list, key, key_lines, container_line = not mapping, _NOKEY, {}, line
+            elif kind is yaml.AliasEvent:
+                raise _Fail(line, "YAML aliases (*name) are not supported; write the value out")
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _Fail(line, "more than one YAML document (---) in one file")
+            continue
+        # put `value` (found on `line`) into the current container
+        if container is None:
             result = value
-            return
-        frame = stack[-1]
-        container = frame[0]
-        if isinstance(container, list):
+        elif is_list:
             container.append(value)
             if track:
                 container.lines.append(line)
-        elif frame[1] is _NOKEY:
+        elif key is _NOKEY:
             if isinstance(value, dict | list):
                 raise _Fail(line, "a mapping key must be plain text")
-            key = sys.intern(str(value))  # field names repeat in every entry: share them
+            key = intern(str(value))  # field names repeat in every entry: share them
             if key == "<<":
                 raise _Fail(line, "YAML merge keys (<<) are not supported")
             if key in container:
                 raise _Fail(
                     line,
-                    f"duplicate key '{key}' (first on line {frame[2][key]}); "
+                    f"duplicate key '{key}' (first on line {key_lines[key]}); "
                     "YAML would silently keep only the last one",
                 )
-            frame[1] = key
-            frame[2][key] = line
+            key_lines[key] = line
         else:
-            container[frame[1]] = value
+            container[key] = value
             if track:
-                container.lines[frame[1]] = line
-            frame[1] = _NOKEY
-
-    implicit = resolver.yaml_implicit_resolvers  # first character -> resolvers
-    scalar_event, end_events = yaml.ScalarEvent, (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    for event in events:
-        kind = type(event)
-        if kind is scalar_event:
-            tag, value = event.tag, event.value
-            if tag is None or tag == "!":
-                # quoted, block, or plain text that no implicit type (bool, number, null,
-                # date…) can start with: text as it is, without building a node
-                if event.style or (value and value[0] not in implicit and None not in implicit):
-                    put(value, event.start_mark.line + 1)
-                    continue
-                tag = resolver.resolve(yaml.ScalarNode, value, event.implicit)
-            line = event.start_mark.line + 1 if event.start_mark else 0
-            if tag == "tag:yaml.org,2002:merge":
-                raise _Fail(line, "YAML merge keys (<<) are not supported")
-            build = builders.get(tag)
-            if build is None:
-                raise _Fail(line, f"unsupported YAML tag '{event.tag or tag}' (plain data only)")
-            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
-            try:
-                put(build(constructor, node), line)
-            except (yaml.YAMLError, ValueError) as err:
-                detail = getattr(err, "problem", None) or err
-                raise _Fail(line, f"cannot read value: {detail}") from None
-            continue
-        if kind in end_events:
-            frame = stack.pop()
-            put(frame[0], frame[3])
-            continue
-        line = event.start_mark.line + 1 if event.start_mark else 0
-        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            if event.tag and event.tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-                raise _Fail(line, f"unsupported YAML tag '{event.tag}' (plain data only)")
-            if len(stack) >= MAX_DEPTH:
-                raise _Fail(line, f"nested more than {MAX_DEPTH} levels deep")
-            container: Any
-            if not track:  # plain containers: a valid KB needs no line numbers
-                container = {} if isinstance(event, yaml.MappingStartEvent) else []
-            elif isinstance(event, yaml.MappingStartEvent):
-                container = LDict()
-                container.line, container.lines = line, {}
-            else:
-                container = LList()
-                container.line, container.lines = line, []
-            stack.append([container, _NOKEY, {}, line])
-        elif isinstance(event, yaml.AliasEvent):
-            raise _Fail(line, "YAML aliases (*name) are not supported; write the value out")
-        elif isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise _Fail(line, "more than one YAML document (---) in one file")
+                container.lines[key] = line
+            key = _NOKEY
     return result
 
 
@@ -396,6 +413,11 @@ def fields_of(cls: type) -> list[tuple[str, Any, bool]]:
     ]
 
 
+@functools.cache
+def _names_of(cls: type) -> frozenset[str]:
+    return frozenset(name for name, _, _ in fields_of(cls))
+
+
 def is_record(tp: Any) -> bool:
     """True for the record types of cmx.model (dataclasses)."""
     return isinstance(tp, type) and dataclasses.is_dataclass(tp)
@@ -438,20 +460,21 @@ class _Converter:
         line = getattr(data, "line", line)
         kwargs: dict[str, Any] = dict(extra)
         fields = fields_of(cls)
-        names = [name for name, _, _ in fields]
+        names = _names_of(cls)
         ok = True
         label = self._label(cls, data)
+        lines = getattr(data, "lines", None)  # only when reporting problems
         for key in data:
             if key not in names:
                 self.ctx.add(
                     _line_of(data, key, line),
-                    f"{label}: unknown field '{key}'{suggest(str(key), names)}",
+                    f"{label}: unknown field '{key}'{suggest(str(key), [n for n, _, _ in fields])}",
                 )
                 ok = False
         for name, tp, required in fields:
             if cls is Pillar and name == "sectors":
                 continue
-            value_line = _line_of(data, name, line)
+            value_line = lines.get(name, line) if lines is not None else line
             if name not in data or (data[name] is None and not _shape(tp)[2]):
                 if required:
                     self.ctx.add(line, f"{label}: missing required field '{name}'")

@@ -123,9 +123,18 @@ def words(text: str) -> list[str]:
     for piece in fold(text).split():
         if piece.isalpha():
             append(piece)
-        else:
-            _split_piece(piece, out)
+            continue
+        core = piece.strip(_EDGES)  # "plan." and "(CUSMA)": a plain word in punctuation
+        if core.isalpha():
+            append(core)
+        elif core:
+            _split_piece(core, out)
     return out
+
+
+# Punctuation that is never part of a word, so stripping it from the ends of a piece
+# changes nothing the tokenizer would find there.
+_EDGES = ".,;:!?()[]{}<>\"'«»“”‘’/\\|*&%#@…—–-"
 
 
 def _split_piece(piece: str, out: list[str]) -> None:
@@ -197,14 +206,15 @@ def doc_info(entry: Entry) -> DocInfo:
 def index_doc(entry: Entry, aliases: dict[str, list[str]] | None = None) -> IndexedDoc:
     """Fold and split an entry's text for the index.
 
-    `aliases` adds words an entry's references stand for (an actor id -> its names)."""
+    `aliases` adds the words an entry's references stand for (actor id -> the words of
+    its names and acronyms, split once for the whole KB)."""
     high, middle, low = entry_texts(entry)
-    if aliases and isinstance(entry, Commitment):
-        middle = [*middle, *(n for a in entry.actors for n in aliases.get(a, ()))]
     found: dict[str, int] = {}
     phrases = []
     for level, texts in enumerate((high, middle, low)):
         split = [words(t) for t in texts]
+        if level == 1 and aliases and isinstance(entry, Commitment):
+            split += [aliases[a] for a in entry.actors if a in aliases]
         for word in set().union(*split).difference(found):
             found[word] = level
         phrases.append("\n".join(" ".join(ws) for ws in split))
@@ -212,11 +222,11 @@ def index_doc(entry: Entry, aliases: dict[str, list[str]] | None = None) -> Inde
 
 
 def actor_aliases(kb: KnowledgeBase) -> dict[str, list[str]]:
-    """Actor id -> every name and acronym it goes by, in every language."""
+    """Actor id -> the words of every name and acronym it goes by, in every language."""
     out: dict[str, list[str]] = {}
     for actor in kb.actors:
         names = [*actor.name.all(), *(actor.acronym.all() if actor.acronym else ()), *actor.aliases]
-        out[actor.id] = list(dict.fromkeys(names))
+        out[actor.id] = [w for name in dict.fromkeys(names) for w in words(name)]
     return out
 
 

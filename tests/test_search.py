@@ -128,3 +128,40 @@ def test_any_unicode_query_returns_a_list(query):
     assert isinstance(hits, list)
     assert all(h.score > 0 for h in hits)
     assert isinstance(suggestions(index, query), list)
+
+
+def _reference_words(text: str) -> list[str]:
+    """The tokenizer as one regular expression over the whole text (the specification)."""
+    import re
+
+    out: list[str] = []
+    for word in re.findall(r"\d+(?:[.,]\d+)*|[^\W_]+(?:[-'’.][^\W_]+)*", fold(text)):
+        if word[0].isdigit():
+            out.append(word.replace(",", "."))
+            continue
+        parts = re.split(r"[-'’.]", word)
+        out.extend(parts)
+        if len(parts) > 1:
+            out.append("".join(parts))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("aZé9 ,.;:-'’()«»—/\n\t_%Ñç0ß") + ["ǅ", "ﬁ", "٣"]),
+        max_size=40,
+    )
+)
+def test_fast_tokenizer_matches_the_reference(text):
+    assert words(text) == _reference_words(text)
+
+
+def test_tokenizer_matches_the_reference_on_the_shipped_kb():
+    from cmx.model import iter_entries
+    from cmx.search import entry_texts
+
+    kb = load_kb(SHIPPED)
+    texts = [t for e in iter_entries(kb) for level in entry_texts(e) for t in level]
+    assert texts
+    assert all(words(t) == _reference_words(t) for t in texts)
