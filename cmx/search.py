@@ -17,6 +17,7 @@ import math
 import re
 import unicodedata
 from array import array
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
@@ -246,13 +247,17 @@ def kind_starts(kb: KnowledgeBase) -> list[int]:
     return starts
 
 
+def new_postings() -> dict[str, array[int]]:
+    """Word -> entries that contain it, each as doc * 4 + level, in doc order."""
+    return defaultdict(functools.partial(array, "i"))
+
+
 def add_postings(postings: dict[str, array[int]], doc: int, found: dict[str, int]) -> None:
-    """Record `doc` under each of its words, as doc * 4 + level (docs come in order)."""
+    """Record `doc` under each of its words (docs come in order). `postings` comes from
+    new_postings(): a missing word starts a new list on its own."""
+    base = doc * 4
     for word, level in found.items():
-        bucket = postings.get(word)
-        if bucket is None:
-            bucket = postings[word] = array("i")
-        bucket.append(doc * 4 + level)
+        postings[word].append(base + level)
 
 
 class Index:
@@ -295,7 +300,7 @@ class MemoryIndex(Index):
     def __init__(self, kb: KnowledgeBase) -> None:
         self._entries = list(iter_entries(kb))
         self._docs: list[IndexedDoc] = []
-        self._postings: dict[str, array[int]] = {}
+        self._postings = new_postings()
         for doc, indexed in enumerate(indexed_docs(kb)):
             self._docs.append(indexed)
             add_postings(self._postings, doc, indexed.words)

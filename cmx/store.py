@@ -301,7 +301,7 @@ def _fts_rows(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, str]]:
 def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
     """Write cmx's search index: one row per entry, one row per word with its postings."""
     _create(conn, INDEX_SCHEMA)
-    postings: dict[str, array[int]] = {}
+    postings = search.new_postings()
 
     def docs() -> Iterator[tuple[Any, ...]]:
         for doc, indexed in enumerate(search.indexed_docs(kb)):
