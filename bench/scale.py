@@ -114,7 +114,9 @@ def main() -> int:
         if n >= 100_000:
             ok = peak["first load"] <= 500
             failed += not ok
-            print(f"| first load peak MB | {peak['first load']:.0f} | 500{' ok' if ok else ' OVER'} |")
+            print(
+                f"| first load peak MB | {peak['first load']:.0f} | 500{' ok' if ok else ' OVER'} |"
+            )
         if codes != {0}:
             print(f"exit codes seen: {sorted(codes)}")
             failed += 1

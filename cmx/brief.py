@@ -248,13 +248,13 @@ def to_markdown(
         lines.append("")
     lines += [f"## {t['sources']}", ""]
     for i, sid in enumerate(cites.order, 1):
-        s = kb.source(sid)
-        if s is None:
+        src = kb.source(sid)
+        if src is None:
             continue
-        when = s.date or "n.d."
-        url = f"<{s.url}>" if s.url else t["no_url"]
-        kind = _value(lang, s.kind.value)
-        lines.append(f"{i}. {s.title}. {s.publisher}, {when}. {kind}. {url}")
+        when = src.date or "n.d."
+        url = f"<{src.url}>" if src.url else t["no_url"]
+        kind = _value(lang, src.kind.value)
+        lines.append(f"{i}. {src.title}. {src.publisher}, {when}. {kind}. {url}")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,6 +1,6 @@
 """The `cmx` command line: parse, call the core, pick a renderer, map errors to exit codes."""
 
-import _signal  # the C module under `signal`, which builds enums at import (~4 ms)
+import _signal  # type: ignore[import-not-found]  # C module under `signal` (no enums: ~4 ms)
 import datetime as dt
 import gc
 import os
@@ -134,7 +134,7 @@ def known_id(value: str | None, ids: Sequence[str], option: str) -> str | None:
 
 
 def fmt_of(value: str) -> OutputFormat:
-    return OutputFormat(choice(value, [f.value for f in render.FORMATS], "--format"))
+    return OutputFormat(choice(value, [f.value for f in render.FORMATS], "--format") or "table")
 
 
 def lang_of(value: str | None) -> str:
@@ -683,7 +683,7 @@ def export_cmd(
                 Path(output or ""), lambda tmp: export_sqlite(chosen_kb, tmp), force=force
             )
         else:
-            text = EXPORTS[kind](kb, items, lang, today(today_), mindmap, to_file)
+            text = EXPORTS[kind or ""](kb, items, lang, today(today_), mindmap, to_file)
             if not to_file:
                 out(text)
                 return

@@ -208,8 +208,8 @@ def _card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[t
         users = [c.id for c in kb.commitments if any(x.source == entry.id for x in c.sources)]
         lines.append(("cited by", ", ".join(users) or "—"))
     if isinstance(entry, Pillar | Sector | Commitment):
-        for c in entry.sources:
-            lines.append(("source", _cite(kb, c.source, c.section)))
+        for cited in entry.sources:
+            lines.append(("source", _cite(kb, cited.source, cited.section)))
     if isinstance(entry, Note):
         lines.append(("source", _cite(kb, entry.source, entry.section)))
     return lines

@@ -85,7 +85,7 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 # --------------------------------------------------------------------------- YAML
 
 
-class LDict(dict):
+class LDict(dict[str, Any]):
     """A mapping from YAML that remembers its line and the line of each value."""
 
     __slots__ = ("line", "lines")
@@ -93,7 +93,7 @@ class LDict(dict):
     lines: dict[str, int]
 
 
-class LList(list):
+class LList(list[Any]):
     """A sequence from YAML that remembers its line and the line of each item."""
 
     __slots__ = ("line", "lines")
@@ -382,11 +382,12 @@ class _Ctx:
 
 def _line_of(container: Any, key: Any, default: int = 0) -> int:
     lines = getattr(container, "lines", None)
+    fallback = int(getattr(container, "line", default))
     if isinstance(lines, dict):
-        return lines.get(key, getattr(container, "line", default))
+        return int(lines.get(key, fallback))
     if isinstance(lines, list) and isinstance(key, int) and key < len(lines):
-        return lines[key]
-    return getattr(container, "line", default)
+        return int(lines[key])
+    return fallback
 
 
 def _type_name(value: Any) -> str:

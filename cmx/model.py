@@ -7,7 +7,7 @@ surprise. Domain facts (is a commitment overdue, what is its basis, is a source
 official) live here, so every output agrees on them.
 
 Start-up: on Python 3.11 `dataclass` compiles each generated method separately (~0.3 ms
-each). `record` keeps the generated `__init__` and frozen `__setattr__`, and takes
+each). The records keep the generated `__init__` and frozen `__setattr__`, and take
 `__eq__`, `__hash__` and `__repr__` from one shared base that does the same by field;
 every class has a docstring, so none is derived from its signature. Together this
 halves the cost of defining the model (bench/startup.py measures the whole start).
@@ -17,9 +17,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
-
-_R = TypeVar("_R")
+from typing import Any
 
 
 class Record:
@@ -34,7 +32,7 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        return self._values() == other._values()  # type: ignore[attr-defined,unused-ignore]
 
     def __hash__(self) -> int:
         return hash(self._values())
@@ -42,11 +40,6 @@ class Record:
     def __repr__(self) -> str:
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__dataclass_fields__)
         return f"{type(self).__name__}({inner})"
-
-
-def record(cls: type[_R]) -> type[_R]:
-    """@dataclass(frozen=True, slots=True), with equality and repr from Record."""
-    return dataclass(frozen=True, slots=True, repr=False, eq=False)(cls)
 
 
 LANGS: tuple[str, ...] = ("en", "es", "fr")
@@ -117,7 +110,7 @@ CLOSED = frozenset({Status.COMPLETED, Status.NOT_PURSUED})
 OFFICIAL_KINDS = frozenset({SourceKind.OFFICIAL, SourceKind.OFFICIAL_REPRODUCED})
 
 
-@record
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
 class Text(Record):
     """One piece of text in English, Spanish and French."""
 
@@ -133,7 +126,7 @@ class Text(Record):
         return (self.en, self.es, self.fr)
 
 
-@record
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
 class Citation(Record):
     """Where an entry says something: a source id and, where known, its section."""
 
@@ -141,7 +134,7 @@ class Citation(Record):
     section: str | None = None
 
 
-@record
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
 class Source(Record):
     """A document the knowledge base cites."""
 
@@ -160,7 +153,7 @@ class Source(Record):
         return self.kind in OFFICIAL_KINDS
 
 
-@record
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
 class Sector(Record):
     """A priority area of a pillar."""
 
@@ -174,7 +167,7 @@ class Sector(Record):
     aliases: tuple[str, ...] = ()
 
 
-@record
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
 class Pillar(Record):
     """One of the plan's four pillars, with its priority areas."""
 
@@ -187,7 +180,7 @@ class Pillar(Record):
     aliases: tuple[str, ...] = ()
 
 
-@record
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
 class Amount(Record):
     """A sum of money attached to a commitment."""
 
@@ -197,7 +190,7 @@ class Amount(Record):
     source: str | None = None  # where the figure comes from, when not the entry's first source
 
 
-@record
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
 class Event(Record):
     """A dated fact about a commitment, with its source."""
 
@@ -207,7 +200,7 @@ class Event(Record):
     status: Status | None = None  # the status the commitment moved to on this date
 
 
-@record
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
 class Actor(Record):
     """A government, agency, person or organisation named by the sources."""
 
@@ -218,7 +211,7 @@ class Actor(Record):
     aliases: tuple[str, ...] = ()
 
 
-@record
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
 class Commitment(Record):
     """A concrete action of the plan, with its sources."""
 
@@ -252,7 +245,7 @@ class Commitment(Record):
         return list(dict.fromkeys(ids))
 
 
-@record
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
 class Note(Record):
     """Commentary or analysis: never an official commitment."""
 

@@ -177,7 +177,7 @@ def flat(value: Any) -> str:
         return "; ".join(flat(v) for v in value)
     if isinstance(value, dict):
         if "source" in value and "section" in value:
-            return value["source"] + (f" §{value['section']}" if value["section"] else "")
+            return str(value["source"]) + (f" §{value['section']}" if value["section"] else "")
         if {"date", "what"} <= value.keys():
             return f"{value['date']}: {value['what']}"
         if {"value", "currency"} <= value.keys():

@@ -50,6 +50,7 @@ from cmx.model import (
     Status,
     Support,
     Text,
+    iter_entries,
 )
 
 SCHEMA_VERSION = "1"
@@ -293,7 +294,7 @@ def write_fts(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
 
 
 def _fts_rows(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, str]]:
-    for entry in (*kb.pillars, *kb.sectors, *kb.commitments, *kb.notes, *kb.sources):
+    for entry in iter_entries(kb):
         high, middle, low = search.entry_texts(entry)
         yield (type(entry).__name__.lower(), entry.id, "\n".join(high), "\n".join(middle + low))
 
@@ -487,7 +488,7 @@ def _actors(conn: sqlite3.Connection) -> tuple[Actor, ...]:
 
 def _commitments(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> list[Commitment]:
     """Commitments in file order: all of them, or those with the given ids."""
-    where, args = "", ()
+    where, args = "", tuple[str, ...]()
     if ids is not None:
         where, args = "WHERE {col} IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
 
@@ -670,7 +671,8 @@ class Store:
 
     def pillars(self) -> tuple[Pillar, ...]:
         """The pillars with their sectors, without reading any commitment."""
-        return self._read(_pillars, lambda: self.kb().pillars)
+        found: tuple[Pillar, ...] = self._read(_pillars, lambda: self.kb().pillars)
+        return found
 
     def counts(self) -> dict[str, int]:
         """Commitments per pillar id and per sector id, without reading any commitment."""
@@ -682,7 +684,8 @@ class Store:
                 out.update({str(k): int(n) for k, n in conn.execute(sql)})
             return out
 
-        return self._read(count, lambda: self.kb().counts())
+        found: dict[str, int] = self._read(count, lambda: self.kb().counts())
+        return found
 
     def kb(self) -> KnowledgeBase:
         if self._kb is None:

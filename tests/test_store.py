@@ -111,7 +111,9 @@ def test_an_edit_that_breaks_the_kb_is_reported_not_hidden(kb_copy):
         opened(kb_copy)
 
 
-@pytest.mark.parametrize("content", [b"", b"{not sqlite", b"\x00\xff" * 100, b"SQLite format 3\x00"])
+@pytest.mark.parametrize(
+    "content", [b"", b"{not sqlite", b"\x00\xff" * 100, b"SQLite format 3\x00"]
+)
 def test_a_broken_store_file_is_rebuilt_silently(kb_copy, counting, content):
     opened(kb_copy)
     path = store.store_path(kb_copy)
@@ -133,7 +135,7 @@ def test_a_truncated_store_is_rebuilt(kb_copy, counting):
 
 SABOTAGE = [
     "UPDATE commitments SET status = 'bogus'",
-    "UPDATE commitments SET tags = '{\"not\": \"a list\"}'",
+    'UPDATE commitments SET tags = \'{"not": "a list"}\'',
     "UPDATE pillars SET aliases = 'nonsense'",
     "DROP TABLE events",
     "UPDATE _cmx_terms SET postings = x'01020304050607'",
@@ -304,7 +306,15 @@ def test_export_sqlite_opens_in_sqlite3_with_full_text_search(runner, kb_dir, tm
     assert "wrote 4 commitments" in result.stderr
     conn = sqlite3.connect(out)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"pillars", "sectors", "commitments", "events", "sources", "citations", "notes"} <= tables
+    assert {
+        "pillars",
+        "sectors",
+        "commitments",
+        "events",
+        "sources",
+        "citations",
+        "notes",
+    } <= tables
     assert not any(t.startswith("_cmx") for t in tables)  # cmx's own index stays in the store
     hits = conn.execute("SELECT id FROM entries_fts WHERE entries_fts MATCH 'grues'").fetchall()
     assert ("port-upgrade",) in hits

@@ -1,0 +1,119 @@
+"""The shape of the code: dataclass records, imports one way, one format table."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+import cmx.model as m
+from cmx import render
+
+PACKAGE = Path(__file__).parent.parent / "cmx"
+
+# Who may import whom (inside functions too): cli -> store -> {kb, search} -> model;
+# presentation modules use the model (and the search helpers for snippets).
+ALLOWED = {
+    "model": set(),
+    "files": set(),
+    "kb": {"model"},
+    "search": {"model"},
+    "store": {"kb", "search", "model"},
+    "render": {"model", "search"},
+    "detail": {"model", "render"},
+    "brief": {"model", "render"},
+    "tracking": {"model"},
+    "schema": {"kb", "model"},
+}
+
+
+def cmx_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "cmx":
+                found |= {a.name for a in node.names if a.name != "__version__"}
+            elif node.module.startswith("cmx."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("cmx.")}
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    return {
+        p.stem: cmx_imports(p) - {p.stem}
+        for p in PACKAGE.glob("*.py")
+        if p.stem not in ("__init__", "__main__")
+    }
+
+
+def test_imports_flow_one_way():
+    for module, imports in graph().items():
+        if module == "cli":
+            continue
+        assert module in ALLOWED, f"new module {module}: say where it sits in ALLOWED"
+        assert imports <= ALLOWED[module], f"{module} imports {imports - ALLOWED[module]}"
+
+
+def test_no_import_cycle():
+    edges = graph()
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        if state.get(node) == 1:
+            pytest.fail("import cycle: " + " -> ".join([*path, node]))
+        if state.get(node) == 2:
+            return
+        state[node] = 1
+        for nxt in edges.get(node, ()):
+            visit(nxt, [*path, node])
+        state[node] = 2
+
+    for module in edges:
+        visit(module, [])
+
+
+def test_only_the_store_knows_about_caching():
+    for path in PACKAGE.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if path.stem != "store":
+            assert "sqlite3" not in text and "CMX_CACHE_DIR" not in text, path.name
+
+
+@pytest.mark.parametrize(
+    "cls", [m.Text, m.Citation, m.Source, m.Sector, m.Pillar, m.Amount, m.Event, m.Actor,
+            m.Commitment, m.Note, m.KnowledgeBase],
+)  # fmt: skip
+def test_records_are_frozen_slotted_dataclasses(cls):
+    assert dataclasses.is_dataclass(cls)
+    assert cls.__dataclass_params__.frozen
+    assert "__slots__" in cls.__dict__
+
+
+def test_records_have_no_tuple_surprises():
+    text = m.Text("a", "b", "c")
+    assert text != ("a", "b", "c")
+    assert text == m.Text("a", "b", "c") and hash(text) == hash(m.Text("a", "b", "c"))
+    assert text != m.Citation("a")
+    with pytest.raises(TypeError):
+        len(text)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        json.dumps(text)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        text.en = "x"  # type: ignore[misc]
+    assert repr(m.Citation("s", "p. 2")) == "Citation(source='s', section='p. 2')"
+
+
+def test_one_format_table_drives_help_and_writers(runner):
+    from cmx.cli import app
+
+    assert list(render.FORMATS) == list(render.OutputFormat)
+    result = runner.invoke(app, ["commitments", "--help"])
+    assert ", ".join(f.value for f in render.FORMATS) in " ".join(result.stdout.split())
+    rows = [{"id": "a", "title": "x"}]
+    for fmt, writer in render.FORMATS.items():
+        assert writer(rows, render.View(["id", "title"])).strip(), fmt
