@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import json
+import os
 import re
 from pathlib import Path
 

@@ -149,7 +149,7 @@ def _reference_words(text: str) -> list[str]:
 @settings(max_examples=400, deadline=None)
 @given(
     st.text(
-        alphabet=st.sampled_from(list("aZé9 ,.;:-'’()«»—/\n\t_%Ñç0ß") + ["ǅ", "ﬁ", "٣"]),
+XX
         max_size=40,
     )
 )
