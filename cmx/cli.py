@@ -1,6 +1,7 @@
 """The `cmx` command line: parse, call the core, pick a renderer, map errors to exit codes."""
 
 import _signal  # type: ignore[import-not-found]  # C module under `signal` (no enums: ~4 ms)
+import contextlib
 import datetime as dt
 import gc
 import os
@@ -37,6 +38,7 @@ class _State:
     today: dt.date | None = None
     use_cache: bool = True
     debug: bool = False
+    raw_csv: bool = False
     store: Store | None = None
 
 
@@ -52,8 +54,16 @@ def env_on(name: str) -> bool:
 
 
 def err(message: str) -> None:
-    """A message for the user on stderr (never on stdout, which carries data)."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """One line for the user on stderr (never on stdout, which carries data).
+
+    Control characters and line breaks that a value brings into the message (an id typed
+    with a newline, a title holding ESC) are shown escaped: a message is always one line
+    and cannot forge another."""
+    line = render.clean(message.rstrip("\n")).replace("\n", "\\n").replace("\t", " ")
+    stream = sys.stderr
+    if stream is None:  # started with stderr closed (2>&-): nowhere to say it
+        return
+    stream.write(line + "\n")
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -190,7 +200,8 @@ def emit(
     """Print rows in the chosen format; no rows: an empty document and exit 1."""
     rich = fmt is OutputFormat.TABLE and use_rich()
     width = terminal_width() if rich else columns_env()
-    out(render.write(rows, fmt, render.View(columns, title, width, rich)))
+    view = render.View(columns, title, width, rich, state.raw_csv)
+    out(render.write(render.clean(rows), fmt, view))
     if not rows:
         err(f"cmx: {empty_hint}")
         raise typer.Exit(EXIT_NO_MATCH)
@@ -310,6 +321,14 @@ def main_callback(
         bool,
         typer.Option("--debug", help="Show tracebacks of internal errors (also CMX_DEBUG=1)."),
     ] = False,
+    raw_csv: Annotated[
+        bool,
+        typer.Option(
+            "--raw-csv",
+            help="CSV: keep cells that start with = + - @ as they are (by default they get "
+            "a leading ' so spreadsheets do not run them as formulas).",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -322,6 +341,7 @@ def main_callback(
     state.today = parse_date(today_, "--today")
     state.use_cache = not no_cache and not env_on("CMX_NO_CACHE")
     state.debug = debug or env_on("CMX_DEBUG")
+    state.raw_csv = raw_csv
 
 
 @app.command("pillars")
@@ -395,20 +415,21 @@ def show_cmd(
         err(f"cmx: no entry with id '{entry_id}'{hint}")
         raise typer.Exit(EXIT_NO_MATCH)
     if f in (OutputFormat.JSON, OutputFormat.YAML):
-        out(render.FORMATS[f](detail.full_record(entry, kb), render.View(())))  # type: ignore[arg-type]
+        record = render.clean(detail.full_record(entry, kb))
+        out(render.FORMATS[f](record, render.View(())))
     elif f is OutputFormat.CSV:
-        out(render.to_csv([render.entry_row(entry, kb, lang)]))
+        out(render.to_csv([render.clean(render.entry_row(entry, kb, lang))], raw=state.raw_csv))
     else:
-        out_detail(detail.card(entry, kb, lang, today(today_)))
+        out_detail(render.clean(detail.card(entry, kb, lang, today(today_))))
 
 
-def out_detail(card: list[tuple[str, str]]) -> None:
+def out_detail(card: list[list[str]]) -> None:
     """A label: value card; Rich styles the labels on a terminal."""
     if use_rich():
         from rich.console import Console
         from rich.markup import escape
 
-        console = Console()
+        console = Console(width=terminal_width())
         for label, value in card:
             if label:
                 console.print(f"[bold]{escape(label)}:[/] {escape(value)}")
@@ -504,7 +525,7 @@ def search_cmd(
         pillar = known_id(pillar, [p.id for p in kb.pillars], "--pillar")
         sector = known_id(sector, [s.id for s in kb.sectors], "--sector")
     hits = store.search(text, kinds=kinds, pillar=pillar, sector=sector, status=status, limit=limit)
-    rows = [hit_row(h, lang) for h in hits]
+    rows = render.clean([hit_row(h, lang) for h in hits])
     hint = "nothing matched"
     if not rows:
         close = store.suggestions(text)
@@ -524,7 +545,7 @@ def rich_hits(rows: list[dict[str, Any]], hits: Sequence[Any], qwords: Sequence[
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=terminal_width())
     for n, (row, hit) in enumerate(zip(rows, hits, strict=True), 1):
         where = " / ".join(filter(None, [row["pillar"], row["sector"]]))
         head = Text.assemble((f"{n:>2}. ", "bold"), (row["title"], "bold"))
@@ -582,9 +603,9 @@ def stats_cmd(
     from cmx.tracking import stats
 
     lang, f = lang_of(lang), fmt_of(fmt)
-    data = stats(load(), today(today_))
+    data = render.clean(stats(load(), today(today_)))
     if f in (OutputFormat.JSON, OutputFormat.YAML):
-        out(render.FORMATS[f](data, render.View(())))  # type: ignore[arg-type]
+        out(render.FORMATS[f](data, render.View(())))
     elif f is OutputFormat.CSV:
         rows = [
             {"group": g, "key": k, "count": n}
@@ -592,7 +613,7 @@ def stats_cmd(
             if isinstance(counts, dict)
             for k, n in counts.items()
         ]
-        out(render.to_csv(rows))
+        out(render.to_csv(rows, raw=state.raw_csv))
     else:
         from cmx.tracking import stats_lines
 
@@ -600,7 +621,7 @@ def stats_cmd(
             from rich.console import Console
             from rich.markup import escape
 
-            console = Console()
+            console = Console(width=terminal_width())
             for line in stats_lines(data):
                 styled = escape(line)
                 console.print(styled.replace("█", "[green]█[/]") if "█" in line else styled)
@@ -613,15 +634,17 @@ def _export_markdown(
 ) -> str:
     from cmx import brief
 
-    return brief.to_markdown(kb, items, lang=lang, today=day, mindmap=mindmap)
+    text: str = render.clean(brief.to_markdown(kb, items, lang=lang, today=day, mindmap=mindmap))
+    return text
 
 
 def _export_rows(fmt: OutputFormat) -> Any:
     def export(
         kb: KnowledgeBase, items: list[Commitment], lang: str, _d: dt.date, _m: bool, to_file: bool
     ) -> str:
-        rows = [render.commitment_row(c, kb, lang) for c in items]
-        text = render.write(rows, fmt, render.View(list(rows[0]) if rows else ()))
+        rows = render.clean([render.commitment_row(c, kb, lang) for c in items])
+        view = render.View(list(rows[0]) if rows else (), raw_csv=state.raw_csv)
+        text = render.write(rows, fmt, view)
         bom = "\ufeff" if to_file and fmt is OutputFormat.CSV else ""  # Excel reads UTF-8
         return bom + text
 
@@ -720,6 +743,10 @@ def main() -> None:
     gc.disable()
     if hasattr(_signal, "SIGTERM"):
         _signal.signal(_signal.SIGTERM, _on_sigterm)
+    _prepare_streams()
+    if sys.stdout is None:
+        err("cmx: error: standard output is closed; give cmx somewhere to write (>file, | less)")
+        _exit_now(EXIT_USAGE)
     try:
         app()
     except SystemExit as done:
@@ -732,13 +759,80 @@ def main() -> None:
         _exit_now(130)
     except Terminated:
         _exit_now(128 + 15)
+    except OSError as error:
+        if error.errno not in OUTPUT_ERRNOS:
+            _internal_error(error)
+        _output_failed(error)
     except Exception as error:
-        if state.debug or env_on("CMX_DEBUG"):
-            raise
-        err(f"cmx: internal error: {type(error).__name__}: {error}")
-        err("cmx: this is a bug; run again with --debug for the traceback and report it")
-        _exit_now(EXIT_BUG)
+        _internal_error(error)
     _exit_now(EXIT_OK)
+
+
+# Errors of a stream that cannot take more output (a full disk, a closed descriptor…).
+OUTPUT_ERRNOS = frozenset({5, 9, 27, 28, 122})  # EIO, EBADF, EFBIG, ENOSPC, EDQUOT
+
+
+def _internal_error(error: BaseException) -> NoReturn:
+    if state.debug or env_on("CMX_DEBUG"):
+        raise error
+    err(f"cmx: internal error: {type(error).__name__}: {error}")
+    err("cmx: this is a bug; run again with --debug for the traceback and report it")
+    _exit_now(EXIT_BUG)
+
+
+def _output_failed(error: OSError) -> NoReturn:
+    _silence_stdout()
+    err(f"cmx: error: cannot write the output: {error.strerror or error}")
+    _exit_now(EXIT_USAGE)
+
+
+def _prepare_streams() -> None:
+    """Streams that never turn a successful run into a failure.
+
+    A closed stderr (2>&-) becomes /dev/null; a terminal or pipe whose encoding cannot
+    show a character (PYTHONIOENCODING=ascii, LC_ALL=C) gets the nearest ASCII ("…" ->
+    "...", "é" -> "e") rather than an error."""
+    import codecs
+
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    try:
+        codecs.lookup_error("cmx-ascii")
+    except LookupError:
+        codecs.register_error("cmx-ascii", _nearest_ascii)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        if reconfigure is not None and codecs.lookup(encoding).name != "utf-8":
+            reconfigure(errors="cmx-ascii")
+
+
+ASCII_NEAR = {
+    **dict.fromkeys("—–·", "-"),
+    **dict.fromkeys("’‘", "'"),
+    **dict.fromkeys("“”«»", '"'),
+    "…": "...",
+    "█": "#",
+    "§": "S.",
+    "€": "EUR",
+    "\u00a0": " ",
+}
+
+
+def _nearest_ascii(error: UnicodeError) -> tuple[str, int]:
+    """An encoding error handler: the closest ASCII for what the stream cannot encode."""
+    import unicodedata
+
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for ch in error.object[error.start : error.end]:
+        near = ASCII_NEAR.get(ch)
+        if near is None:
+            decomposed = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            near = decomposed or "?"
+        out.append(near)
+    return "".join(out), error.end
 
 
 def _exit_now(code: object) -> NoReturn:
@@ -746,7 +840,8 @@ def _exit_now(code: object) -> NoReturn:
 
     Unloading every module of Typer, Click and Rich takes longer than a cached
     `cmx pillars` itself (bench/startup.py). cmx registers no exit handlers and
-    writes files atomically, so there is nothing left to do at exit but flush.
+    writes files atomically, so there is nothing left to do at exit but flush. Output
+    that cannot be written (a full disk) is an error, exit 2; a closed pipe is not.
     """
     if code is None:
         status = EXIT_OK
@@ -755,11 +850,20 @@ def _exit_now(code: object) -> NoReturn:
     else:
         err(str(code))
         status = EXIT_USAGE
-    for stream in (sys.stdout, sys.stderr):
+    if sys.stdout is not None:
         try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can reach it
+            sys.stdout.flush()
+        except BrokenPipeError:
             _silence_stdout()
+        except OSError as error:
+            _silence_stdout()
+            err(f"cmx: error: cannot write the output: {error.strerror or error}")
+            status = status or EXIT_USAGE
+        except ValueError:
+            pass
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
     os._exit(status)
 
 
@@ -768,5 +872,5 @@ def _silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pass

@@ -48,6 +48,8 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+URL_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+URL_FIELDS = {(Source, "url")}
 # Fields that exist on the record but are not written in YAML.
 DERIVED = {(Sector, "pillar")}
 DATE_FIELDS = {
@@ -133,12 +135,18 @@ class _Digesting:
         return f"{self.crc:08x}-{self.size}"
 
 
+_NOT_REGULAR = "not a regular file (a pipe, socket or device); cmx reads only plain YAML files"
+
+
 def open_regular(path: Path) -> Any:
     """Open a KB file for reading, refusing anything but a regular file at once.
 
     A FIFO, socket or device (or a link to one) would block or never end; the check is
     made on the open descriptor (O_NONBLOCK, so opening a FIFO cannot hang).
     """
+    mode = os.stat(path).st_mode  # a socket cannot even be opened: look first
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise KBError([f"{path}: {_NOT_REGULAR}"])
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
     try:
@@ -183,6 +191,10 @@ def read_yaml(path: Path, lines: bool = True, digests: dict[str, str] | None = N
                 digests[path.name] = reader.hexdigest()
             return value
     except FileNotFoundError:
+        if path.is_symlink():
+            raise KBError(
+                [f"{path}: broken link (it points to {os.readlink(path)}, which does not exist)"]
+            ) from None
         raise KBError([f"{path}: file not found"]) from None
     except IsADirectoryError:
         raise KBError([f"{path}: is a folder, expected a YAML file"]) from None
@@ -283,6 +295,8 @@ def _build(yaml: Any, events: Iterable[Any], track: bool = True) -> Any:
                 and (event.style or (value and not any_first and value[0] not in implicit))
             ):
                 value = scalar(event, line)
+            elif len(value) <= 48:  # ids, codes, tags and dates repeat: keep one copy each
+                value = intern(value)
         elif kind in end_events:
             value, line = container, container_line
             container, key, key_lines, container_line = stack.pop()
@@ -531,6 +545,13 @@ class _Converter:
                 raise _Fail(line, f"expected text, got {_type_name(value)}")
             if not value.strip():
                 raise _Fail(line, "is empty")
+            _check_controls(value, line)
+            if where in URL_FIELDS and not URL_RE.match(value):
+                raise _Fail(
+                    line,
+                    f"'{value}' is not an absolute http(s) URL without spaces "
+                    "(e.g. https://www.canada.ca/…)",
+                )
             if where in DATE_FIELDS:
                 _check_date(value, line)
             elif where in ID_FIELDS and not ID_RE.match(value):
@@ -583,11 +604,26 @@ class _Converter:
                 )
             if not isinstance(text, str) or not text.strip():
                 raise _Fail(_line_of(value, lang, line), f"missing '{lang}' text")
+            _check_controls(text, _line_of(value, lang, line))
             langs[lang] = text.strip()
         extra = [k for k in value if k not in model.LANGS]
         if extra:
             raise _Fail(_line_of(value, extra[0], line), f"unknown language '{extra[0]}'")
         return model.Text(**langs)
+
+
+def _check_controls(value: str, line: int) -> None:
+    """Refuse text with a control character (ESC, BEL, CR, C1…): it could drive a terminal."""
+    if value.isprintable():
+        return
+    for ch in value:
+        code = ord(ch)
+        if (code < 0x20 and ch not in "\n\t") or 0x7F <= code < 0xA0:
+            raise _Fail(
+                line,
+                f"contains the control character U+{code:04X}; remove it (text may hold "
+                "letters, punctuation, spaces, tabs and line breaks only)",
+            )
 
 
 def _check_date(value: str, line: int) -> None:
@@ -623,8 +659,11 @@ def _records(ctx: _Ctx, conv: _Converter, key: str, data: Any) -> list[Any]:
         except _Fail as err:
             ctx.add(err.line, f"{cls.__name__.lower()} #{i + 1}: {err.message}")
             continue
+        line = _line_of(items, i, 1)
         if obj is not None:
-            out.append((obj, _line_of(items, i, 1), item))
+            out.append((obj, line, item if cls is Pillar else None))  # pillars: sector lines
+        if not hasattr(items, "lines"):
+            items[i] = None  # a plain value read only to be converted: let it go now
     return out
 
 

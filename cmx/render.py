@@ -187,19 +187,54 @@ def flat(value: Any) -> str:
 
 
 def to_json(rows: Any) -> str:
-    return json.dumps(rows, ensure_ascii=False, indent=2)
+    """JSON text; C1 control characters are escaped too (json leaves them raw)."""
+    text = json.dumps(rows, ensure_ascii=False, indent=2)
+    return text if text.isprintable() or text.isascii() else text.translate(_JSON_C1)
 
 
-def to_csv(rows: Sequence[Row], columns: Sequence[str] | None = None) -> str:
+_JSON_C1 = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
+# C0 and C1 control characters but tab and newline: ESC, BEL, CR, NUL, DEL, CSI…
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
+
+
+def clean(value: Any) -> Any:
+    """`value` with every control character in its text made visible (ESC -> '\\x1b').
+
+    Whatever the knowledge base holds, nothing printed can move the cursor, retitle the
+    window, ring the bell or forge a line: every row, card, brief and message goes
+    through here before it is shown. Tabs and newlines stay."""
+    if isinstance(value, str):
+        return value.translate(_CONTROLS) if not value.isprintable() else value
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run: a leading = + - @ tab or CR gets a quote
+    mark before it (OWASP's advice for CSV injection)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def to_csv(rows: Sequence[Row], columns: Sequence[str] | None = None, *, raw: bool = False) -> str:
+    """CSV text; cells that would start a formula are neutralised unless `raw`."""
     import csv
     import io
 
     columns = list(columns or (rows[0].keys() if rows else []))
+    cell = flat if raw else lambda v: guard_cell(flat(v))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([flat(row.get(c)) for c in columns])
+        writer.writerow([cell(row.get(c)) for c in columns])
     return buf.getvalue()
 
 
@@ -251,6 +286,7 @@ class View:
     title: str = ""
     width: int = 0  # 0: no limit (a pipe)
     rich: bool = False  # a colour terminal: a Rich table
+    raw_csv: bool = False  # keep cells that start like a formula as they are
 
 
 def to_table(rows: Sequence[Row], view: View) -> str:
@@ -277,7 +313,9 @@ Writer = Callable[[Sequence[Row], View], str]
 FORMATS: dict[OutputFormat, Writer] = {
     OutputFormat.TABLE: to_table,
     OutputFormat.JSON: lambda rows, view: to_json(rows) + "\n",
-    OutputFormat.CSV: lambda rows, view: to_csv(rows, view.columns if not rows else None),
+    OutputFormat.CSV: lambda rows, view: to_csv(
+        rows, view.columns if not rows else None, raw=view.raw_csv
+    ),
     OutputFormat.YAML: lambda rows, view: to_yaml(rows),
 }
 

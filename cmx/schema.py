@@ -30,6 +30,8 @@ def _inner(tp: Any, where: tuple[type, str], defs: dict[str, Any]) -> dict[str, 
     if tp is str:
         if where in kbmod.DATE_FIELDS:
             return {"type": "string", "pattern": kbmod.DATE_RE.pattern}
+        if where in kbmod.URL_FIELDS:
+            return {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$"}
         if where in kbmod.ID_FIELDS:
             return {"type": "string", "pattern": kbmod.ID_RE.pattern}
         return {"type": "string", "minLength": 1}
