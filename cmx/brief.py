@@ -18,11 +18,16 @@ LABELS = {
         "pillar": "Pillar",
         "total": "Total",
         "map": "Map of pillars and priority areas",
-        "reconstructed": "reconstructed priority area; official number and title unknown",
+        "reconstructed": (
+            "heading reconstructed from official releases and news; "
+            "the plan's own number and title for it are not known"
+        ),
         "status": "Status",
         "due": "Due",
         "instrument": "Instrument",
         "actors": "Actors",
+        "no_actors": "not named in the sources",
+        "reviewed": "Last reviewed against its sources",
         "amount": "Amount",
         "events": "Events",
         "basis": "Basis",
@@ -48,11 +53,16 @@ LABELS = {
         "pillar": "Pilar",
         "total": "Total",
         "map": "Mapa de pilares y áreas prioritarias",
-        "reconstructed": "área prioritaria reconstruida; número y título oficiales desconocidos",
+        "reconstructed": (
+            "encabezado reconstruido a partir de comunicados oficiales y noticias; "
+            "no se conocen el número ni el título que le da el plan"
+        ),
         "status": "Estado",
         "due": "Fecha límite",
         "instrument": "Instrumento",
         "actors": "Actores",
+        "no_actors": "las fuentes no los nombran",
+        "reviewed": "Última revisión frente a sus fuentes",
         "amount": "Monto",
         "events": "Avances",
         "basis": "Fundamento",
@@ -78,11 +88,16 @@ LABELS = {
         "pillar": "Pilier",
         "total": "Total",
         "map": "Carte des piliers et des domaines prioritaires",
-        "reconstructed": "domaine prioritaire reconstitué; numéro et titre officiels inconnus",
+        "reconstructed": (
+            "rubrique reconstituée à partir de communiqués officiels et d'articles; "
+            "le numéro et le titre que lui donne le plan ne sont pas connus"
+        ),
         "status": "État",
         "due": "Échéance",
         "instrument": "Instrument",
         "actors": "Acteurs",
+        "no_actors": "non nommés dans les sources",
+        "reviewed": "Dernière vérification auprès des sources",
         "amount": "Montant",
         "events": "Faits marquants",
         "basis": "Fondement",
@@ -274,8 +289,8 @@ def _commitment_block(
     refs = "".join(cites.ref(x.source, x.section) for x in c.sources)
     lines = [f"#### {c.title.get(lang)}", "", " · ".join(facts), ""]
     lines += [f"{c.summary.get(lang)} {refs}", ""]
-    if c.actors:
-        lines += [f"**{t['actors']}:** {', '.join(kb.actor_name(a, lang) for a in c.actors)}", ""]
+    named = ", ".join(kb.actor_name(a, lang) for a in c.actors) or f"_{t['no_actors']}_"
+    lines += [f"**{t['actors']}:** {named}", ""]
     if c.amount:
         a = c.amount
         ref = cites.ref(a.source) if a.source else ""
@@ -286,4 +301,6 @@ def _commitment_block(
         lines += [f"**{t['events']}:**", ""]
         lines += [f"- {e.date}: {e.what.get(lang)} {cites.ref(e.source)}" for e in c.events]
         lines.append("")
+    if c.reviewed:
+        lines += [f"_{t['reviewed']}: {c.reviewed}_", ""]
     return lines

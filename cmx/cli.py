@@ -257,6 +257,33 @@ OverdueOpt = Annotated[
 ]
 
 
+def actor_ids(kb: KnowledgeBase, query: str | None) -> list[str] | None:
+    """The actors an --actor value names (any name or acronym, any language)."""
+    if query is None:
+        return None
+    from cmx.search import fold, matching_actors
+
+    found = matching_actors(kb, query)
+    if not found:
+        names = [
+            n for a in kb.actors for n in (*a.name.all(), *(a.acronym.all() if a.acronym else ()))
+        ]
+        hint = (
+            suggest(
+                query,
+                list(dict.fromkeys(names)),
+            )
+            if names
+            else ""
+        )
+        raise typer.BadParameter(
+            f"no actor is called '{query}'{hint}; list them with: cmx actors",
+            param_hint="--actor",
+        )
+    del fold
+    return found
+
+
 def filtered(
     kb: Any,
     today_date: dt.date,
@@ -279,7 +306,7 @@ def filtered(
         sector=known_id(sector, [s.id for s in kb.sectors], "--sector"),
         status=choice(status, [s.value for s in Status], "--status"),
         instrument=choice(instrument, [i.value for i in Instrument], "--instrument"),
-        actor=actor,
+        actors=actor_ids(kb, actor),
         source=known_id(source, [s.id for s in kb.sources], "--source"),
         tag=tag,
         due_before=parse_date(due_before, "--due-before"),
@@ -460,6 +487,26 @@ def sources_cmd(
     kb = load()
     rows = [source_row(s) for s in kb.sources if not kind or s.kind.value == kind]
     emit(rows, f, ["id", "kind", "date", "publisher", "title"])
+
+
+@app.command("actors")
+def actors_cmd(
+    actor: Annotated[
+        str | None, typer.Argument(metavar="[NAME]", help="Only actors whose name contains NAME.")
+    ] = None,
+    lang: Lang = None,
+    fmt: Fmt = "table",
+) -> None:
+    """Governments, agencies, people and organisations the sources name, with acronyms."""
+    from cmx.render import actor_row
+    from cmx.search import matching_actors
+
+    lang, f = lang_of(lang), fmt_of(fmt)
+    kb = load()
+    wanted = set(matching_actors(kb, actor)) if actor else None
+    rows = [actor_row(a, kb, lang) for a in kb.actors if wanted is None or a.id in wanted]
+    columns = ["id", "kind", "acronym", "name", "commitment_count"]
+    emit(rows, f, columns, empty_hint="no actor matched")
 
 
 @app.command("notes")

@@ -77,6 +77,7 @@ LABELS = {  # card labels in Spanish and French (English labels are the keys)
         "basis": "fundamento",
         "due": "fecha límite",
         "actors": "actores",
+        "reviewed": "revisado",
         "amount": "monto",
         "event": "avance",
         "tags": "etiquetas",
@@ -110,6 +111,7 @@ LABELS = {  # card labels in Spanish and French (English labels are the keys)
         "basis": "fondement",
         "due": "échéance",
         "actors": "acteurs",
+        "reviewed": "vérifié",
         "amount": "montant",
         "event": "fait",
         "tags": "étiquettes",
@@ -151,7 +153,12 @@ def _card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[t
             ("pillar", entry.pillar),
             ("number", entry.number or "— (not numbered in the sources)"),
             ("name", entry.name.get(lang)),
-            ("official", "yes" if entry.official else "no: reconstructed, name of our own"),
+            (
+                "official",
+                "yes"
+                if entry.official
+                else "no: a heading reconstructed from official releases and news",
+            ),
             ("summary", entry.summary.get(lang)),
             ("commitments", ", ".join(c.id for c in kb.commitments if c.sector == entry.id)),
         ]
@@ -168,8 +175,8 @@ def _card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[t
         ]
         if entry.due:
             lines.append(("due", entry.due))
-        if entry.actors:
-            lines.append(("actors", "; ".join(kb.actor_name(a, lang) for a in entry.actors)))
+        named = "; ".join(kb.actor_name(a, lang) for a in entry.actors)
+        lines.append(("actors", named or "not named in the sources"))
         if entry.amount:
             a = entry.amount
             src = f" [source: {a.source}]" if a.source else ""
@@ -179,6 +186,8 @@ def _card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[t
             lines.append(("event", f"{event.date}: {event.what.get(lang)} [{event.source}]"))
         if entry.tags:
             lines.append(("tags", ", ".join(entry.tags)))
+        if entry.reviewed:
+            lines.append(("reviewed", f"{entry.reviewed} (last checked against its sources)"))
         notes = [n.id for n in kb.notes if entry.id in n.related]
         if notes:
             lines.append(("commentary", ", ".join(notes) + " (see cmx show NOTE-ID)"))

@@ -163,7 +163,7 @@ class Sector(Record):
     name: Text
     summary: Text
     sources: tuple[Citation, ...]
-    official: bool = False  # False: a priority area we reconstructed, with a name of our own
+    official: bool = False  # False: a heading reconstructed from releases and news
     aliases: tuple[str, ...] = ()
 
 

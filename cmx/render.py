@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from cmx.model import (
+    Actor,
     Citation,
     Commitment,
     Event,
@@ -93,6 +94,17 @@ def commitment_row(c: Commitment, kb: KnowledgeBase, lang: str) -> Row:
         "sources": citations(c.sources),
         "tags": list(c.tags),
         "basis": kb.basis(c).value,
+    }
+
+
+def actor_row(a: Actor, kb: KnowledgeBase, lang: str) -> Row:
+    return {
+        "id": a.id,
+        "kind": a.kind.value,
+        "name": a.name.get(lang),
+        "acronym": a.acronym.get(lang) if a.acronym else None,
+        "aliases": list(a.aliases),
+        "commitment_count": sum(1 for c in kb.commitments if a.id in c.actors),
     }
 
 

@@ -66,14 +66,14 @@ def filter_commitments(
     sector: str | None = None,
     status: str | None = None,
     instrument: str | None = None,
-    actor: str | None = None,
+    actors: Iterable[str] | None = None,
     source: str | None = None,
     tag: str | None = None,
     due_before: dt.date | None = None,
     overdue_on: dt.date | None = None,
 ) -> list[Commitment]:
     """Commitments matching every filter given; None means 'no filter'."""
-    actor_key = fold(actor) if actor else None
+    actor_ids = set(actors) if actors is not None else None
     tag_key = fold(tag) if tag else None
     out = []
     for c in items:
@@ -85,7 +85,7 @@ def filter_commitments(
             continue
         if instrument and c.instrument.value != instrument:
             continue
-        if actor_key and not any(actor_key in fold(a) for a in c.actors):
+        if actor_ids is not None and actor_ids.isdisjoint(c.actors):
             continue
         if source and not (
             any(x.source == source for x in c.sources) or any(e.source == source for e in c.events)
@@ -393,6 +393,26 @@ def _candidates(word: str, index: Index) -> dict[str, float]:
             for term in index.with_prefix(stem):
                 out.setdefault(term, 0.6)
     return out
+
+
+def matching_actors(kb: KnowledgeBase, query: str) -> list[str]:
+    """Ids of the actors whose id, name, acronym or alias (any language) contains `query`,
+    case and accents aside: "GRC", "Parcs Canada" and "RCMP" find the same actor."""
+    key = fold(query.strip())
+    if not key:
+        return []
+    found = []
+    for actor in kb.actors:
+        names = [actor.id, *actor.name.all(), *actor.aliases]
+        if actor.acronym:
+            names += actor.acronym.all()
+        if any(key in fold(name) for name in names):
+            found.append(actor.id)
+    # free-text actors (a KB without a registry) are matched on the text itself
+    registered = {a.id for a in kb.actors}
+    loose = {a for c in kb.commitments for a in c.actors if a not in registered}
+    found += sorted(a for a in loose if key in fold(a))
+    return found
 
 
 def query_words(query: str) -> list[str]:

@@ -360,3 +360,34 @@ def test_odd_queries_end_cleanly(runner, kb_dir, query):
     assert result.exit_code in (0, 1), result.stderr
     assert isinstance(json.loads(result.stdout), list)
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    "name", ["ONUDC", "unodc", "Oficina de las Naciones Unidas", "drogue et le crime"]
+)
+def test_actor_filter_takes_any_name_or_acronym_in_any_language(runner, kb_dir, name):
+    result = run(runner, kb_dir, "commitments", "--actor", name, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [c["id"] for c in json.loads(result.stdout)] == ["fentanyl-funding"]
+
+
+def test_unknown_actor_is_a_usage_error_with_a_suggestion(runner, kb_dir):
+    result = run(runner, kb_dir, "commitments", "--actor", "UNODX")
+    assert result.exit_code == 2
+    assert "no actor is called 'UNODX'" in result.stderr and "did you mean 'UNODC'" in result.stderr
+
+
+def test_actors_command_lists_the_registry(runner, kb_dir):
+    rows = json.loads(run(runner, kb_dir, "actors", "-f", "json", "--lang", "fr").stdout)
+    assert {r["id"]: (r["acronym"], r["commitment_count"]) for r in rows} == {
+        "port-authority": ("ASIPONA", 1),
+        "unodc": ("ONUDC", 1),
+    }
+    assert run(runner, kb_dir, "actors", "nothing-like-it").exit_code == 1
+
+
+def test_show_names_actors_or_says_the_sources_do_not(runner, kb_dir):
+    named = run(runner, kb_dir, "show", "fentanyl-funding").stdout
+    assert "actors:" in named and "United Nations Office on Drugs and Crime" in named
+    unnamed = run(runner, kb_dir, "show", "energy-dialogue").stdout
+    assert "not named in the sources" in unnamed

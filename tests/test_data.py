@@ -159,3 +159,52 @@ def test_entries_are_own_words_not_long_copies(kb):
         w = re.findall(r"\w+", text.en.lower())
         for i in range(len(w) - 11):
             assert " ".join(w[i : i + 12]) not in grams, entry_id
+
+
+def test_every_commitment_was_reviewed_against_its_sources(kb):
+    for c in kb.commitments:
+        assert c.reviewed and c.reviewed <= "2026-11-22", c.id
+
+
+def test_actors_come_from_the_registry(kb):
+    assert len(kb.actors) >= 30
+    registered = {a.id for a in kb.actors}
+    for c in kb.commitments:
+        assert set(c.actors) <= registered, c.id
+    assert kb.actor("rcmp").acronym.fr == "GRC"
+
+
+RESEARCH_WORDS = re.compile(
+    r"excerpt|cmx (?:also|files)|our own|we could|research note|our guess|could (?:only )?be read",
+    re.IGNORECASE,
+)
+
+
+def test_reader_facing_text_never_talks_about_our_research(kb):
+    from cmx.model import iter_entries
+
+    texts = []
+    for entry in [*iter_entries(kb), *kb.actors]:
+        for value in vars_of(entry):
+            texts.append((entry.id, value))
+    leaks = [(i, t) for i, t in texts if RESEARCH_WORDS.search(t)]
+    assert leaks == []
+
+
+def vars_of(entry) -> list[str]:
+    import dataclasses
+
+    out: list[str] = []
+
+    def walk(value) -> None:
+        if isinstance(value, str):
+            out.append(value)
+        elif dataclasses.is_dataclass(value):
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name))
+        elif isinstance(value, tuple | list):
+            for v in value:
+                walk(v)
+
+    walk(entry)
+    return out
