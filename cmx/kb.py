@@ -21,7 +21,7 @@ import sys
 import types
 import typing
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import MISSING
 from pathlib import Path
 from typing import Any
@@ -168,11 +168,18 @@ def open_regular(path: Path) -> Any:
         raise
 
 
-def read_yaml(path: Path, lines: bool = True, digests: dict[str, str] | None = None) -> Any:
+def read_yaml(
+    path: Path,
+    lines: bool = True,
+    digests: dict[str, str] | None = None,
+    convert: Callable[[Any, int], Any] | None = None,
+) -> Any:
     """Parse one YAML file into LDict/LList/scalars (plain dict/list without `lines`).
 
     With `digests`, records the hash of exactly the bytes the parser read under the
-    file's name. Raises KBError with file:line."""
+    file's name. With `convert`, each item of the top-level list is replaced by
+    `convert(item, line)` as soon as it is read, so a large file's plain values never
+    pile up. Raises KBError with file:line."""
     import yaml
 
     try:
@@ -184,7 +191,7 @@ def read_yaml(path: Path, lines: bool = True, digests: dict[str, str] | None = N
             # memory as bytes and again as text (and is read once, not once more to check it).
             loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
             reader = _Digesting(fh)
-            value = _build(yaml, _events(loader(reader)), track=lines)
+            value = _build(yaml, _events(loader(reader)), track=lines, convert=convert)
             while reader.read(1 << 20):  # whatever the parser left unread counts too
                 pass
             if digests is not None:
@@ -238,7 +245,12 @@ def _check_utf8(path: Path) -> None:
             lines += chunk.count(b"\n")
 
 
-def _build(yaml: Any, events: Iterable[Any], track: bool = True) -> Any:
+def _build(
+    yaml: Any,
+    events: Iterable[Any],
+    track: bool = True,
+    convert: Callable[[Any, int], Any] | None = None,
+) -> Any:
     """Plain values from a stream of YAML events, with an explicit stack.
 
     Working from events rather than a composed node graph keeps memory to the
@@ -301,6 +313,8 @@ def _build(yaml: Any, events: Iterable[Any], track: bool = True) -> Any:
             value, line = container, container_line
             container, key, key_lines, container_line = stack.pop()
             is_list = type(container) is list or isinstance(container, list)
+            if convert is not None and is_list and len(stack) == 2:  # an item of the list
+                value = convert(value, line)
         else:
             line = event.start_mark.line + 1 if event.start_mark else 0
             if kind in start_events:
@@ -850,14 +864,61 @@ def read_kb(data_dir: Path) -> tuple[KnowledgeBase, str]:
     problems are.
     """
     digests: dict[str, str] = {}
-    raw = read_raw(data_dir, lines=False, digests=digests)
-    try:
-        return parse_kb(raw, data_dir), content_key(digests)
-    except KBError:
-        del raw
-        raw = read_raw(data_dir, lines=True)
-        parse_kb(raw, data_dir)  # raises again, now with file:line
-        raise
+    found = _read_valid(data_dir, digests)
+    if found is not None:
+        return found, content_key(digests)
+    raw = read_raw(data_dir, lines=True)
+    kb = parse_kb(raw, data_dir)  # raises, now with every problem at its file:line…
+    return kb, content_key(digests)  # …or accepts what only looked odd (an empty notes file)
+
+
+def _read_valid(data_dir: Path, digests: dict[str, str]) -> KnowledgeBase | None:
+    """The KB, each record converted as soon as the parser has read it; None at the
+    first sign of a problem (the slow path then reads again to say where it is).
+
+    Read errors (missing files, YAML syntax) are raised here as they are."""
+    check_data_dir(data_dir)
+    recs: dict[str, list[Any]] = {}
+    ctxs = {key: _Ctx(data_dir / name) for key, name in FILES.items()}
+    problems: list[str] = []
+    failed = False
+    for key, name in FILES.items():
+        path = data_dir / name
+        recs[key] = []
+        if not _present(path, key):
+            continue
+        cls, conv = RECORD_TYPES[key], _Converter(ctxs[key])
+
+        def convert(item: Any, line: int, cls: type = cls, conv: _Converter = conv) -> Any:
+            try:
+                return conv.record(cls, item, line)
+            except _Fail:
+                return None
+
+        try:
+            data = read_yaml(path, False, digests, convert)
+        except KBError as err:
+            problems.extend(err.problems)
+            continue
+        items = data.get(key) if isinstance(data, dict) and len(data) == 1 else None
+        if not isinstance(items, list) or not all(isinstance(obj, cls) for obj in items):
+            failed = True
+            continue
+        recs[key] = [(obj, 0, None) for obj in items]
+    if problems:
+        raise KBError(problems)
+    if failed or any(ctx.problems for ctx in ctxs.values()):
+        return None
+    _cross_check(ctxs, recs)
+    if any(ctx.problems for ctx in ctxs.values()):
+        return None
+    return KnowledgeBase(
+        pillars=tuple(obj for obj, _, _ in recs["pillars"]),
+        commitments=tuple(obj for obj, _, _ in recs["commitments"]),
+        sources=tuple(obj for obj, _, _ in recs["sources"]),
+        notes=tuple(obj for obj, _, _ in recs["notes"]),
+        actors=tuple(obj for obj, _, _ in recs["actors"]),
+    )
 
 
 def load_kb(data_dir: Path) -> KnowledgeBase:

@@ -201,3 +201,13 @@ def test_data_dir_missing_or_a_file(tmp_path):
     assert "no such folder" in problems_of(tmp_path / "nope")[0]
     (tmp_path / "f.yaml").write_text("x: 1\n")
     assert "is a file" in problems_of(tmp_path / "f.yaml")[0]
+
+
+@pytest.mark.parametrize("which", ["small", "shipped"])
+def test_streamed_first_load_equals_the_two_pass_parse(kb_dir, shipped_dir, which):
+    from cmx import kb as kbmod
+
+    folder = kb_dir if which == "small" else shipped_dir
+    streamed = kbmod._read_valid(folder, {})
+    assert streamed is not None
+    assert streamed == kbmod.parse_kb(kbmod.read_raw(folder, lines=True), folder)

@@ -23,13 +23,13 @@ from cmx.search import MemoryIndex, search
 def counting(monkeypatch):
     """Counts how often the YAML files are actually parsed."""
     calls = {"n": 0}
-    real = kb.read_raw
+    real = kb.read_kb
 
-    def read_raw(data_dir, *args, **kwargs):
+    def read_kb(data_dir, *args, **kwargs):
         calls["n"] += 1
         return real(data_dir, *args, **kwargs)
 
-    monkeypatch.setattr(kb, "read_raw", read_raw)
+    monkeypatch.setattr(store, "read_kb", read_kb)
     return calls
 
 
