@@ -13,8 +13,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from cmx import __version__, render
-from cmx.kb import KBError, default_data_dir, suggest
-from cmx.model import LANGS, Commitment, Instrument, KnowledgeBase, Status
+from cmx.i18n import CODE_COLUMNS, LANGUAGES, Translator, language_from_locale, translator
+from cmx.kb import KBError, closest, default_data_dir
+from cmx.model import Commitment, KnowledgeBase, Pillar, Sector
 from cmx.render import OutputFormat
 from cmx.store import Store, open_store
 
@@ -39,6 +40,7 @@ class _State:
     use_cache: bool = True
     debug: bool = False
     raw_csv: bool = False
+    lang: str = "en"
     store: Store | None = None
 
 
@@ -66,9 +68,31 @@ def err(message: str) -> None:
     stream.write(line + "\n")
 
 
+def _(message: str) -> str:
+    """`message` in the reader's language (see cmx.i18n)."""
+    return translator(state.lang).gettext(message)
+
+
+def tr() -> Translator:
+    return translator(state.lang)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err(f"cmx: error: {message}")
+    err(_("cmx: error: {message}").format(message=message))
     raise typer.Exit(code)
+
+
+def bad_value(option: str, message: str) -> NoReturn:
+    """A usage error about one option's value: one translated line, exit 2."""
+    fail(f"{option}: {message}")
+
+
+def hint_for(value: str, choices: Sequence[str], *, listed: bool = True) -> str:
+    close = closest(value, choices)
+    hint = _(" (did you mean '{word}'?)").format(word=close) if close else ""
+    if listed and len(choices) <= 12:
+        hint += _("; choose from: {choices}").format(choices=", ".join(choices))
+    return hint
 
 
 def choice(value: str | None, choices: Sequence[str], option: str) -> str | None:
@@ -78,10 +102,26 @@ def choice(value: str | None, choices: Sequence[str], option: str) -> str | None
     lowered = value.strip().lower()
     if lowered in choices:
         return lowered
-    hint = suggest(lowered, choices)
-    if len(choices) <= 12:
-        hint += f"; choose from: {', '.join(choices)}"
-    raise typer.BadParameter(f"'{value}' is not valid{hint}", param_hint=option)
+    bad_value(option, _("'{value}' is not valid").format(value=value) + hint_for(lowered, choices))
+
+
+def code_choice(value: str | None, kind: str, option: str) -> str | None:
+    """A code (status, instrument, basis…) given as its code or as it reads in any
+    language: `--status underway`, `--status "en curso"`, `--status "en cours"`."""
+    if value is None:
+        return None
+    from cmx.search import fold
+
+    wanted = fold(value.strip())
+    names: dict[str, str] = {}
+    for lang in LANGUAGES:
+        for code, shown in translator(lang).codes(kind).items():
+            names.setdefault(fold(code), code)
+            names.setdefault(fold(shown), code)
+    if wanted in names:
+        return names[wanted]
+    readable = list(tr().codes(kind).values())
+    bad_value(option, _("'{value}' is not valid").format(value=value) + hint_for(value, readable))
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:
@@ -90,9 +130,10 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise typer.BadParameter(
-            f"'{value}' is not a date; write YYYY-MM-DD, e.g. 2026-03-31", param_hint=option
-        ) from None
+        bad_value(
+            option,
+            _("'{value}' is not a date; write YYYY-MM-DD, e.g. 2026-03-31").format(value=value),
+        )
 
 
 def env_date(name: str) -> dt.date | None:
@@ -103,7 +144,11 @@ def env_date(name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        fail(f"{name}={value!r} is not a date; write YYYY-MM-DD, e.g. 2026-03-31, or unset it")
+        fail(
+            _(
+                "{name}={value} is not a date; write YYYY-MM-DD, e.g. 2026-03-31, or unset it"
+            ).format(name=name, value=repr(value))
+        )
 
 
 def today(value: str | None = None) -> dt.date:
@@ -123,9 +168,17 @@ def kb_store() -> Store:
             state.store = open_store(data_dir(), use_cache=state.use_cache)
         except KBError as error:
             for problem in error.problems:
-                err(f"cmx: error: {problem}")
+                err(_("cmx: error: {message}").format(message=problem))
             n = len(error.problems)
-            err(f"cmx: the knowledge base has {n} problem{'s' * (n != 1)}; fix them and retry")
+            err(
+                tr()
+                .ngettext(
+                    "cmx: the knowledge base has {n} problem; fix it and retry",
+                    "cmx: the knowledge base has {n} problems; fix them and retry",
+                    n,
+                )
+                .format(n=n)
+            )
             raise typer.Exit(EXIT_USAGE) from None
     return state.store
 
@@ -135,7 +188,7 @@ def load() -> KnowledgeBase:
 
 
 def known_id(value: str | None, ids: Sequence[str], option: str) -> str | None:
-    """A pillar/sector/source id given on the command line, checked against the KB."""
+    """A source id given on the command line, checked against the KB."""
     if value is None:
         return None
     if value in ids:
@@ -143,20 +196,60 @@ def known_id(value: str | None, ids: Sequence[str], option: str) -> str | None:
     return choice(value, list(ids), option)
 
 
+def entry_names(entry: Pillar | Sector) -> list[str]:
+    """Everything a pillar or priority area may be called: id, number, names, aliases."""
+    return [entry.id, entry.number or "", *entry.name.all(), *entry.aliases]
+
+
+def known_entry(value: str | None, entries: Sequence[Pillar | Sector], option: str) -> str | None:
+    """A pillar or priority area named by id, by the plan's number (`III`, `I.1`) or by
+    its name in any language (`seguridad`, `Sécurité`); else a usage error with a hint."""
+    if value is None:
+        return None
+    from cmx.search import fold
+
+    wanted = fold(value.strip())
+    for entry in entries:
+        if wanted in {fold(n) for n in entry_names(entry) if n}:
+            return entry.id
+    shown = [e.id for e in entries] + [e.name.get(state.lang) for e in entries]
+    bad_value(
+        option,
+        _("'{value}' is not valid").format(value=value)
+        + hint_for(value, shown, listed=False)
+        + _("; choose from: {choices}").format(choices=", ".join(e.id for e in entries))
+        if len(entries) <= 12
+        else _("'{value}' is not valid").format(value=value) + hint_for(value, shown, listed=False),
+    )
+
+
 def fmt_of(value: str) -> OutputFormat:
     return OutputFormat(choice(value, [f.value for f in render.FORMATS], "--format") or "table")
 
 
 def lang_of(value: str | None) -> str:
-    """--lang, else CMX_LANG (named as such when it is wrong), else English."""
+    """--lang given to the command; else what cmx's own --lang, CMX_LANG or the POSIX
+    locale chose (state.lang). Sets the language of everything printed from here on."""
     if value is not None:
-        return choice(value, LANGS, "--lang") or "en"
+        state.lang = choice(value, LANGUAGES, "--lang") or "en"
+    return state.lang
+
+
+def default_language(option: str | None) -> str:
+    """--lang before the command, else CMX_LANG (named when wrong), else LC_ALL /
+    LC_MESSAGES / LANG (es_MX.UTF-8 -> es), else English."""
+    if option is not None:
+        return choice(option, LANGUAGES, "--lang") or "en"
     env = os.environ.get("CMX_LANG", "").strip()
-    if not env:
-        return "en"
-    if env.lower() not in LANGS:
-        fail(f"CMX_LANG={env!r} is not a language cmx speaks; use one of {', '.join(LANGS)}")
-    return env.lower()
+    if env:
+        if env.lower() not in LANGUAGES:
+            fail(
+                _("CMX_LANG={value} is not a language cmx speaks; use one of {choices}").format(
+                    value=repr(env), choices=", ".join(LANGUAGES)
+                )
+            )
+        return env.lower()
+    return language_from_locale() or "en"
 
 
 def use_rich() -> bool:
@@ -189,21 +282,55 @@ def terminal_width() -> int:
     return columns_env() or shutil.get_terminal_size((80, 24)).columns or 80
 
 
+def localize(rows: list[dict[str, Any]], codes: dict[str, str]) -> list[dict[str, Any]]:
+    """Rows for people: codes (status, instrument, mark…) as they read in the reader's
+    language. JSON and YAML keep the codes."""
+    t = tr()
+    return [
+        {
+            key: (
+                t.code(codes[key], value)
+                if key in codes and isinstance(value, str)
+                else (
+                    t.code("bool", "yes" if value else "no") if isinstance(value, bool) else value
+                )
+            )
+            for key, value in row.items()
+        }
+        for row in rows
+    ]
+
+
+def yes_no(t: Translator, value: bool) -> str:
+    return t.code("bool", "yes" if value else "no")
+
+
 def emit(
     rows: list[dict[str, Any]],
     fmt: OutputFormat,
     columns: Sequence[str],
     *,
     title: str = "",
-    empty_hint: str = "nothing matched",
+    empty_hint: str | None = None,
+    codes: dict[str, str] | None = None,
 ) -> None:
-    """Print rows in the chosen format; no rows: an empty document and exit 1."""
+    """Print rows in the chosen format; no rows: an empty document and exit 1.
+
+    Tables (and CSV in Spanish or French) are for people: headers and codes in the
+    reader's language. JSON and YAML keep stable English keys and codes; English CSV
+    keeps its keys as headers, for scripts."""
     rich = fmt is OutputFormat.TABLE and use_rich()
     width = terminal_width() if rich else columns_env()
-    view = render.View(columns, title, width, rich, state.raw_csv)
-    out(render.write(render.clean(rows), fmt, view))
+    people = fmt is OutputFormat.TABLE or (fmt is OutputFormat.CSV and state.lang != "en")
+    shown = rows
+    headers: dict[str, str] = {}
+    if people:
+        shown = localize(rows, {**CODE_COLUMNS, "kind": "kind", **(codes or {})})
+        headers = {c: tr().header(c) for c in {*columns, *(rows[0] if rows else ())}}
+    view = render.View(columns, title, width, rich, state.raw_csv, headers)
+    out(render.write(render.clean(shown), fmt, view))
     if not rows:
-        err(f"cmx: {empty_hint}")
+        err(_("cmx: {message}").format(message=empty_hint or _("nothing matched")))
         raise typer.Exit(EXIT_NO_MATCH)
 
 
@@ -211,7 +338,11 @@ def emit(
 
 Lang = Annotated[
     str | None,
-    typer.Option("--lang", "-l", help="Language: en, es or fr (default: CMX_LANG, else en)."),
+    typer.Option(
+        "--lang",
+        "-l",
+        help="Language: en, es or fr (default: cmx --lang, CMX_LANG, LANG, else en).",
+    ),
 ]
 Fmt = Annotated[
     str,
@@ -220,15 +351,22 @@ Fmt = Annotated[
 PillarOpt = Annotated[
     str | None,
     typer.Option(
-        "--pillar", "-p", help="Pillar id: prosperity, mobility, security or environment."
+        "--pillar",
+        "-p",
+        help="Pillar: id, number or name in any language (security, III, seguridad).",
     ),
 ]
 SectorOpt = Annotated[
-    str | None, typer.Option("--sector", "-s", help="Sector id (see cmx sectors).")
+    str | None,
+    typer.Option(
+        "--sector", "-s", help="Priority area: id, number (I.1) or name (see cmx sectors)."
+    ),
 ]
 StatusOpt = Annotated[
     str | None,
-    typer.Option("--status", help="planned, underway, completed or not-pursued."),
+    typer.Option(
+        "--status", help="planned, underway, completed or not-pursued (or as they read in es/fr)."
+    ),
 ]
 InstrumentOpt = Annotated[
     str | None,
@@ -237,8 +375,13 @@ InstrumentOpt = Annotated[
         help="dialogue, mou, working-group, funding, mission, meeting, program, agreement, other.",
     ),
 ]
+BasisOpt = Annotated[
+    str | None,
+    typer.Option("--basis", help="Best kind of source behind it: official, news or analysis."),
+]
 ActorOpt = Annotated[
-    str | None, typer.Option("--actor", help="Actor name, or part of it (e.g. CONANP).")
+    str | None,
+    typer.Option("--actor", help="Actor: any name or acronym, any language (GRC, RCMP, CONANP)."),
 ]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Source id (see cmx sources).")]
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Tag, e.g. fentanyl.")]
@@ -261,26 +404,21 @@ def actor_ids(kb: KnowledgeBase, query: str | None) -> list[str] | None:
     """The actors an --actor value names (any name or acronym, any language)."""
     if query is None:
         return None
-    from cmx.search import fold, matching_actors
+    from cmx.search import matching_actors
 
     found = matching_actors(kb, query)
     if not found:
-        names = [
-            n for a in kb.actors for n in (*a.name.all(), *(a.acronym.all() if a.acronym else ()))
-        ]
-        hint = (
-            suggest(
-                query,
-                list(dict.fromkeys(names)),
-            )
-            if names
-            else ""
+        names: list[str] = []
+        for a in kb.actors:
+            names += [*a.name.all(), *(a.acronym.all() if a.acronym else ())]
+        close = closest(query, list(dict.fromkeys(names)))
+        hint = _(" (did you mean '{word}'?)").format(word=close) if close else ""
+        bad_value(
+            "--actor",
+            _("no actor is called '{value}'{hint}; list them with: cmx actors").format(
+                value=query, hint=hint
+            ),
         )
-        raise typer.BadParameter(
-            f"no actor is called '{query}'{hint}; list them with: cmx actors",
-            param_hint="--actor",
-        )
-    del fold
     return found
 
 
@@ -296,22 +434,27 @@ def filtered(
     tag: str | None,
     due_before: str | None,
     overdue: bool,
+    basis: str | None = None,
 ) -> list[Any]:
     """The commitments the options of `cmx commitments` / `cmx export` select."""
     from cmx.search import filter_commitments
 
-    return filter_commitments(
+    chosen_basis = code_choice(basis, "basis", "--basis")
+    items = filter_commitments(
         kb.commitments,
-        pillar=known_id(pillar, [p.id for p in kb.pillars], "--pillar"),
-        sector=known_id(sector, [s.id for s in kb.sectors], "--sector"),
-        status=choice(status, [s.value for s in Status], "--status"),
-        instrument=choice(instrument, [i.value for i in Instrument], "--instrument"),
+        pillar=known_entry(pillar, kb.pillars, "--pillar"),
+        sector=known_entry(sector, kb.sectors, "--sector"),
+        status=code_choice(status, "status", "--status"),
+        instrument=code_choice(instrument, "instrument", "--instrument"),
         actors=actor_ids(kb, actor),
         source=known_id(source, [s.id for s in kb.sources], "--source"),
         tag=tag,
         due_before=parse_date(due_before, "--due-before"),
         overdue_on=today_date if overdue else None,
     )
+    if chosen_basis:
+        items = [c for c in items if kb.basis(c).value == chosen_basis]
+    return items
 
 
 # ------------------------------------------------------------------------ commands
@@ -348,6 +491,15 @@ def main_callback(
         bool,
         typer.Option("--debug", help="Show tracebacks of internal errors (also CMX_DEBUG=1)."),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            "-l",
+            help="Language of everything printed: en, es or fr (default: CMX_LANG, then "
+            "LC_ALL / LC_MESSAGES / LANG, then en).",
+        ),
+    ] = None,
     raw_csv: Annotated[
         bool,
         typer.Option(
@@ -364,6 +516,8 @@ def main_callback(
     ] = False,
 ) -> None:
     state.store = None  # one KB per invocation (tests run many in one process)
+    state.lang = "en"
+    state.lang = default_language(lang)
     state.data_dir = data
     state.today = parse_date(today_, "--today")
     state.use_cache = not no_cache and not env_on("CMX_NO_CACHE")
@@ -391,7 +545,7 @@ def sectors_cmd(pillar: PillarOpt = None, lang: Lang = None, fmt: Fmt = "table")
     lang, f = lang_of(lang), fmt_of(fmt)
     store = kb_store()
     pillars = store.pillars()
-    pillar = known_id(pillar, [p.id for p in pillars], "--pillar")
+    pillar = known_entry(pillar, pillars, "--pillar")
     counts = store.counts()
     sectors = [s for p in pillars for s in p.sectors if not pillar or s.pillar == pillar]
     rows = [sector_row(s, counts, lang) for s in sectors]
@@ -409,19 +563,26 @@ def commitments_cmd(
     tag: TagOpt = None,
     due_before: DueBeforeOpt = None,
     overdue: OverdueOpt = False,
+    basis: BasisOpt = None,
     lang: Lang = None,
     fmt: Fmt = "table",
     today_: TodayOpt = None,
 ) -> None:
-    """Commitments, filtered by pillar, sector, status, instrument, actor, source, tag or date."""
+    """Commitments, filtered by pillar, sector, status, instrument, basis, actor, source,
+    tag or date."""
     from cmx.render import commitment_row
 
     lang, f = lang_of(lang), fmt_of(fmt)
     kb = load()
     chosen = (pillar, sector, status, instrument, actor, source, tag, due_before, overdue)
-    items = filtered(kb, today(today_), *chosen)
+    items = filtered(kb, today(today_), *chosen, basis=basis)
     rows = [commitment_row(c, kb, lang) for c in items]
-    emit(rows, f, ["id", "pillar", "title", "status", "due"], empty_hint="no commitment matched")
+    emit(
+        rows,
+        f,
+        ["id", "pillar", "title", "status", "due"],
+        empty_hint=_("no commitment matched"),
+    )
 
 
 @app.command("show")
@@ -436,10 +597,16 @@ def show_cmd(
 
     lang, f = lang_of(lang), fmt_of(fmt)
     kb = load()
-    entry = kb.get(entry_id.strip())
+    wanted = entry_id.strip()
+    entry = kb.get(wanted) or kb.get(by_number(kb, wanted) or "")
     if entry is None:
-        hint = suggest(entry_id, kb.ids()) or " (list ids with cmx commitments, cmx sectors …)"
-        err(f"cmx: no entry with id '{entry_id}'{hint}")
+        close = closest(wanted, kb.ids())
+        hint = (
+            _(" (did you mean '{word}'?)").format(word=close)
+            if close
+            else _(" (list ids with cmx commitments, cmx sectors …)")
+        )
+        err(_("cmx: no entry with id '{id}'{hint}").format(id=wanted, hint=hint))
         raise typer.Exit(EXIT_NO_MATCH)
     if f in (OutputFormat.JSON, OutputFormat.YAML):
         record = render.clean(detail.full_record(entry, kb))
@@ -448,6 +615,15 @@ def show_cmd(
         out(render.to_csv([render.clean(render.entry_row(entry, kb, lang))], raw=state.raw_csv))
     else:
         out_detail(render.clean(detail.card(entry, kb, lang, today(today_))))
+
+
+def by_number(kb: KnowledgeBase, number: str) -> str | None:
+    """The pillar or priority area the plan numbers `number` (III, I.1), if any."""
+    entries: list[Pillar | Sector] = [*kb.pillars, *kb.sectors]
+    for entry in entries:
+        if entry.number and entry.number.lower() == number.lower():
+            return entry.id
+    return None
 
 
 def out_detail(card: list[list[str]]) -> None:
@@ -478,15 +654,14 @@ def sources_cmd(
     fmt: Fmt = "table",
 ) -> None:
     """Every source the knowledge base cites, with its kind, date and URL."""
-    from cmx.model import SourceKind
     from cmx.render import source_row
 
     lang_of(lang)
     f = fmt_of(fmt)
-    kind = choice(kind, [k.value for k in SourceKind], "--kind")
+    kind = code_choice(kind, "source_kind", "--kind")
     kb = load()
     rows = [source_row(s) for s in kb.sources if not kind or s.kind.value == kind]
-    emit(rows, f, ["id", "kind", "date", "publisher", "title"])
+    emit(rows, f, ["id", "kind", "date", "publisher", "title"], codes={"kind": "source_kind"})
 
 
 @app.command("actors")
@@ -506,7 +681,7 @@ def actors_cmd(
     wanted = set(matching_actors(kb, actor)) if actor else None
     rows = [actor_row(a, kb, lang) for a in kb.actors if wanted is None or a.id in wanted]
     columns = ["id", "kind", "acronym", "name", "commitment_count"]
-    emit(rows, f, columns, empty_hint="no actor matched")
+    emit(rows, f, columns, empty_hint=_("no actor matched"), codes={"kind": "actor_kind"})
 
 
 @app.command("notes")
@@ -519,25 +694,34 @@ def notes_cmd(
     fmt: Fmt = "table",
 ) -> None:
     """Commentary and analysis (never official commitments), with their support level."""
-    from cmx.model import Support
     from cmx.render import note_row
 
     lang, f = lang_of(lang), fmt_of(fmt)
-    support = choice(support, [s.value for s in Support], "--support")
+    support = code_choice(support, "support", "--support")
     kb = load()
     rows = [note_row(n, kb, lang) for n in kb.notes if not support or n.support.value == support]
-    emit(rows, f, ["id", "support", "title", "related"], empty_hint="no note matched")
+    emit(rows, f, ["id", "support", "title", "related"], empty_hint=_("no note matched"))
 
 
 @app.command("validate")
-def validate_cmd() -> None:
+def validate_cmd(lang: Lang = None) -> None:
     """Check the knowledge base: every problem is listed as file:line; exit 2 if any."""
+    lang_of(lang)
     state.use_cache = False  # always parse the YAML itself
     kb = load()
-    err(
-        f"ok: {len(kb.pillars)} pillars, {len(kb.sectors)} sectors, "
-        f"{len(kb.commitments)} commitments, {len(kb.notes)} notes, {len(kb.sources)} sources"
-    )
+    t = tr()
+    counts = [
+        t.ngettext("{n} pillar", "{n} pillars", len(kb.pillars)),
+        t.ngettext("{n} priority area", "{n} priority areas", len(kb.sectors)),
+        t.ngettext("{n} commitment", "{n} commitments", len(kb.commitments)),
+        t.ngettext("{n} commentary note", "{n} commentary notes", len(kb.notes)),
+        t.ngettext("{n} source", "{n} sources", len(kb.sources)),
+        t.ngettext("{n} actor", "{n} actors", len(kb.actors)),
+    ]
+    sizes = [len(kb.pillars), len(kb.sectors), len(kb.commitments)]
+    sizes += [len(kb.notes), len(kb.sources), len(kb.actors)]
+    listed = ", ".join(c.format(n=n) for c, n in zip(counts, sizes, strict=True))
+    err(_("ok: {counts}").format(counts=listed))
 
 
 @app.command("search")
@@ -563,22 +747,25 @@ def search_cmd(
     lang, f = lang_of(lang), fmt_of(fmt)
     text = " ".join(query).strip()
     if not text:
-        fail("the query is empty; try e.g. cmx search energy")
-    kinds = [choice(kind, list(core.KINDS), "--kind")] if kind else None
-    status = choice(status, [s.value for s in Status], "--status")
+        fail(_("the query is empty; try e.g. cmx search energy"))
+    kinds = [code_choice(kind, "kind", "--kind") or ""] if kind else None
+    status = code_choice(status, "status", "--status")
     store = kb_store()
     if pillar is not None or sector is not None:
         kb = store.kb()
-        pillar = known_id(pillar, [p.id for p in kb.pillars], "--pillar")
-        sector = known_id(sector, [s.id for s in kb.sectors], "--sector")
+        pillar = known_entry(pillar, kb.pillars, "--pillar")
+        sector = known_entry(sector, kb.sectors, "--sector")
     hits = store.search(text, kinds=kinds, pillar=pillar, sector=sector, status=status, limit=limit)
     rows = render.clean([hit_row(h, lang) for h in hits])
-    hint = "nothing matched"
+    hint = _("nothing matched")
     if not rows:
         close = store.suggestions(text)
-        hint += f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        if close:
+            hint += _("; did you mean {words}?").format(
+                words=_(" or ").join(repr(c) for c in close)
+            )
     if rows and f is OutputFormat.TABLE and use_rich():
-        rich_hits(rows, hits, core.query_words(text))
+        rich_hits(localize(rows, {"kind": "kind"}), hits, core.query_words(text))
         return
     emit(rows, f, ["kind", "id", "pillar", "title", "snippet"], empty_hint=hint)
 
@@ -635,9 +822,9 @@ def timeline_cmd(
     lang, f = lang_of(lang), fmt_of(fmt)
     start, end = parse_date(from_, "--from"), parse_date(to, "--to")
     kb = load()
-    pillar = known_id(pillar, [p.id for p in kb.pillars], "--pillar")
+    pillar = known_entry(pillar, kb.pillars, "--pillar")
     rows = timeline(kb, today(today_), lang, start=start, end=end, pillar=pillar)
-    emit(rows, f, ["date", "mark", "type", "id", "what"], empty_hint="no dated entry matched")
+    emit(rows, f, ["date", "mark", "type", "id", "what"], empty_hint=_("no dated entry matched"))
 
 
 @app.command("stats")
@@ -654,30 +841,46 @@ def stats_cmd(
     if f in (OutputFormat.JSON, OutputFormat.YAML):
         out(render.FORMATS[f](data, render.View(())))
     elif f is OutputFormat.CSV:
+        from cmx.tracking import GROUP_CODES, GROUP_TITLES
+
+        t = tr()
+        people = state.lang != "en"
         rows = [
-            {"group": g, "key": k, "count": n}
+            {
+                "group": t.gettext(GROUP_TITLES[g]) if people else g,
+                "key": t.code(GROUP_CODES[g], k) if people and g in GROUP_CODES else k,
+                "count": n,
+            }
             for g, counts in data.items()
             if isinstance(counts, dict)
             for k, n in counts.items()
         ]
-        out(render.to_csv(rows, raw=state.raw_csv))
+        headers = {c: t.header(c) for c in ("group", "key", "count")} if people else {}
+        out(
+            render.write(
+                rows,
+                f,
+                render.View(("group", "key", "count"), raw_csv=state.raw_csv, headers=headers),
+            )
+        )
     else:
         from cmx.tracking import stats_lines
 
+        lines = stats_lines(data, tr())
         if use_rich():
             from rich.console import Console
             from rich.markup import escape
 
             console = Console(width=terminal_width())
-            for line in stats_lines(data):
+            for line in lines:
                 styled = escape(line)
                 console.print(styled.replace("█", "[green]█[/]") if "█" in line else styled)
         else:
-            out("".join(f"{line}\n" for line in stats_lines(data)))
+            out("".join(f"{line}\n" for line in lines))
 
 
 def _export_markdown(
-    kb: KnowledgeBase, items: list[Commitment], lang: str, day: dt.date, mindmap: bool, _: bool
+    kb: KnowledgeBase, items: list[Commitment], lang: str, day: dt.date, mindmap: bool, file: bool
 ) -> str:
     from cmx import brief
 
@@ -690,7 +893,12 @@ def _export_rows(fmt: OutputFormat) -> Any:
         kb: KnowledgeBase, items: list[Commitment], lang: str, _d: dt.date, _m: bool, to_file: bool
     ) -> str:
         rows = render.clean([render.commitment_row(c, kb, lang) for c in items])
-        view = render.View(list(rows[0]) if rows else (), raw_csv=state.raw_csv)
+        columns = list(rows[0]) if rows else []
+        headers: dict[str, str] = {}
+        if fmt is OutputFormat.CSV and lang != "en":  # a spreadsheet is for people
+            rows = localize(rows, CODE_COLUMNS)
+            headers = {c: tr().header(c) for c in columns}
+        view = render.View(columns, raw_csv=state.raw_csv, headers=headers)
         text = render.write(rows, fmt, view)
         bom = "\ufeff" if to_file and fmt is OutputFormat.CSV else ""  # Excel reads UTF-8
         return bom + text
@@ -719,6 +927,7 @@ def export_cmd(
     tag: TagOpt = None,
     due_before: DueBeforeOpt = None,
     overdue: OverdueOpt = False,
+    basis: BasisOpt = None,
     lang: Lang = None,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="File to write; '-' or none: stdout.")
@@ -737,15 +946,15 @@ def export_cmd(
     lang = lang_of(lang)
     kb = load()
     chosen = (pillar, sector, status, instrument, actor, source, tag, due_before, overdue)
-    items = filtered(kb, today(today_), *chosen)
+    items = filtered(kb, today(today_), *chosen, basis=basis)
     if not items:
-        err("cmx: no commitment matched; nothing exported")
+        err(_("cmx: no commitment matched; nothing exported"))
         raise typer.Exit(EXIT_NO_MATCH)
     to_file = output not in (None, "-")
     try:
         if kind == "sqlite":
             if not to_file:
-                fail("a SQLite database is not text; give a file: cmx export sqlite -o plan.db")
+                fail(_("a SQLite database is not text; give a file: cmx export sqlite -o plan.db"))
             from cmx.store import export_sqlite
 
             chosen_kb = KnowledgeBase(kb.pillars, tuple(items), kb.sources, kb.notes, kb.actors)
@@ -759,8 +968,12 @@ def export_cmd(
                 return
             write_atomic(Path(output or ""), text, force=force)
     except ExportError as error:
-        fail(str(error))
-    err(f"cmx: wrote {len(items)} commitments to {output}")
+        fail(_(error.template).format(**error.params))
+    n = len(items)
+    wrote = tr().ngettext(
+        "cmx: wrote {n} commitment to {path}", "cmx: wrote {n} commitments to {path}", n
+    )
+    err(wrote.format(n=n, path=output))
 
 
 @app.command("schema")
@@ -792,7 +1005,7 @@ def main() -> None:
         _signal.signal(_signal.SIGTERM, _on_sigterm)
     _prepare_streams()
     if sys.stdout is None:
-        err("cmx: error: standard output is closed; give cmx somewhere to write (>file, | less)")
+        err(_("cmx: error: standard output is closed; give cmx somewhere to write (>file, | less)"))
         _exit_now(EXIT_USAGE)
     try:
         app()
@@ -802,7 +1015,7 @@ def main() -> None:
         _silence_stdout()
         _exit_now(EXIT_OK)
     except KeyboardInterrupt:
-        err("cmx: interrupted")
+        err(_("cmx: interrupted"))
         _exit_now(130)
     except Terminated:
         _exit_now(128 + 15)
@@ -822,14 +1035,14 @@ OUTPUT_ERRNOS = frozenset({5, 9, 27, 28, 122})  # EIO, EBADF, EFBIG, ENOSPC, EDQ
 def _internal_error(error: BaseException) -> NoReturn:
     if state.debug or env_on("CMX_DEBUG"):
         raise error
-    err(f"cmx: internal error: {type(error).__name__}: {error}")
-    err("cmx: this is a bug; run again with --debug for the traceback and report it")
+    err(_("cmx: internal error: {error}").format(error=f"{type(error).__name__}: {error}"))
+    err(_("cmx: this is a bug; run again with --debug for the traceback and report it"))
     _exit_now(EXIT_BUG)
 
 
 def _output_failed(error: OSError) -> NoReturn:
     _silence_stdout()
-    err(f"cmx: error: cannot write the output: {error.strerror or error}")
+    err(_("cmx: error: cannot write the output: {reason}").format(reason=error.strerror or error))
     _exit_now(EXIT_USAGE)
 
 
@@ -904,7 +1117,11 @@ def _exit_now(code: object) -> NoReturn:
             _silence_stdout()
         except OSError as error:
             _silence_stdout()
-            err(f"cmx: error: cannot write the output: {error.strerror or error}")
+            err(
+                _("cmx: error: cannot write the output: {reason}").format(
+                    reason=error.strerror or error
+                )
+            )
             status = status or EXIT_USAGE
         except ValueError:
             pass

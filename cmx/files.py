@@ -10,8 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def N_(message: str) -> str:
+    return message
+
+
 class ExportError(Exception):
-    """A file could not be written; str(err) says why and how to fix it."""
+    """A file could not be written: a message (English, the catalog's source text) and
+    its values; str(err) is the English sentence."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template.format(**params))
+        self.template = template
+        self.params = params
 
 
 def write_atomic(path: Path, text: str, *, force: bool = False) -> None:
@@ -40,24 +50,37 @@ def _check_target(path: Path, force: bool) -> int | None:
     except FileNotFoundError:
         st = None
     except NotADirectoryError:
-        raise ExportError(f"{path}: '{_first_file(folder)}' is a file, not a folder") from None
+        raise ExportError(
+            N_("{path}: '{folder}' is a file, not a folder"), path=path, folder=_first_file(folder)
+        ) from None
     except OSError as err:
-        raise ExportError(f"{path}: cannot use this path: {err.strerror}") from None
+        raise ExportError(
+            N_("{path}: cannot use this path: {reason}"), path=path, reason=err.strerror
+        ) from None
     if st is None:
         if not folder.exists():
-            raise ExportError(f"{path}: folder '{folder}' does not exist; create it first")
+            raise ExportError(
+                N_("{path}: folder '{folder}' does not exist; create it first"),
+                path=path,
+                folder=folder,
+            )
         if not folder.is_dir():
-            raise ExportError(f"{path}: '{folder}' is a file, not a folder")
+            raise ExportError(
+                N_("{path}: '{folder}' is a file, not a folder"), path=path, folder=folder
+            )
         return None
     if stat.S_ISDIR(st.st_mode):
-        raise ExportError(f"{path}: is a folder; give a file name")
+        raise ExportError(N_("{path}: is a folder; give a file name"), path=path)
     if not stat.S_ISREG(st.st_mode):
         raise ExportError(
-            f"{path}: is not a regular file (a device, pipe or socket); cmx only replaces "
-            "regular files — write to a file, or to stdout without -o"
+            N_(
+                "{path}: is not a regular file (a device, pipe or socket); cmx only replaces "
+                "regular files — write to a file, or to stdout without -o"
+            ),
+            path=path,
         )
     if not force:
-        raise ExportError(f"{path}: already exists; use --force to overwrite it")
+        raise ExportError(N_("{path}: already exists; use --force to overwrite it"), path=path)
     return stat.S_IMODE(st.st_mode)
 
 
@@ -83,7 +106,12 @@ def write_atomic_with(path: Path, fill: Callable[[Path], None], *, force: bool =
     try:
         fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".cmx-", suffix=".tmp")
     except OSError as err:
-        raise ExportError(f"{path}: cannot write in '{folder}': {err.strerror}") from None
+        raise ExportError(
+            N_("{path}: cannot write in '{folder}': {reason}"),
+            path=path,
+            folder=folder,
+            reason=err.strerror,
+        ) from None
     tmp = Path(tmp_name)
     try:
         os.close(fd)
@@ -96,11 +124,15 @@ def write_atomic_with(path: Path, fill: Callable[[Path], None], *, force: bool =
             _link_new(tmp, path)
     except FileExistsError:
         tmp.unlink(missing_ok=True)
-        raise ExportError(f"{path}: already exists; use --force to overwrite it") from None
+        raise ExportError(
+            N_("{path}: already exists; use --force to overwrite it"), path=path
+        ) from None
     except BaseException as err:
         tmp.unlink(missing_ok=True)
         if isinstance(err, OSError):
-            raise ExportError(f"{path}: cannot write: {err.strerror or err}") from None
+            raise ExportError(
+                N_("{path}: cannot write: {reason}"), path=path, reason=err.strerror or err
+            ) from None
         raise
 
 

@@ -76,12 +76,23 @@ class KBError(Exception):
         self.problems = problems
 
 
-def suggest(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to `word`, if one is close enough to be a likely typo."""
     import difflib
 
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    if not close:  # case and accents aside: "Securite" ~ "Sécurité"
+        lowered = {c.lower(): c for c in choices}
+        close = [
+            lowered[c] for c in difflib.get_close_matches(word.lower(), lowered, n=1, cutoff=0.6)
+        ]
+    return close[0] if close else None
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
+    close = closest(word, list(choices))
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 # --------------------------------------------------------------------------- YAML

@@ -8,8 +8,8 @@ plus one line there.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -235,7 +235,13 @@ def guard_cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def to_csv(rows: Sequence[Row], columns: Sequence[str] | None = None, *, raw: bool = False) -> str:
+def to_csv(
+    rows: Sequence[Row],
+    columns: Sequence[str] | None = None,
+    *,
+    raw: bool = False,
+    headers: Mapping[str, str] | None = None,
+) -> str:
     """CSV text; cells that would start a formula are neutralised unless `raw`."""
     import csv
     import io
@@ -244,7 +250,7 @@ def to_csv(rows: Sequence[Row], columns: Sequence[str] | None = None, *, raw: bo
     cell = flat if raw else lambda v: guard_cell(flat(v))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([(headers or {}).get(c, c) for c in columns])
     for row in rows:
         writer.writerow([cell(row.get(c)) for c in columns])
     return buf.getvalue()
@@ -266,9 +272,14 @@ def header(column: str) -> str:
     return HEADERS.get(column, column)
 
 
-def to_plain(rows: Sequence[Row], columns: Sequence[str], width: int = 0) -> str:
+def to_plain(
+    rows: Sequence[Row],
+    columns: Sequence[str],
+    width: int = 0,
+    headers: Mapping[str, str] | None = None,
+) -> str:
     """An aligned text table with no colour or box: for pipes and dumb terminals."""
-    names = [header(c).upper() for c in columns]
+    names = [(headers or {}).get(c, header(c)).upper() for c in columns]
     cells = [[flat(r.get(c)).replace("\n", " ") for c in columns] for r in rows]
     widths = [max([len(n)] + [len(row[i]) for row in cells]) for i, n in enumerate(names)]
     gaps = 2 * (len(widths) - 1)
@@ -299,12 +310,13 @@ class View:
     width: int = 0  # 0: no limit (a pipe)
     rich: bool = False  # a colour terminal: a Rich table
     raw_csv: bool = False  # keep cells that start like a formula as they are
+    headers: Mapping[str, str] = field(default_factory=dict)  # column -> heading shown
 
 
 def to_table(rows: Sequence[Row], view: View) -> str:
     """A table for people: Rich on a terminal, aligned plain text elsewhere."""
     if not view.rich:
-        return to_plain(rows, view.columns, view.width) if rows else ""
+        return to_plain(rows, view.columns, view.width, view.headers) if rows else ""
     import io
 
     from rich.console import Console
@@ -313,7 +325,11 @@ def to_table(rows: Sequence[Row], view: View) -> str:
 
     table = Table(title=view.title or None, title_justify="left", header_style="bold")
     for col in view.columns:
-        table.add_column(header(col), overflow="fold", ratio=3 if col in TEXT_COLUMNS else None)
+        table.add_column(
+            view.headers.get(col, header(col)),
+            overflow="fold",
+            ratio=3 if col in TEXT_COLUMNS else None,
+        )
     for row in rows:
         table.add_row(*(escape(flat(row.get(col))) for col in view.columns))
     buf = io.StringIO()
@@ -326,7 +342,7 @@ FORMATS: dict[OutputFormat, Writer] = {
     OutputFormat.TABLE: to_table,
     OutputFormat.JSON: lambda rows, view: to_json(rows) + "\n",
     OutputFormat.CSV: lambda rows, view: to_csv(
-        rows, view.columns if not rows else None, raw=view.raw_csv
+        rows, view.columns if not rows else None, raw=view.raw_csv, headers=view.headers
     ),
     OutputFormat.YAML: lambda rows, view: to_yaml(rows),
 }

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+from cmx.i18n import N_, Translator
 from cmx.model import KnowledgeBase, Status, date_bounds
 
 
@@ -83,25 +84,42 @@ def stats(kb: KnowledgeBase, today: dt.date) -> dict[str, Any]:
 
 
 GROUP_TITLES = {
-    "by_pillar": "Commitments by pillar",
-    "by_status": "Commitments by status",
-    "by_instrument": "Commitments by instrument",
-    "by_basis": "Commitments by basis (best source kind)",
-    "by_source_kind": "Sources by kind",
+    "by_pillar": N_("Commitments by pillar"),
+    "by_status": N_("Commitments by status"),
+    "by_instrument": N_("Commitments by instrument"),
+    "by_basis": N_("Commitments by basis (best source kind)"),
+    "by_source_kind": N_("Sources by kind"),
+}
+GROUP_CODES = {  # the kind of code each group counts, for display
+    "by_status": "status",
+    "by_instrument": "instrument",
+    "by_basis": "basis",
+    "by_source_kind": "source_kind",
 }
 
 
-def stats_lines(data: dict[str, Any], width: int = 30) -> list[str]:
-    """Text bar charts of the counts."""
-    lines = [f"{data['commitments']} commitments, {data['notes']} notes, {data['sources']} sources"]
+def stats_lines(data: dict[str, Any], t: Translator, width: int = 30) -> list[str]:
+    """Text bar charts of the counts, in the translator's language."""
+    totals = [
+        t.ngettext("{n} commitment", "{n} commitments", data["commitments"]).format(
+            n=data["commitments"]
+        ),
+        t.ngettext("{n} commentary note", "{n} commentary notes", data["notes"]).format(
+            n=data["notes"]
+        ),
+        t.ngettext("{n} source", "{n} sources", data["sources"]).format(n=data["sources"]),
+    ]
+    lines = [", ".join(totals)]
     for key, title in GROUP_TITLES.items():
-        counts: dict[str, int] = data[key]
-        top = max(counts.values(), default=0) or 1
-        label_w = max((len(k) for k in counts), default=0)
-        lines += ["", title]
-        for k, n in counts.items():
+        code = GROUP_CODES.get(key)
+        shown = {(t.code(code, k) if code else k): n for k, n in data[key].items()}
+        top = max(shown.values(), default=0) or 1
+        label_w = max((len(k) for k in shown), default=0)
+        lines += ["", t.gettext(title)]
+        for k, n in shown.items():
             bar = "█" * max(1 if n else 0, round(n / top * width))
             lines.append(f"  {k.ljust(label_w)}  {str(n).rjust(3)}  {bar}")
     overdue = data["overdue"]
-    lines += ["", f"Overdue: {', '.join(overdue) if overdue else 'none'}"]
+    shown_overdue = ", ".join(overdue) if overdue else t.gettext("none")
+    lines += ["", t.gettext("Overdue: {ids}").format(ids=shown_overdue)]
     return lines

@@ -15,17 +15,18 @@ from cmx import render
 PACKAGE = Path(__file__).parent.parent / "cmx"
 
 # Who may import whom (inside functions too): cli -> store -> {kb, search} -> model;
-# presentation modules use the model (and the search helpers for snippets).
+# presentation modules use the model and i18n (and the search helpers for snippets).
 ALLOWED = {
     "model": set(),
     "files": set(),
+    "i18n": set(),
     "kb": {"model"},
     "search": {"model"},
     "store": {"kb", "search", "model"},
-    "render": {"model", "search"},
-    "detail": {"model", "render"},
-    "brief": {"model", "render"},
-    "tracking": {"model"},
+    "render": {"model", "search", "i18n"},
+    "detail": {"model", "render", "i18n"},
+    "brief": {"model", "render", "i18n"},
+    "tracking": {"model", "i18n"},
     "schema": {"kb", "model"},
 }
 

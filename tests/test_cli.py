@@ -65,7 +65,7 @@ def test_pillars_plain_table_when_piped(runner, kb_dir):
     result = run(runner, kb_dir, "pillars")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["NO.", "ID", "NAME", "SECTORS", "COMMITMENTS"]
+    assert lines[0].split() == ["NO.", "ID", "NAME", "PRIORITY", "AREAS", "COMMITMENTS"]
     assert "\x1b[" not in result.stdout  # no colour codes in a pipe
 
 
@@ -137,7 +137,7 @@ def test_empty_csv_keeps_header(runner, kb_dir):
     [
         (["commitments", "--pillar", "securty"], "did you mean 'security'?"),
         (["commitments", "--status", "complete"], "did you mean 'completed'?"),
-        (["commitments", "--instrument", "mous"], "did you mean 'mou'?"),
+        (["commitments", "--instrument", "mous"], "did you mean 'MoU'?"),
         (["commitments", "--sector", "port"], "did you mean 'ports'?"),
         (["commitments", "-f", "jsn"], "did you mean 'json'?"),
         (["commitments", "--lang", "de"], "choose from: en, es, fr"),
@@ -225,7 +225,7 @@ def test_yaml_output_round_trips(runner, kb_dir):
 def test_validate_ok_and_broken(runner, kb_dir, kb_copy):
     ok = run(runner, kb_dir, "validate")
     assert ok.exit_code == 0
-    assert "ok: 2 pillars, 2 sectors, 4 commitments, 1 notes, 3 sources" in ok.stderr
+    assert "ok: 2 pillars, 2 priority areas, 4 commitments, 1 commentary note, 3 sources, 2 actors" in ok.stderr
     path = kb_copy / "commitments.yaml"
     path.write_text(path.read_text().replace("status: planned", "status: planed"))
     bad = run(runner, kb_copy, "validate")

@@ -1,0 +1,284 @@
+"""The one place that knows languages: gettext catalogs and Babel formatting.
+
+Every string a person reads goes through a `Translator`: interface text (`_`), codes as
+displayed (`code("status", "planned")`), table headers, and numbers, amounts and dates
+in the reader's locale (Babel, CLDR data; imported only when a number or date is
+formatted). The catalogs are `cmx/locale/<lang>/LC_MESSAGES/cmx.po`, compiled to `.mo`
+and shipped in the package; English is the source language. Adding a language is one
+catalog plus the knowledge base's text for it, and a line in LOCALES.
+
+Machine formats (JSON, YAML) never come here: their keys and codes stay English.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "cmx"
+# Language -> the locale its numbers and dates follow (Canadian English and French,
+# Mexican Spanish: the plan's readers).
+LOCALES = {"en": "en_CA", "es": "es_MX", "fr": "fr_CA"}
+LANGUAGES: tuple[str, ...] = tuple(LOCALES)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog without translating it here."""
+    return message
+
+
+def C_(context: str, message: str) -> str:
+    """Marks a message with a context (pgettext) for the catalog."""
+    return message
+
+
+# How codes read in English (the catalog's source text); a code not listed reads as it is.
+# Each is translated with its kind as context, so "other" the instrument and "other"
+# the actor kind can differ in a language.
+CODES: dict[str, dict[str, str]] = {
+    "status": {
+        "planned": C_("status", "planned"),
+        "underway": C_("status", "underway"),
+        "completed": C_("status", "completed"),
+        "not-pursued": C_("status", "not pursued"),
+    },
+    "instrument": {
+        "dialogue": C_("instrument", "dialogue"),
+        "mou": C_("instrument", "MoU"),
+        "working-group": C_("instrument", "working group"),
+        "funding": C_("instrument", "funding"),
+        "mission": C_("instrument", "mission"),
+        "meeting": C_("instrument", "meeting"),
+        "program": C_("instrument", "program"),
+        "agreement": C_("instrument", "agreement"),
+        "other": C_("instrument", "other"),
+    },
+    "basis": {
+        "official": C_("basis", "official"),
+        "news": C_("basis", "news"),
+        "analysis": C_("basis", "analysis"),
+    },
+    "source_kind": {
+        "official": C_("source_kind", "official"),
+        "official-reproduced": C_("source_kind", "official (reproduced)"),
+        "news": C_("source_kind", "news"),
+        "analysis": C_("source_kind", "analysis"),
+    },
+    "support": {
+        "stated": C_("support", "stated"),
+        "interpretation": C_("support", "interpretation"),
+        "not-in-official-text": C_("support", "not in an official text"),
+    },
+    "reliability": {
+        "high": C_("reliability", "high"),
+        "medium": C_("reliability", "medium"),
+        "low": C_("reliability", "low"),
+    },
+    "stage": {
+        "announced": C_("stage", "announced"),
+        "committed": C_("stage", "committed"),
+        "disbursed": C_("stage", "disbursed"),
+    },
+    "kind": {
+        "pillar": C_("kind", "pillar"),
+        "sector": C_("kind", "priority area"),
+        "commitment": C_("kind", "commitment"),
+        "note": C_("kind", "commentary"),
+        "source": C_("kind", "source"),
+        "actor": C_("kind", "actor"),
+    },
+    "actor_kind": {
+        "government": C_("actor_kind", "government"),
+        "agency": C_("actor_kind", "agency"),
+        "person": C_("actor_kind", "person"),
+        "international": C_("actor_kind", "international body"),
+        "other": C_("actor_kind", "other"),
+    },
+    "mark": {
+        "done": C_("mark", "done"),
+        "overdue": C_("mark", "overdue"),
+        "upcoming": C_("mark", "upcoming"),
+        "dropped": C_("mark", "dropped"),
+    },
+    "type": {
+        "event": C_("type", "event"),
+        "deadline": C_("type", "deadline"),
+    },
+    "bool": {"yes": C_("bool", "yes"), "no": C_("bool", "no")},
+}
+
+# Table and CSV headers, by column key (the key itself is the JSON name).
+HEADERS: dict[str, str] = {
+    "id": N_("ID"),
+    "number": N_("No."),
+    "name": N_("Name"),
+    "title": N_("Title"),
+    "pillar": N_("Pillar"),
+    "sector": N_("Priority area"),
+    "status": N_("Status"),
+    "due": N_("Due"),
+    "overdue": N_("Overdue"),
+    "kind": N_("Kind"),
+    "date": N_("Date"),
+    "mark": N_("Mark"),
+    "type": N_("Type"),
+    "what": N_("What"),
+    "snippet": N_("Excerpt"),
+    "summary": N_("Summary"),
+    "publisher": N_("Publisher"),
+    "url": N_("URL"),
+    "support": N_("Support"),
+    "related": N_("Related"),
+    "claim": N_("Claim"),
+    "acronym": N_("Acronym"),
+    "aliases": N_("Also called"),
+    "actors": N_("Actors"),
+    "instrument": N_("Instrument"),
+    "amount": N_("Amount"),
+    "events": N_("Events"),
+    "sources": N_("Sources"),
+    "tags": N_("Tags"),
+    "basis": N_("Basis"),
+    "score": N_("Score"),
+    "source": N_("Source"),
+    "section": N_("Section"),
+    "language": N_("Language"),
+    "reliability": N_("Reliability"),
+    "note": N_("Note"),
+    "official": N_("Official"),
+    "sectors": N_("Priority areas"),
+    "sector_count": N_("Priority areas"),
+    "commitment_count": N_("Commitments"),
+    "reviewed": N_("Reviewed"),
+    "group": N_("Group"),
+    "key": N_("Value"),
+    "count": N_("Count"),
+}
+
+# Which row columns hold codes, and the kind of code each holds.
+CODE_COLUMNS: dict[str, str] = {
+    "status": "status",
+    "instrument": "instrument",
+    "basis": "basis",
+    "support": "support",
+    "reliability": "reliability",
+    "mark": "mark",
+    "type": "type",
+}
+
+
+def language_from_locale(environ: Mapping[str, str] | None = None) -> str | None:
+    """The language of the POSIX locale (LC_ALL, LC_MESSAGES, LANG), if cmx speaks it:
+    `es_MX.UTF-8` -> es, `fr_CA` -> fr; C, POSIX and unknown languages -> None."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            lang = value.split(".")[0].split("@")[0].split("_")[0].lower()
+            return lang if lang in LOCALES else None
+    return None
+
+
+class Translator:
+    """Interface text, codes, headers, numbers and dates in one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LOCALES else "en"
+        self.locale = LOCALES[self.lang]
+        self._catalog: gettext.NullTranslations
+        if self.lang == "en":
+            self._catalog = gettext.NullTranslations()
+        else:
+            self._catalog = gettext.translation(
+                DOMAIN, LOCALE_DIR, languages=[self.lang], fallback=True
+            )
+
+    def gettext(self, message: str) -> str:
+        return self._catalog.gettext(message)
+
+    __call__ = gettext
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalog.ngettext(singular, plural, n)
+
+    def code(self, kind: str, value: str) -> str:
+        """A code as the reader sees it: `code("status", "not-pursued")` -> "no se busca"."""
+        english = CODES.get(kind, {}).get(value)
+        return self._catalog.pgettext(kind, english) if english else value
+
+    def header(self, column: str) -> str:
+        english = HEADERS.get(column)
+        return self._catalog.gettext(english) if english else column
+
+    def codes(self, kind: str) -> dict[str, str]:
+        """Every code of a kind and how it reads: for choices and "did you mean"."""
+        return {value: self.code(kind, value) for value in CODES.get(kind, {})}
+
+    # -------------------------------------------------------------- numbers, dates
+
+    def number(self, value: float) -> str:
+        from babel.numbers import format_decimal
+
+        return str(format_decimal(value, locale=self.locale))
+
+    def amount(self, value: float, currency: str) -> str:
+        """An amount in the reader's locale, no cents: `5 500 000 $ CA`, `CAD 4,400,000`.
+
+        A bare "$" would not tell Canadian, US and Mexican dollars apart in a bilateral
+        text, so it is written with the country, as each language does it."""
+        from babel.numbers import Locale as BabelLocale  # type: ignore[attr-defined]
+        from babel.numbers import format_currency, get_currency_symbol
+
+        symbol = get_currency_symbol(currency, locale=self.locale)
+        if symbol == "$":
+            symbol = {"fr": f"$\u00a0{currency[:2]}", "en": f"{currency[:2]}$"}.get(
+                self.lang, currency
+            )
+        pattern = BabelLocale.parse(self.locale).currency_formats["standard"].pattern
+        pattern = pattern.split(";")[0].replace(".00", "").replace("¤", "'\uffff'")
+        text = str(
+            format_currency(
+                value, currency, format=pattern, locale=self.locale, currency_digits=False
+            )
+        )
+        text = text.replace("\uffff", symbol)
+        if symbol[-1:].isalpha() and symbol in text and text.index(symbol) == 0:
+            text = text.replace(symbol, symbol + "\u00a0", 1).replace("\u00a0\u00a0", "\u00a0")
+        return text
+
+    def compact(self, value: float) -> str:
+        """A large number in words: `9.9 millones`, `9,9 millions`, `9.9 million`."""
+        from babel.numbers import format_compact_decimal
+
+        return str(
+            format_compact_decimal(value, format_type="long", locale=self.locale, fraction_digits=1)
+        )
+
+    def date(self, iso: str) -> str:
+        """A date in prose: `22 de noviembre de 2026`; partial dates stay partial."""
+        import datetime as dt
+
+        from babel.dates import format_date, format_skeleton
+
+        parts = iso.split("-")
+        if len(parts) == 3:
+            return str(format_date(dt.date.fromisoformat(iso), "long", locale=self.locale))
+        if len(parts) == 2:
+            day = dt.date(int(parts[0]), int(parts[1]), 1)
+            return str(format_skeleton("yMMMM", day, locale=self.locale))
+        return iso
+
+    def day(self, value: object) -> str:
+        import datetime as dt
+
+        assert isinstance(value, dt.date)
+        return self.date(value.isoformat())
+
+
+@functools.cache
+def translator(lang: str) -> Translator:
+    return Translator(lang)
