@@ -7,8 +7,8 @@ import datetime as dt
 from enum import Enum
 from typing import Any
 
+from cmx.i18n import Translator, translator
 from cmx.model import Commitment, KnowledgeBase, Note, Pillar, Sector, Source, Text, kind_of
-from cmx.render import flat
 
 
 def _plain(value: Any) -> Any:
@@ -48,177 +48,127 @@ def _cited_ids(entry: object) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _cite(kb: KnowledgeBase, source_id: str, section: str | None = None) -> str:
+def _cite(kb: KnowledgeBase, source_id: str, t: Translator, section: str | None = None) -> str:
     s = kb.source(source_id)
     if s is None:
         return source_id
     where = f", {section}" if section else ""
-    date = f" ({s.date})" if s.date else ""
-    weak = f" ({s.reliability.value} reliability)" if s.reliability else ""
-    url = s.url or "no URL"
-    return f"[{s.id}] {s.title} — {s.publisher}{date}, {s.kind.value}{weak}{where}; {url}"
-
-
-LABELS = {  # card labels in Spanish and French (English labels are the keys)
-    "es": {
-        "kind": "tipo",
-        "id": "id",
-        "number": "número",
-        "name": "nombre",
-        "summary": "resumen",
-        "sectors": "sectores",
-        "also called": "también",
-        "pillar": "pilar",
-        "official": "oficial",
-        "commitments": "compromisos",
-        "title": "título",
-        "status": "estado",
-        "instrument": "instrumento",
-        "basis": "fundamento",
-        "due": "fecha límite",
-        "actors": "actores",
-        "reviewed": "revisado",
-        "amount": "monto",
-        "event": "avance",
-        "tags": "etiquetas",
-        "commentary": "comentarios",
-        "support": "respaldo",
-        "claim": "afirmación",
-        "note": "nota",
-        "related": "relacionado",
-        "publisher": "editor",
-        "date": "fecha",
-        "url": "url",
-        "reliability": "fiabilidad",
-        "about": "acerca de",
-        "cited by": "citada por",
-        "source": "fuente",
-    },
-    "fr": {
-        "kind": "type",
-        "id": "id",
-        "number": "numéro",
-        "name": "nom",
-        "summary": "résumé",
-        "sectors": "secteurs",
-        "also called": "aussi appelé",
-        "pillar": "pilier",
-        "official": "officiel",
-        "commitments": "engagements",
-        "title": "titre",
-        "status": "état",
-        "instrument": "instrument",
-        "basis": "fondement",
-        "due": "échéance",
-        "actors": "acteurs",
-        "reviewed": "vérifié",
-        "amount": "montant",
-        "event": "fait",
-        "tags": "étiquettes",
-        "commentary": "commentaires",
-        "support": "appui",
-        "claim": "affirmation",
-        "note": "note",
-        "related": "lié à",
-        "publisher": "éditeur",
-        "date": "date",
-        "url": "url",
-        "reliability": "fiabilité",
-        "about": "à propos",
-        "cited by": "citée par",
-        "source": "source",
-    },
-}
+    date = f" ({t.date(s.date)})" if s.date else ""
+    weak = ""
+    if s.reliability:
+        weak = (
+            " ("
+            + t("reliability: {level}").format(level=t.code("reliability", s.reliability.value))
+            + ")"
+        )
+    url = s.url or t("no URL")
+    kind = t.code("source_kind", s.kind.value)
+    return f"[{s.id}] {s.title} — {s.publisher}{date}, {kind}{weak}{where}; {url}"
 
 
 def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tuple[str, str]]:
-    """(label, value) lines describing one entry for a person, labels in `lang`."""
-    labels = LABELS.get(lang, {})
-    return [(labels.get(label, label), value) for label, value in _card(entry, kb, lang, today)]
-
-
-def _card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tuple[str, str]]:
-    lines: list[tuple[str, str]] = [("kind", kind_of(entry)), ("id", getattr(entry, "id", ""))]
+    """(label, value) lines describing one entry for a person, all in `lang`: labels,
+    codes, amounts and dates (Babel) — only ids, titles of sources and URLs stay as
+    they are."""
+    t = translator(lang)
+    _ = t.gettext
+    lines: list[tuple[str, str]] = [
+        (_("kind"), t.code("kind", kind_of(entry))),
+        (_("id"), getattr(entry, "id", "")),
+    ]
     if isinstance(entry, Pillar):
         lines += [
-            ("number", entry.number),
-            ("name", entry.name.get(lang)),
-            ("summary", entry.summary.get(lang)),
-            ("sectors", ", ".join(s.id for s in entry.sectors)),
+            (_("number"), entry.number),
+            (_("name"), entry.name.get(lang)),
+            (_("summary"), entry.summary.get(lang)),
+            (_("priority areas"), ", ".join(s.id for s in entry.sectors)),
         ]
         if entry.aliases:
-            lines.append(("also called", "; ".join(entry.aliases)))
+            lines.append((_("also called"), "; ".join(entry.aliases)))
     elif isinstance(entry, Sector):
+        official = (
+            t.code("bool", "yes")
+            if entry.official
+            else _("no: a heading reconstructed from official releases and news")
+        )
         lines += [
-            ("pillar", entry.pillar),
-            ("number", entry.number or "— (not numbered in the sources)"),
-            ("name", entry.name.get(lang)),
+            (_("pillar"), entry.pillar),
+            (_("number"), entry.number or _("— (not numbered in the sources)")),
+            (_("name"), entry.name.get(lang)),
+            (_("official"), official),
+            (_("summary"), entry.summary.get(lang)),
             (
-                "official",
-                "yes"
-                if entry.official
-                else "no: a heading reconstructed from official releases and news",
+                _("commitments"),
+                ", ".join(c.id for c in kb.commitments if c.sector == entry.id),
             ),
-            ("summary", entry.summary.get(lang)),
-            ("commitments", ", ".join(c.id for c in kb.commitments if c.sector == entry.id)),
         ]
     elif isinstance(entry, Commitment):
-        status = entry.status.value
+        status = t.code("status", entry.status.value)
         if entry.is_overdue(today):
-            status += " (overdue)"
+            status += f" ({t.code('mark', 'overdue')})"
         lines += [
-            ("title", entry.title.get(lang)),
-            ("pillar", f"{entry.pillar} / {entry.sector}"),
-            ("status", status),
-            ("instrument", entry.instrument.value),
-            ("basis", kb.basis(entry).value),
+            (_("title"), entry.title.get(lang)),
+            (_("pillar"), f"{entry.pillar} / {entry.sector}"),
+            (_("status"), status),
+            (_("instrument"), t.code("instrument", entry.instrument.value)),
+            (_("basis"), t.code("basis", kb.basis(entry).value)),
         ]
         if entry.due:
-            lines.append(("due", entry.due))
+            lines.append((_("due"), t.date(entry.due)))
         named = "; ".join(kb.actor_name(a, lang) for a in entry.actors)
-        lines.append(("actors", named or "not named in the sources"))
+        lines.append((_("actors"), named or _("not named in the sources")))
         if entry.amount:
             a = entry.amount
-            src = f" [source: {a.source}]" if a.source else ""
-            lines.append(("amount", f"{flat(a.value)} {a.currency} ({a.stage.value}){src}"))
-        lines.append(("summary", entry.summary.get(lang)))
+            src = " [" + _("source: {id}").format(id=a.source) + "]" if a.source else ""
+            stage = t.code("stage", a.stage.value)
+            lines.append((_("amount"), f"{t.amount(a.value, a.currency)} ({stage}){src}"))
+        lines.append((_("summary"), entry.summary.get(lang)))
         for event in entry.events:
-            lines.append(("event", f"{event.date}: {event.what.get(lang)} [{event.source}]"))
+            moved = ""
+            if event.status:
+                moved = " — " + _("now {status}").format(
+                    status=t.code("status", event.status.value)
+                )
+            what = event.what.get(lang)
+            lines.append((_("event"), f"{t.date(event.date)}: {what}{moved} [{event.source}]"))
         if entry.tags:
-            lines.append(("tags", ", ".join(entry.tags)))
+            lines.append((_("tags"), ", ".join(entry.tags)))
         if entry.reviewed:
-            lines.append(("reviewed", f"{entry.reviewed} (last checked against its sources)"))
+            reviewed = _("{date} (last checked against its sources)")
+            lines.append((_("reviewed"), reviewed.format(date=t.date(entry.reviewed))))
         notes = [n.id for n in kb.notes if entry.id in n.related]
         if notes:
-            lines.append(("commentary", ", ".join(notes) + " (see cmx show NOTE-ID)"))
+            see = _("see cmx show NOTE-ID")
+            lines.append((_("commentary"), ", ".join(notes) + f" ({see})"))
     elif isinstance(entry, Note):
         lines += [
-            ("title", entry.title.get(lang)),
-            ("support", entry.support.value),
-            ("claim", entry.claim.get(lang)),
-            ("note", "commentary, not an official commitment"),
+            (_("title"), entry.title.get(lang)),
+            (_("support"), t.code("support", entry.support.value)),
+            (_("claim"), entry.claim.get(lang)),
+            (_("note"), _("commentary, not an official commitment")),
         ]
         for rel in entry.related:
             c = kb.get(rel)
             if isinstance(c, Commitment):
-                lines.append(("related", f"{c.id}: {c.title.get(lang)} ({c.status.value})"))
+                shown = t.code("status", c.status.value)
+                lines.append((_("related"), f"{c.id}: {c.title.get(lang)} ({shown})"))
     elif isinstance(entry, Source):
         lines += [
-            ("title", entry.title),
-            ("publisher", entry.publisher),
-            ("date", entry.date or "not shown"),
-            ("kind", entry.kind.value),
-            ("url", entry.url or "not recorded"),
+            (_("title"), entry.title),
+            (_("publisher"), entry.publisher),
+            (_("date"), t.date(entry.date) if entry.date else _("not shown")),
+            (_("kind"), t.code("source_kind", entry.kind.value)),
+            (_("url"), entry.url or _("not recorded")),
         ]
         if entry.reliability:
-            lines.append(("reliability", entry.reliability.value))
+            lines.append((_("reliability"), t.code("reliability", entry.reliability.value)))
         if entry.note:
-            lines.append(("about", entry.note))
+            lines.append((_("about"), entry.note))
         users = [c.id for c in kb.commitments if any(x.source == entry.id for x in c.sources)]
-        lines.append(("cited by", ", ".join(users) or "—"))
+        lines.append((_("cited by"), ", ".join(users) or "—"))
     if isinstance(entry, Pillar | Sector | Commitment):
         for cited in entry.sources:
-            lines.append(("source", _cite(kb, cited.source, cited.section)))
+            lines.append((_("source"), _cite(kb, cited.source, t, cited.section)))
     if isinstance(entry, Note):
-        lines.append(("source", _cite(kb, entry.source, entry.section)))
+        lines.append((_("source"), _cite(kb, entry.source, t, entry.section)))
     return lines

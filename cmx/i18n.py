@@ -13,10 +13,10 @@ Machine formats (JSON, YAML) never come here: their keys and codes stay English.
 from __future__ import annotations
 
 import functools
-import gettext
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "cmx"
@@ -189,30 +189,37 @@ class Translator:
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in LOCALES else "en"
         self.locale = LOCALES[self.lang]
-        self._catalog: gettext.NullTranslations
-        if self.lang == "en":
-            self._catalog = gettext.NullTranslations()
-        else:
+        self._catalog: Any = None  # English is the source text: no catalog to read
+        if self.lang != "en":
+            import gettext  # ~6 ms: only when a catalog is read
+
             self._catalog = gettext.translation(
                 DOMAIN, LOCALE_DIR, languages=[self.lang], fallback=True
             )
 
     def gettext(self, message: str) -> str:
-        return self._catalog.gettext(message)
+        return message if self._catalog is None else str(self._catalog.gettext(message))
 
     __call__ = gettext
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._catalog.ngettext(singular, plural, n)
+        if self._catalog is None:
+            return singular if n == 1 else plural
+        return str(self._catalog.ngettext(singular, plural, n))
+
+    def pgettext(self, context: str, message: str) -> str:
+        if self._catalog is None:
+            return message
+        return str(self._catalog.pgettext(context, message))
 
     def code(self, kind: str, value: str) -> str:
-        """A code as the reader sees it: `code("status", "not-pursued")` -> "no se busca"."""
+        """A code as the reader sees it: `code("status", "underway")` -> "en curso"."""
         english = CODES.get(kind, {}).get(value)
-        return self._catalog.pgettext(kind, english) if english else value
+        return self.pgettext(kind, english) if english else value
 
     def header(self, column: str) -> str:
         english = HEADERS.get(column)
-        return self._catalog.gettext(english) if english else column
+        return self.gettext(english) if english else column
 
     def codes(self, kind: str) -> dict[str, str]:
         """Every code of a kind and how it reads: for choices and "did you mean"."""

@@ -160,7 +160,7 @@ def test_show_commitment_card(runner, kb_dir):
     result = run(runner, kb_dir, "show", "port-upgrade", "--lang", "es")
     assert result.exit_code == 0
     assert "Modernizar el puerto de Manzanillo" in result.stdout
-    assert "2025-12-01: Grúas entregadas. [paper]" in result.stdout
+    assert "1 de diciembre de 2025: Grúas entregadas. [paper]" in result.stdout
     assert "https://example.org/plan" in result.stdout  # its source, resolved
 
 
@@ -225,7 +225,10 @@ def test_yaml_output_round_trips(runner, kb_dir):
 def test_validate_ok_and_broken(runner, kb_dir, kb_copy):
     ok = run(runner, kb_dir, "validate")
     assert ok.exit_code == 0
-    assert "ok: 2 pillars, 2 priority areas, 4 commitments, 1 commentary note, 3 sources, 2 actors" in ok.stderr
+    assert (
+        "ok: 2 pillars, 2 priority areas, 4 commitments, 1 commentary note, 3 sources, 2 actors"
+        in ok.stderr
+    )
     path = kb_copy / "commitments.yaml"
     path.write_text(path.read_text().replace("status: planned", "status: planed"))
     bad = run(runner, kb_copy, "validate")

@@ -58,7 +58,7 @@ def test_brief_structure(runner, kb_dir):
         "Sources",
     ]
     assert ("h4", "Upgrade the port of Manzanillo") in headings(md)
-    assert "Generated 2026-01-15" in md and "newest source dated 2026-01" in md
+    assert "Generated January 15, 2026" in md and "newest source dated January 2026" in md
     assert "| I. Prosperity | 1 | 0 | 1 | 0 | 2 |" in md  # pillar × status overview
     assert "```mermaid\nmindmap" in md
     assert "(support: interpretation)" in md
@@ -89,7 +89,7 @@ def test_brief_in_spanish_and_french(runner, kb_dir):
     assert "**Estado:** cumplido" in es and "Modernizar el puerto de Manzanillo" in es
     fr = run(runner, kb_dir, "export", "markdown", "--lang", "fr").stdout
     assert "Vue d'ensemble" in [t for _, t in headings(fr)]
-    assert "**État :**" not in fr and "**État:** réalisé" in fr
+    assert "**État :** réalisé" in fr  # French sets a space before the colon
 
 
 def test_brief_matches_golden(kb_dir):
