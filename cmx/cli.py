@@ -15,7 +15,7 @@ import typer
 from cmx import __version__, render
 from cmx.i18n import CODE_COLUMNS, LANGUAGES, Translator, language_from_locale, translator
 from cmx.kb import KBError, closest, default_data_dir
-from cmx.model import Commitment, KnowledgeBase, Pillar, Sector
+from cmx.model import Commitment, KnowledgeBase, Note, Pillar, Sector, Source
 from cmx.render import OutputFormat
 from cmx.store import Store, open_store
 
@@ -23,7 +23,7 @@ EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
 app = typer.Typer(
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain Click help and errors: one greppable line, no box
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -313,12 +313,25 @@ def emit(
     title: str = "",
     empty_hint: str | None = None,
     codes: dict[str, str] | None = None,
+    links: Sequence[str | None] = (),
+    fields: str | None = None,
+    sort: str | None = None,
+    drop: Sequence[str] = (),
 ) -> None:
     """Print rows in the chosen format; no rows: an empty document and exit 1.
 
     Tables (and CSV in Spanish or French) are for people: headers and codes in the
     reader's language. JSON and YAML keep stable English keys and codes; English CSV
-    keeps its keys as headers, for scripts."""
+    keeps its keys as headers, for scripts. `fields` picks the columns (and the keys of
+    JSON, CSV and YAML), `sort` orders the rows by one field (`-field`: descending), and
+    `drop` leaves out columns that would only repeat a filter's value."""
+    if sort:
+        rows, links = sorted_rows(rows, links, sort)
+    if fields:
+        columns = chosen_fields(fields, rows, columns)
+        rows = [{k: r.get(k) for k in columns} for r in rows]
+    else:
+        columns = [c for c in columns if c not in drop]
     rich = fmt is OutputFormat.TABLE and use_rich()
     width = terminal_width() if rich else columns_env()
     people = fmt is OutputFormat.TABLE or (fmt is OutputFormat.CSV and state.lang != "en")
@@ -327,11 +340,104 @@ def emit(
     if people:
         shown = localize(rows, {**CODE_COLUMNS, "kind": "kind", **(codes or {})})
         headers = {c: tr().header(c) for c in {*columns, *(rows[0] if rows else ())}}
-    view = render.View(columns, title, width, rich, state.raw_csv, headers)
+    view = render.View(columns, title, width, rich, state.raw_csv, headers, links if rich else ())
     out(render.write(render.clean(shown), fmt, view))
     if not rows:
         err(_("cmx: {message}").format(message=empty_hint or _("nothing matched")))
         raise typer.Exit(EXIT_NO_MATCH)
+
+
+def chosen_fields(fields: str, rows: list[dict[str, Any]], columns: Sequence[str]) -> list[str]:
+    """The columns `--fields a,b,c` names, checked against the rows' keys."""
+    known = list(rows[0]) if rows else list(columns)
+    wanted = [f.strip() for f in fields.split(",") if f.strip()]
+    for name in wanted:
+        if name not in known:
+            bad_value(
+                "--fields",
+                _("'{value}' is not valid").format(value=name) + hint_for(name, known, listed=True)
+                if len(known) <= 12
+                else _("'{value}' is not valid").format(value=name)
+                + hint_for(name, known, listed=False)
+                + _("; choose from: {choices}").format(choices=", ".join(known)),
+            )
+    return wanted or list(columns)
+
+
+def sorted_rows(
+    rows: list[dict[str, Any]], links: Sequence[str | None], sort: str
+) -> tuple[list[dict[str, Any]], Sequence[str | None]]:
+    """Rows ordered by one field (`-field`: descending); empty values go last."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-").strip()
+    if rows and key not in rows[0]:
+        chosen_fields(key, rows, [])  # the same message as --fields
+    paired = list(zip(rows, list(links) or [None] * len(rows), strict=False))
+    present = [p for p in paired if p[0].get(key) not in (None, "", [])]
+    absent = [p for p in paired if p[0].get(key) in (None, "", [])]
+
+    def order(pair: tuple[dict[str, Any], str | None]) -> Any:
+        value = pair[0].get(key)
+        return (0, value) if isinstance(value, int | float) else (1, str(value).casefold())
+
+    present.sort(key=order, reverse=descending)
+    result = present + absent
+    return [r for r, _ in result], ([lk for _, lk in result] if links else ())
+
+
+def first_url(kb: KnowledgeBase, entry: object) -> str | None:
+    """Where an entry's evidence is: its first cited source's URL (a source's own)."""
+    if isinstance(entry, Source):
+        return entry.url
+    if isinstance(entry, Note):
+        src = kb.source(entry.source)
+        return src.url if src else None
+    for cited in getattr(entry, "sources", ()):
+        src = kb.source(cited.source)
+        if src and src.url:
+            return src.url
+    return None
+
+
+# ------------------------------------------------------------------------ completion
+
+
+def _completing_kb() -> KnowledgeBase | None:
+    """The KB for shell completion: the shipped one or CMX_DATA, quietly (no errors)."""
+    try:
+        folder = Path(os.environ["CMX_DATA"]) if os.environ.get("CMX_DATA") else None
+        return open_store(folder or default_data_dir()).kb()
+    except (KBError, OSError):
+        return None
+
+
+def _complete(values: Any, incomplete: str) -> list[str]:
+    kb = _completing_kb()
+    return [v for v in values(kb) if v.startswith(incomplete)] if kb else []
+
+
+def complete_ids(incomplete: str) -> list[str]:
+    return _complete(lambda kb: kb.ids(), incomplete)
+
+
+def complete_pillars(incomplete: str) -> list[str]:
+    return _complete(lambda kb: [p.id for p in kb.pillars], incomplete)
+
+
+def complete_sectors(incomplete: str) -> list[str]:
+    return _complete(lambda kb: [s.id for s in kb.sectors], incomplete)
+
+
+def complete_actors(incomplete: str) -> list[str]:
+    return _complete(lambda kb: [a.id for a in kb.actors], incomplete)
+
+
+def complete_tags(incomplete: str) -> list[str]:
+    return _complete(lambda kb: sorted({t for c in kb.commitments for t in c.tags}), incomplete)
+
+
+def complete_sources(incomplete: str) -> list[str]:
+    return _complete(lambda kb: [s.id for s in kb.sources], incomplete)
 
 
 # ------------------------------------------------------------------------ options
@@ -354,12 +460,16 @@ PillarOpt = Annotated[
         "--pillar",
         "-p",
         help="Pillar: id, number or name in any language (security, III, seguridad).",
+        autocompletion=complete_pillars,
     ),
 ]
 SectorOpt = Annotated[
     str | None,
     typer.Option(
-        "--sector", "-s", help="Priority area: id, number (I.1) or name (see cmx sectors)."
+        "--sector",
+        "-s",
+        help="Priority area: id, number (I.1) or name (see cmx sectors).",
+        autocompletion=complete_sectors,
     ),
 ]
 StatusOpt = Annotated[
@@ -381,10 +491,20 @@ BasisOpt = Annotated[
 ]
 ActorOpt = Annotated[
     str | None,
-    typer.Option("--actor", help="Actor: any name or acronym, any language (GRC, RCMP, CONANP)."),
+    typer.Option(
+        "--actor",
+        help="Actor: any name or acronym, any language (GRC, RCMP, CONANP).",
+        autocompletion=complete_actors,
+    ),
 ]
-SourceOpt = Annotated[str | None, typer.Option("--source", help="Source id (see cmx sources).")]
-TagOpt = Annotated[str | None, typer.Option("--tag", help="Tag, e.g. fentanyl.")]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option("--source", help="Source id (see cmx sources).", autocompletion=complete_sources),
+]
+TagOpt = Annotated[
+    str | None,
+    typer.Option("--tag", help="Tag, e.g. fentanyl (see cmx tags).", autocompletion=complete_tags),
+]
 DueBeforeOpt = Annotated[
     str | None,
     typer.Option("--due-before", metavar="DATE", help="Only entries due before DATE (YYYY-MM-DD)."),
@@ -397,6 +517,18 @@ TodayOpt = Annotated[
 ]
 OverdueOpt = Annotated[
     bool, typer.Option("--overdue", help="Only entries past their due date and not completed.")
+]
+FieldsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fields", metavar="A,B,C", help="Columns to show (any key of -f json), comma-separated."
+    ),
+]
+SortOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sort", metavar="FIELD", help="Sort by FIELD (any key of -f json); -FIELD: descending."
+    ),
 ]
 
 
@@ -526,7 +658,9 @@ def main_callback(
 
 
 @app.command("pillars")
-def pillars_cmd(lang: Lang = None, fmt: Fmt = "table") -> None:
+def pillars_cmd(
+    lang: Lang = None, fmt: Fmt = "table", fields: FieldsOpt = None, sort: SortOpt = None
+) -> None:
     """The four pillars with their sector and commitment counts."""
     from cmx.render import pillar_row
 
@@ -534,11 +668,18 @@ def pillars_cmd(lang: Lang = None, fmt: Fmt = "table") -> None:
     store = kb_store()
     counts = store.counts()
     rows = [pillar_row(p, counts, lang) for p in store.pillars()]
-    emit(rows, f, ["number", "id", "name", "sector_count", "commitment_count"])
+    columns = ["number", "id", "name", "sector_count", "commitment_count"]
+    emit(rows, f, columns, fields=fields, sort=sort)
 
 
 @app.command("sectors")
-def sectors_cmd(pillar: PillarOpt = None, lang: Lang = None, fmt: Fmt = "table") -> None:
+def sectors_cmd(
+    pillar: PillarOpt = None,
+    lang: Lang = None,
+    fmt: Fmt = "table",
+    fields: FieldsOpt = None,
+    sort: SortOpt = None,
+) -> None:
     """Priority areas (sectors), optionally of one pillar."""
     from cmx.render import sector_row
 
@@ -549,7 +690,8 @@ def sectors_cmd(pillar: PillarOpt = None, lang: Lang = None, fmt: Fmt = "table")
     counts = store.counts()
     sectors = [s for p in pillars for s in p.sectors if not pillar or s.pillar == pillar]
     rows = [sector_row(s, counts, lang) for s in sectors]
-    emit(rows, f, ["pillar", "number", "id", "name", "commitment_count"])
+    columns = ["pillar", "number", "id", "name", "commitment_count"]
+    emit(rows, f, columns, fields=fields, sort=sort, drop=["pillar"] if pillar else [])
 
 
 @app.command("commitments")
@@ -566,6 +708,8 @@ def commitments_cmd(
     basis: BasisOpt = None,
     lang: Lang = None,
     fmt: Fmt = "table",
+    fields: FieldsOpt = None,
+    sort: SortOpt = None,
     today_: TodayOpt = None,
 ) -> None:
     """Commitments, filtered by pillar, sector, status, instrument, basis, actor, source,
@@ -577,17 +721,22 @@ def commitments_cmd(
     chosen = (pillar, sector, status, instrument, actor, source, tag, due_before, overdue)
     items = filtered(kb, today(today_), *chosen, basis=basis)
     rows = [commitment_row(c, kb, lang) for c in items]
+    drop = [name for name, given in (("pillar", pillar), ("status", status)) if given]
     emit(
         rows,
         f,
         ["id", "pillar", "title", "status", "due"],
         empty_hint=_("no commitment matched"),
+        links=[first_url(kb, c) for c in items],
+        fields=fields,
+        sort=sort,
+        drop=drop,
     )
 
 
 @app.command("show")
 def show_cmd(
-    entry_id: Annotated[str, typer.Argument(metavar="ID")],
+    entry_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_ids)],
     lang: Lang = None,
     fmt: Fmt = "table",
     today_: TodayOpt = None,
@@ -652,6 +801,8 @@ def sources_cmd(
     ] = None,
     lang: Lang = None,
     fmt: Fmt = "table",
+    fields: FieldsOpt = None,
+    sort: SortOpt = None,
 ) -> None:
     """Every source the knowledge base cites, with its kind, date and URL."""
     from cmx.render import source_row
@@ -660,8 +811,20 @@ def sources_cmd(
     f = fmt_of(fmt)
     kind = code_choice(kind, "source_kind", "--kind")
     kb = load()
-    rows = [source_row(s) for s in kb.sources if not kind or s.kind.value == kind]
-    emit(rows, f, ["id", "kind", "date", "publisher", "title"], codes={"kind": "source_kind"})
+    chosen = [s for s in kb.sources if not kind or s.kind.value == kind]
+    rows = [source_row(s) for s in chosen]
+    rich = f is OutputFormat.TABLE and use_rich()  # on a terminal the id links to the URL
+    columns = ["id", "kind", "date", "publisher", "title", *([] if rich else ["url"])]
+    emit(
+        rows,
+        f,
+        columns,
+        codes={"kind": "source_kind"},
+        links=[s.url for s in chosen],
+        fields=fields,
+        sort=sort,
+        drop=["kind"] if kind else [],
+    )
 
 
 @app.command("actors")
@@ -671,6 +834,8 @@ def actors_cmd(
     ] = None,
     lang: Lang = None,
     fmt: Fmt = "table",
+    fields: FieldsOpt = None,
+    sort: SortOpt = None,
 ) -> None:
     """Governments, agencies, people and organisations the sources name, with acronyms."""
     from cmx.render import actor_row
@@ -681,7 +846,57 @@ def actors_cmd(
     wanted = set(matching_actors(kb, actor)) if actor else None
     rows = [actor_row(a, kb, lang) for a in kb.actors if wanted is None or a.id in wanted]
     columns = ["id", "kind", "acronym", "name", "commitment_count"]
-    emit(rows, f, columns, empty_hint=_("no actor matched"), codes={"kind": "actor_kind"})
+    emit(
+        rows,
+        f,
+        columns,
+        empty_hint=_("no actor matched"),
+        codes={"kind": "actor_kind"},
+        fields=fields,
+        sort=sort,
+    )
+
+
+@app.command("tags")
+def tags_cmd(lang: Lang = None, fmt: Fmt = "table", sort: SortOpt = None) -> None:
+    """Every tag with how many commitments carry it (for --tag)."""
+    lang, f = lang_of(lang), fmt_of(fmt)
+    kb = load()
+    counts: dict[str, int] = {}
+    for c in kb.commitments:
+        for tag in c.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    rows = [{"tag": t, "commitment_count": n} for t, n in sorted(counts.items())]
+    emit(rows, f, ["tag", "commitment_count"], sort=sort or "-commitment_count")
+
+
+@app.command("open")
+def open_cmd(
+    entry_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_ids)],
+) -> None:
+    """Open an entry's first source in the web browser (prints the URL when there is none)."""
+    import webbrowser
+
+    kb = load()
+    wanted = entry_id.strip()
+    entry = kb.get(wanted) or kb.get(by_number(kb, wanted) or "")
+    if entry is None:
+        close = closest(wanted, kb.ids())
+        hint = _(" (did you mean '{word}'?)").format(word=close) if close else ""
+        err(_("cmx: no entry with id '{id}'{hint}").format(id=wanted, hint=hint))
+        raise typer.Exit(EXIT_NO_MATCH)
+    url = first_url(kb, entry)
+    if not url:
+        err(_("cmx: no source of '{id}' has a URL").format(id=wanted))
+        raise typer.Exit(EXIT_NO_MATCH)
+    out(url + "\n")  # always: a pipe or a headless machine still gets the address
+    if use_rich() or os.environ.get("BROWSER"):
+        try:
+            opened = webbrowser.get().open(url)
+        except webbrowser.Error:  # no browser on this machine: the address is printed
+            opened = False
+        if opened:
+            err(_("cmx: opened it in your browser"))
 
 
 @app.command("notes")
@@ -692,6 +907,8 @@ def notes_cmd(
     ] = None,
     lang: Lang = None,
     fmt: Fmt = "table",
+    fields: FieldsOpt = None,
+    sort: SortOpt = None,
 ) -> None:
     """Commentary and analysis (never official commitments), with their support level."""
     from cmx.render import note_row
@@ -700,7 +917,14 @@ def notes_cmd(
     support = code_choice(support, "support", "--support")
     kb = load()
     rows = [note_row(n, kb, lang) for n in kb.notes if not support or n.support.value == support]
-    emit(rows, f, ["id", "support", "title", "related"], empty_hint=_("no note matched"))
+    emit(
+        rows,
+        f,
+        ["id", "support", "title", "related"],
+        empty_hint=_("no note matched"),
+        fields=fields,
+        sort=sort,
+    )
 
 
 @app.command("validate")
@@ -879,8 +1103,42 @@ def stats_cmd(
             out("".join(f"{line}\n" for line in lines))
 
 
+class CsvForm:
+    """How `cmx export` writes a table: which one, and the spreadsheet conventions."""
+
+    def __init__(self, *, bom: bool, delimiter: str, crlf: bool, table: str) -> None:
+        self.bom, self.delimiter, self.crlf, self.table = bom, delimiter, crlf, table
+
+
+def export_rows(kb: KnowledgeBase, items: list[Commitment], lang: str, table: str) -> list[Any]:
+    """The rows of one export table: a row per commitment, or per event, source or
+    citation of the chosen commitments (what spreadsheets and pandas want)."""
+    if table == "events":
+        return [
+            {"commitment": c.id, "date": e.date, "what": e.what.get(lang), "source": e.source,
+             "status": e.status.value if e.status else None}
+            for c in items
+            for e in c.events
+        ]  # fmt: skip
+    if table == "citations":
+        return [
+            {"commitment": c.id, "source": x.source, "section": x.section}
+            for c in items
+            for x in c.sources
+        ]
+    if table == "sources":
+        cited = dict.fromkeys(sid for c in items for sid in c.cited())
+        return [render.source_row(s) for sid in cited if (s := kb.source(sid))]
+    return [render.commitment_row(c, kb, lang) for c in items]
+
+
 def _export_markdown(
-    kb: KnowledgeBase, items: list[Commitment], lang: str, day: dt.date, mindmap: bool, file: bool
+    kb: KnowledgeBase,
+    items: list[Commitment],
+    lang: str,
+    day: dt.date,
+    mindmap: bool,
+    form: CsvForm,
 ) -> str:
     from cmx import brief
 
@@ -890,18 +1148,30 @@ def _export_markdown(
 
 def _export_rows(fmt: OutputFormat) -> Any:
     def export(
-        kb: KnowledgeBase, items: list[Commitment], lang: str, _d: dt.date, _m: bool, to_file: bool
+        kb: KnowledgeBase,
+        items: list[Commitment],
+        lang: str,
+        _d: dt.date,
+        _m: bool,
+        form: CsvForm,
     ) -> str:
-        rows = render.clean([render.commitment_row(c, kb, lang) for c in items])
+        rows = render.clean(export_rows(kb, items, lang, form.table))
         columns = list(rows[0]) if rows else []
+        if fmt is not OutputFormat.CSV:
+            return render.write(rows, fmt, render.View(columns))
         headers: dict[str, str] = {}
-        if fmt is OutputFormat.CSV and lang != "en":  # a spreadsheet is for people
+        if lang != "en":  # a spreadsheet is for people
             rows = localize(rows, CODE_COLUMNS)
             headers = {c: tr().header(c) for c in columns}
-        view = render.View(columns, raw_csv=state.raw_csv, headers=headers)
-        text = render.write(rows, fmt, view)
-        bom = "\ufeff" if to_file and fmt is OutputFormat.CSV else ""  # Excel reads UTF-8
-        return bom + text
+        text = render.to_csv(
+            rows,
+            columns,
+            raw=state.raw_csv,
+            headers=headers,
+            delimiter=form.delimiter,
+            crlf=form.crlf,
+        )
+        return ("\ufeff" if form.bom else "") + text  # the BOM: Excel then reads UTF-8
 
     return export
 
@@ -936,6 +1206,32 @@ def export_cmd(
     mindmap: Annotated[
         bool, typer.Option("--mindmap/--no-mindmap", help="Markdown: add a Mermaid mind-map.")
     ] = True,
+    bom: Annotated[
+        bool | None,
+        typer.Option(
+            "--bom/--no-bom",
+            help="CSV: start with a UTF-8 byte-order mark, so Excel reads accents "
+            "(default: with -o FILE yes, on stdout no).",
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str,
+        typer.Option("--delimiter", metavar="CHAR", help="CSV: the field separator, e.g. ';'."),
+    ] = ",",
+    excel: Annotated[
+        bool,
+        typer.Option(
+            "--excel", help="CSV for Excel set to Spanish or French: BOM, ';' and CRLF line ends."
+        ),
+    ] = False,
+    table: Annotated[
+        str,
+        typer.Option(
+            "--table",
+            help="CSV/JSON/YAML: commitments (one row each), or one row per item of "
+            "events, sources or citations.",
+        ),
+    ] = "commitments",
     today_: TodayOpt = None,
 ) -> None:
     """A paste-ready brief (Markdown, with citations), the data (JSON, CSV, YAML) or a
@@ -951,6 +1247,15 @@ def export_cmd(
         err(_("cmx: no commitment matched; nothing exported"))
         raise typer.Exit(EXIT_NO_MATCH)
     to_file = output not in (None, "-")
+    chosen_table = choice(table, ["commitments", "events", "sources", "citations"], "--table")
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        bad_value("--delimiter", _("'{value}' is not valid").format(value=delimiter))
+    csv_form = CsvForm(
+        bom=True if excel else (to_file if bom is None else bom),
+        delimiter=";" if excel else delimiter,
+        crlf=excel,
+        table=chosen_table or "commitments",
+    )
     try:
         if kind == "sqlite":
             if not to_file:
@@ -962,7 +1267,7 @@ def export_cmd(
                 Path(output or ""), lambda tmp: export_sqlite(chosen_kb, tmp), force=force
             )
         else:
-            text = EXPORTS[kind or ""](kb, items, lang, today(today_), mindmap, to_file)
+            text = EXPORTS[kind or ""](kb, items, lang, today(today_), mindmap, csv_form)
             if not to_file:
                 out(text)
                 return
@@ -1004,6 +1309,15 @@ def main() -> None:
     if hasattr(_signal, "SIGTERM"):
         _signal.signal(_signal.SIGTERM, _on_sigterm)
     _prepare_streams()
+    if len(sys.argv) == 1:  # plain `cmx`: the help, on stdout, exit 0 (so `cmx | less` works)
+        sys.argv.append("--help")
+    source = os.environ.get("_CMX_COMPLETE", "")
+    if source.endswith("_source"):  # Click's convention (`_CMX_COMPLETE=bash_source cmx`)
+        from typer._completion_shared import get_completion_script
+
+        shell = source.removesuffix("_source")
+        out(get_completion_script(prog_name="cmx", complete_var="_CMX_COMPLETE", shell=shell))
+        _exit_now(EXIT_OK)
     if sys.stdout is None:
         err(_("cmx: error: standard output is closed; give cmx somewhere to write (>file, | less)"))
         _exit_now(EXIT_USAGE)

@@ -157,6 +157,8 @@ HEADERS: dict[str, str] = {
     "group": N_("Group"),
     "key": N_("Value"),
     "count": N_("Count"),
+    "tag": N_("Tag"),
+    "commitment": N_("Commitment"),
 }
 
 # Which row columns hold codes, and the kind of code each holds.

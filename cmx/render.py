@@ -241,15 +241,23 @@ def to_csv(
     *,
     raw: bool = False,
     headers: Mapping[str, str] | None = None,
+    delimiter: str = ",",
+    crlf: bool = False,
 ) -> str:
-    """CSV text; cells that would start a formula are neutralised unless `raw`."""
+    """CSV text; cells that would start a formula are neutralised unless `raw`. Lists
+    in a cell (sources, events) are joined with "; " (or " | " when ";" separates)."""
     import csv
     import io
 
     columns = list(columns or (rows[0].keys() if rows else []))
-    cell = flat if raw else lambda v: guard_cell(flat(v))
+    joiner = " | " if delimiter == ";" else "; "
+
+    def cell(value: Any) -> str:
+        text = flat(value).replace("; ", joiner) if isinstance(value, list) else flat(value)
+        return text if raw else guard_cell(text)
+
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n" if crlf else "\n", delimiter=delimiter)
     writer.writerow([(headers or {}).get(c, c) for c in columns])
     for row in rows:
         writer.writerow([cell(row.get(c)) for c in columns])
@@ -311,6 +319,7 @@ class View:
     rich: bool = False  # a colour terminal: a Rich table
     raw_csv: bool = False  # keep cells that start like a formula as they are
     headers: Mapping[str, str] = field(default_factory=dict)  # column -> heading shown
+    links: Sequence[str | None] = ()  # per row: where its id links to (OSC 8, Rich only)
 
 
 def to_table(rows: Sequence[Row], view: View) -> str:
@@ -322,18 +331,27 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text as RichText
 
     table = Table(title=view.title or None, title_justify="left", header_style="bold")
-    for col in view.columns:
-        table.add_column(
-            view.headers.get(col, header(col)),
-            overflow="fold",
-            ratio=3 if col in TEXT_COLUMNS else None,
+    cells = [[flat(row.get(col)) for col in view.columns] for row in rows]
+    for i, col in enumerate(view.columns):
+        head = view.headers.get(col, header(col))
+        if col in TEXT_COLUMNS:  # wraps at spaces; a word longer than the column folds
+            table.add_column(head, overflow="fold", ratio=3)
+        else:  # ids, codes, numbers and dates are never broken or cut
+            widest = max([len(head), *(len(r[i]) for r in cells)])
+            table.add_column(head, no_wrap=True, overflow="ignore", min_width=widest)
+    for n, row in enumerate(cells):
+        link = view.links[n] if n < len(view.links) else None
+        table.add_row(
+            *(
+                RichText(v, style=f"link {link}") if link and col == "id" else escape(v)
+                for v, col in zip(row, view.columns, strict=True)
+            )
         )
-    for row in rows:
-        table.add_row(*(escape(flat(row.get(col))) for col in view.columns))
     buf = io.StringIO()
-    Console(file=buf, force_terminal=True, width=view.width or 80).print(table)
+    Console(file=buf, force_terminal=True, width=view.width or 80).print(table, crop=False)
     return buf.getvalue()
 
 

@@ -529,12 +529,26 @@ def suggestions(index: Index, query: str, n: int = 3) -> list[str]:
     return out[:n]
 
 
+def folded_with_positions(text: str) -> tuple[str, list[int]]:
+    """`fold(text)`, and for each of its characters the position it came from in `text`
+    (folding may change the length: "…" -> "...", "ß" -> "ss")."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    parts, where = [], []
+    for i, ch in enumerate(text):
+        f = fold(ch)
+        parts.append(f)
+        where.extend([i] * len(f))
+    return "".join(parts), where
+
+
 def snippet(text: str, terms: Iterable[str], width: int = 160) -> str:
     """A window of `text` around the first matched word."""
-    folded = fold(text)
-    first = min((p for t in terms if (p := _find_word(folded, t)) >= 0), default=0)
     if len(text) <= width:
         return text
+    folded, where = folded_with_positions(text)
+    found = [p for t in terms if (p := _find_word(folded, t)) >= 0]
+    first = where[min(found)] if found else 0
     start = max(0, min(first - width // 3, len(text) - width))
     while start > 0 and not text[start - 1].isspace():
         start -= 1
@@ -550,18 +564,23 @@ def _find_word(folded: str, term: str) -> int:
 
 
 def highlight_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Where the matched words (or their starts) stand in `text`, as (start, end) pairs.
+    """Where the matched words stand in `text`, as (start, end) pairs of the original.
 
-    Folding keeps one character per character for Latin scripts, so positions in the
-    folded text are positions in the original.
+    Words are found in the folded text (case and accents aside, so "energia" marks
+    "Energía"), then mapped back to the original characters, whatever folding did to
+    the length. A word sharing a matched word's stem is marked too (energía ~ energy).
     """
-    folded = fold(text)
-    if len(folded) != len(text):
-        return []
+    folded, where = folded_with_positions(text)
     spans = []
-    for term in terms:
-        # a shared stem also marks the word in another language: energia ~ energy
-        stem = term[: max(4, len(term) - 2)]
+    for term in dict.fromkeys(t for t in terms if t):
+        stem = term[: max(4, len(term) - 2)] if len(term) > 4 else term
         for match in re.finditer(rf"(?<!\w){re.escape(stem)}\w*", folded):
-            spans.append((match.start(), match.end()))
-    return sorted(spans)
+            if match.end() > match.start():
+                spans.append((where[match.start()], where[match.end() - 1] + 1))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
