@@ -782,11 +782,9 @@ def out_detail(card: list[list[str]]) -> None:
         from rich.markup import escape
 
         console = Console(width=terminal_width())
-        for label, value in card:
-            if label:
-                console.print(f"[bold]{escape(label)}:[/] {escape(value)}")
-            else:
-                console.print(escape(value))
+        for label, value in card:  # soft wrap: the terminal folds long lines, so a URL
+            text = f"[bold]{escape(label)}:[/] {escape(value)}" if label else escape(value)
+            console.print(text, soft_wrap=True)  # is never cut by an inserted newline
         return
     width = max((len(label) for label, _ in card), default=0)
     for label, value in card:
