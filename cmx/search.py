@@ -636,17 +636,48 @@ def query_units(query: str, index: Index) -> list[Unit]:
     return units
 
 
-def _unit_candidates(unit: Unit, index: Index) -> dict[str, Match]:
-    """What a unit may match: its concepts, and its words as written."""
-    out: dict[str, Match] = {concept_term(c): Match(1.0, "concept", c) for c in unit.concepts}
+def _unit_parts(unit: Unit, index: Index) -> list[dict[str, Match]]:
+    """What a unit may match, in parts whose values add up: a single word's candidates
+    (with its concepts); or, for a run naming concepts, the concepts, then each word as
+    written or stemmed (an entry that has every word scores like one with the link)."""
+    concepts = {concept_term(c): Match(1.0, "concept", c) for c in unit.concepts}
+    if len(unit.words) == 1:
+        return [concepts | _candidates(unit.words[0], index)]
     share = 1.0 / len(unit.words)
+    parts = [concepts]
     for word in unit.words:
-        for term, match in _candidates(word, index).items():
-            if len(unit.words) > 1 and match.how in ("prefix", "typo"):
-                continue  # a concept's words: as written or stemmed only
-            if term not in out:
-                out[term] = match._replace(quality=match.quality * share)
-    return out
+        found = _candidates(word, index).items()
+        parts.append(
+            {t: m._replace(quality=m.quality * share) for t, m in found if m.how in ("exact", "stem")}
+        )
+    return parts
+
+
+def _score_part(
+    part: dict[str, Match], index: Index, n_docs: int
+) -> tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]:
+    """Per entry: the best value of a part, the term and match behind it, its strength."""
+    best: dict[int, float] = {}
+    which: dict[int, tuple[str, Match, int]] = {}
+    strong: dict[int, float] = {}
+    for term, match in part.items():
+        posted = index.postings(term)
+        idf = math.log(1 + n_docs / max(len(posted), 1))
+        by_level = (*(match.quality * weight * idf for weight in WEIGHTS), 0.0)
+        base = STRENGTH[match.how]
+        by_strength = (base, base, base * LOW_FIELD, 0.0)
+        get = best.get
+        for code in posted:
+            doc, level = code >> 2, code & 3
+            value = by_level[level]
+            if value > get(doc, 0.0):
+                best[doc] = value
+                which[doc] = (term, match, level)
+                if by_strength[level] > strong.get(doc, 0.0):
+                    strong[doc] = by_strength[level]
+            elif by_strength[level] > strong.get(doc, 0.0):
+                strong[doc] = by_strength[level]
+    return best, which, strong
 
 
 def _kept(info: DocInfo, pillar: str | None, sector: str | None, status: str | None) -> bool:
@@ -687,23 +718,19 @@ def search(
     matched_by: list[dict[int, tuple[str, Match, int]]] = []
     strengths: list[dict[int, float]] = []
     for unit in units:
-        best: dict[int, float] = {}
-        which: dict[int, tuple[str, Match, int]] = {}
-        strong: dict[int, float] = {}
-        for term, match in _unit_candidates(unit, index).items():
-            posted = index.postings(term)
-            idf = math.log(1 + n_docs / max(len(posted), 1))
-            by_level = (*(match.quality * weight * idf for weight in WEIGHTS), 0.0)
-            base = STRENGTH[match.how]
-            by_strength = (base, base, base * LOW_FIELD, 0.0)
-            for code in posted:
-                doc, level = code >> 2, code & 3
-                value = by_level[level]
+        parts = [_score_part(p, index, n_docs) for p in _unit_parts(unit, index)]
+        best, which, strong = parts[0]
+        if len(parts) > 1:  # a run of words: the concept link, or the words together
+            best, which, strong = dict(best), dict(which), dict(strong)
+            words_found: set[int] = set().union(*(p[0] for p in parts[1:]))
+            n = len(parts) - 1
+            for doc in words_found:
+                value = sum(p[0].get(doc, 0.0) for p in parts[1:])
                 if value > best.get(doc, 0.0):
                     best[doc] = value
-                    which[doc] = (term, match, level)
-                if by_strength[level] > strong.get(doc, 0.0):
-                    strong[doc] = by_strength[level]
+                    which[doc] = next(p[1][doc] for p in parts[1:] if doc in p[1])
+                together = sum(p[2].get(doc, 0.0) for p in parts[1:]) / n
+                strong[doc] = max(strong.get(doc, 0.0), together)
         values.append(best)
         matched_by.append(which)
         strengths.append(strong)
