@@ -554,7 +554,8 @@ def search_cmd(
     status: StatusOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many hits.")] = 10,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Show which words or concepts each hit matched, and how.")
+        bool,
+        typer.Option("--explain", help="Show which words or concepts each hit matched, and how."),
     ] = False,
     lang: Lang = None,
     fmt: Fmt = "table",

@@ -91,10 +91,11 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 @functools.cache
 def _stemmer(lang: str) -> object:
-    """The Snowball stemmer of a language, loaded on first use (not at start-up)."""
-    import snowballstemmer
+    """The Snowball stemmer of a language (PyStemmer, a C build of the Snowball
+    algorithms), loaded on first use: start-up does not pay for it."""
+    import Stemmer  # type: ignore[import-not-found,unused-ignore]
 
-    return snowballstemmer.stemmer(STEMMERS[lang])
+    return Stemmer.Stemmer(STEMMERS[lang])
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -107,6 +108,19 @@ def stem(word: str, lang: str) -> str:
         return word
     out: str = _stemmer(lang).stemWord(word)  # type: ignore[attr-defined]
     return out
+
+
+_STEM_CACHE: dict[str, dict[str, str]] = {}  # a pure function's memo, per language
+
+
+def stems(batch: list[str], lang: str) -> list[str]:
+    """The stems of many folded words at once (the index build's path)."""
+    cache = _STEM_CACHE.setdefault(lang, {})
+    missing = [w for w in dict.fromkeys(batch) if w not in cache]
+    if missing:
+        found: list[str] = _stemmer(lang).stemWords(missing)  # type: ignore[attr-defined]
+        cache.update(zip(missing, found, strict=True))
+    return [cache[w] for w in batch]
 
 
 def stem_term(word: str, lang: str) -> str:
@@ -315,12 +329,17 @@ def index_doc(
         for word in set().union(*split).difference(found):
             found[word] = level
         phrases.append("\n".join(" ".join(ws) for ws in split))
+    by_lang: dict[str, dict[str, int]] = {lang: {} for lang in LANGS}
     for level, lang, text in entry_lang_texts(entry):
+        seen = by_lang[lang]
         for word in words(text):
-            if len(word) >= 3 and word.isalpha():
-                term = stem_term(word, lang)
-                if found.get(term, 3) > level:
-                    found[term] = level
+            if seen.get(word, 3) > level and len(word) >= 3 and word.isalpha():
+                seen[word] = level
+    for lang, seen in by_lang.items():
+        for word, stemmed in zip(seen, stems(list(seen), lang), strict=True):
+            term = f"~{lang}:{stemmed}"
+            if found.get(term, 3) > seen[word]:
+                found[term] = seen[word]
     linked = getattr(entry, "concepts", ()) if isinstance(entry, Commitment | Sector) else ()
     for concept_id in linked:
         for depth, up in enumerate((concepts_up or {}).get(concept_id, [concept_id])):
@@ -601,10 +620,7 @@ def query_words(query: str, index: Index | None = None) -> list[str]:
         if len(parts) > 1 and not parts[-1][0].isdigit():
             joined = parts[-1]
             if "".join(parts[:-1]) == joined:  # the tokenizer added the joined form
-                if index is not None and index.df(joined) > 0:
-                    parts = [joined]
-                else:
-                    parts = parts[:-1]
+                parts = [joined] if index is not None and index.df(joined) > 0 else parts[:-1]
         ws.extend(w for w in parts if w)
     ws = list(dict.fromkeys(ws))[:MAX_QUERY_WORDS]
     meaningful = [w for w in ws if w not in STOPWORDS]
@@ -648,7 +664,11 @@ def _unit_parts(unit: Unit, index: Index) -> list[dict[str, Match]]:
     for word in unit.words:
         found = _candidates(word, index).items()
         parts.append(
-            {t: m._replace(quality=m.quality * share) for t, m in found if m.how in ("exact", "stem")}
+            {
+                t: m._replace(quality=m.quality * share)
+                for t, m in found
+                if m.how in ("exact", "stem")
+            }
         )
     return parts
 
