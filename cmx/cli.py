@@ -959,10 +959,17 @@ def search_cmd(
     ] = None,
     status: StatusOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many hits.")] = 10,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Show which words or concepts each hit matched, and how."),
+    ] = False,
     lang: Lang = None,
     fmt: Fmt = "table",
 ) -> None:
-    """Ranked, typo-tolerant search over everything, in English, Spanish or French."""
+    """Ranked, typo-tolerant search over everything, in English, Spanish or French.
+
+    Words name concepts too (narcotics, pandillas, bétail…). Each hit has a confidence
+    (high, medium, low); when none is at least medium, cmx says so and exits 1."""
     from cmx import search as core
     from cmx.render import hit_row
 
@@ -978,7 +985,7 @@ def search_cmd(
         pillar = known_entry(pillar, kb.pillars, "--pillar")
         sector = known_entry(sector, kb.sectors, "--sector")
     hits = store.search(text, kinds=kinds, pillar=pillar, sector=sector, status=status, limit=limit)
-    rows = render.clean([hit_row(h, lang) for h in hits])
+    rows = render.clean([hit_row(h, lang, explain=explain) for h in hits])
     hint = _("nothing matched")
     if not rows:
         close = store.suggestions(text)
@@ -986,25 +993,50 @@ def search_cmd(
             hint += _("; did you mean {words}?").format(
                 words=_(" or ").join(repr(c) for c in close)
             )
+    confident = any(h.confidence != "low" for h in hits)
+    columns = ["kind", "id", "pillar", "title", "snippet", "confidence"]
     if rows and f is OutputFormat.TABLE and use_rich():
-        rich_hits(localize(rows, {"kind": "kind"}), hits, core.query_words(text))
-        return
-    emit(rows, f, ["kind", "id", "pillar", "title", "snippet"], empty_hint=hint)
+        rich_hits(localize(rows, {"kind": "kind"}), hits, core.query_words(text), explain=explain)
+    else:
+        emit(
+            rows,
+            f,
+            columns + (["why"] if explain else []),
+            empty_hint=hint,
+            codes={"confidence": "reliability"},
+        )
+    if rows and not confident:
+        err(_("cmx: no confident match found; every hit above is low confidence"))
+        raise typer.Exit(EXIT_NO_MATCH)
 
 
-def rich_hits(rows: list[dict[str, Any]], hits: Sequence[Any], qwords: Sequence[str]) -> None:
+def rich_hits(
+    rows: list[dict[str, Any]], hits: Sequence[Any], qwords: Sequence[str], explain: bool = False
+) -> None:
     """Search results on a terminal: a numbered list, matched words highlighted.
 
     A list rather than a table: long snippets read better at full width, and Rich
-    lays out a list in a fraction of the time a table takes.
+    lays out a list in a fraction of the time a table takes. Low-confidence hits come
+    under a line saying no (further) confident match was found, each labelled.
     """
     from rich.console import Console
     from rich.text import Text
 
     console = Console(highlight=False, width=terminal_width())
+    shown_low = False
     for n, (row, hit) in enumerate(zip(rows, hits, strict=True), 1):
+        low = hit.confidence == "low"
+        if low and not shown_low:
+            shown_low = True
+            line = (
+                _("No confident match found; the closest entries, low confidence:")
+                if n == 1
+                else _("No further confident match found; the closest entries, low confidence:")
+            )
+            console.print(Text(line, style="yellow"))
         where = " / ".join(filter(None, [row["pillar"], row["sector"]]))
-        head = Text.assemble((f"{n:>2}. ", "bold"), (row["title"], "bold"))
+        label = ("  [" + _("low confidence") + "]", "yellow") if low else ""
+        head = Text.assemble((f"{n:>2}. ", "bold"), (row["title"], "bold"), label)
         meta = Text.assemble(
             "    ", (row["kind"], "cyan"), " ", (row["id"], "magenta"), f"  {where}", style="dim"
         )
@@ -1012,6 +1044,9 @@ def rich_hits(rows: list[dict[str, Any]], hits: Sequence[Any], qwords: Sequence[
         console.print(meta)
         marks = (*hit.terms, *qwords)
         console.print(Text("    ").append_text(highlighted(row["snippet"], marks)))
+        if explain:
+            for reason in hit.why:
+                console.print(Text(f"    · {reason}", style="dim"))
 
 
 def highlighted(text: str, terms: Sequence[str]) -> Any:

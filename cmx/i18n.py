@@ -158,6 +158,8 @@ HEADERS: dict[str, str] = {
     "key": N_("Value"),
     "count": N_("Count"),
     "tag": N_("Tag"),
+    "confidence": N_("Confidence"),
+    "why": N_("Why it matched"),
     "commitment": N_("Commitment"),
 }
 

@@ -35,14 +35,16 @@ FILES: dict[str, str] = {  # top-level key -> file name
     "commitments": "commitments.yaml",
     "notes": "notes.yaml",
     "actors": "actors.yaml",
+    "concepts": "concepts.yaml",
 }
-OPTIONAL_FILES = frozenset({"notes", "actors"})
+OPTIONAL_FILES = frozenset({"notes", "actors", "concepts"})
 RECORD_TYPES: dict[str, type] = {
     "sources": Source,
     "pillars": Pillar,
     "commitments": Commitment,
     "notes": Note,
     "actors": model.Actor,
+    "concepts": model.Concept,
 }
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
@@ -65,6 +67,7 @@ ID_FIELDS = {
     (Commitment, "id"),
     (Note, "id"),
     (model.Actor, "id"),
+    (model.Concept, "id"),
 }
 
 
@@ -701,6 +704,7 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
     sectors = {s.id: s for obj, _, _ in recs["pillars"] for s in obj.sectors}
     commitment_ids = {obj.id for obj, _, _ in recs["commitments"]}
     actor_ids = {obj.id for obj, _, _ in recs["actors"]}
+    concept_ids = {obj.id for obj, _, _ in recs["concepts"]}
     seen: dict[str, str] = {}
     broken = set().union(*(ctx.broken for ctx in ctxs.values()))
 
@@ -715,8 +719,22 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
         if source_id not in src_ids and source_id not in broken:
             ctx.add(line, f"{label}: unknown source '{source_id}'{suggest(source_id, src_ids)}")
 
+    def concept(ctx: _Ctx, line: int, label: str, concept_id: str) -> None:
+        if concept_id not in concept_ids and concept_id not in broken:
+            hint = suggest(concept_id, concept_ids)
+            ctx.add(line, f"{label}: unknown concept '{concept_id}'{hint}")
+
     for obj, line, _ in recs["sources"]:
         dup(ctxs["sources"], line, obj.id, "source")
+    concept_lines: dict[str, int] = {}  # concepts have their own ids: 'energy' may be both
+    for obj, line, _ in recs["concepts"]:
+        ctx = ctxs["concepts"]
+        if obj.id in concept_lines:
+            ctx.add(line, f"duplicate concept id '{obj.id}'; first on line {concept_lines[obj.id]}")
+        concept_lines.setdefault(obj.id, line)
+        if obj.broader is not None:
+            concept(ctx, line, f"concept '{obj.id}' broader", obj.broader)
+    _check_broader_cycles(ctxs["concepts"], recs["concepts"])
     for obj, line, raw in recs["pillars"]:
         ctx = ctxs["pillars"]
         dup(ctx, line, obj.id, "pillar")
@@ -734,6 +752,8 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
             dup(ctx, s_line, sector.id, "sector")
             for c in sector.sources:
                 cite(ctx, s_line, f"sector '{sector.id}'", c.source)
+            for ref in sector.concepts:
+                concept(ctx, s_line, f"sector '{sector.id}'", ref)
     for obj, line, _ in recs["commitments"]:
         ctx = ctxs["commitments"]
         label = f"commitment '{obj.id}'"
@@ -756,6 +776,8 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
             )
         for c in obj.sources:
             cite(ctx, line, label, c.source)
+        for ref in obj.concepts:
+            concept(ctx, line, label, ref)
         for event in obj.events:
             cite(ctx, line, f"{label} event {event.date}", event.source)
         if obj.amount and obj.amount.source:
@@ -783,6 +805,20 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
                 ctx.add(line, f"{label}: unknown commitment '{rel}'{suggest(rel, commitment_ids)}")
 
 
+def _check_broader_cycles(ctx: _Ctx, concepts: list[Any]) -> None:
+    """A concept may not be broader than itself, however far up the chain."""
+    broader = {obj.id: obj.broader for obj, _, _ in concepts}
+    for obj, line, _ in concepts:
+        seen = {obj.id}
+        up = obj.broader
+        while up is not None and up in broader:
+            if up in seen:
+                ctx.add(line, f"concept '{obj.id}': its broader concepts loop back to '{up}'")
+                break
+            seen.add(up)
+            up = broader[up]
+
+
 # --------------------------------------------------------------------------- public
 
 
@@ -805,6 +841,7 @@ def parse_kb(raw: dict[str, Any], base: Path | str = "") -> KnowledgeBase:
         sources=tuple(obj for obj, _, _ in recs["sources"]),
         notes=tuple(obj for obj, _, _ in recs["notes"]),
         actors=tuple(obj for obj, _, _ in recs["actors"]),
+        concepts=tuple(obj for obj, _, _ in recs["concepts"]),
     )
 
 
@@ -929,6 +966,7 @@ def _read_valid(data_dir: Path, digests: dict[str, str]) -> KnowledgeBase | None
         sources=tuple(obj for obj, _, _ in recs["sources"]),
         notes=tuple(obj for obj, _, _ in recs["notes"]),
         actors=tuple(obj for obj, _, _ in recs["actors"]),
+        concepts=tuple(obj for obj, _, _ in recs["concepts"]),
     )
 
 

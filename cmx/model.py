@@ -165,6 +165,7 @@ class Sector(Record):
     sources: tuple[Citation, ...]
     official: bool = False  # False: a heading reconstructed from releases and news
     aliases: tuple[str, ...] = ()
+    concepts: tuple[str, ...] = ()  # ids of concepts (concepts.yaml) the area is about
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
@@ -230,6 +231,7 @@ class Commitment(Record):
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     reviewed: str | None = None  # when the entry was last checked against its sources
+    concepts: tuple[str, ...] = ()  # ids of concepts (concepts.yaml) the entry is about
 
     def is_overdue(self, today: dt.date) -> bool:
         """Due before `today` and neither completed nor dropped."""
@@ -258,6 +260,34 @@ class Note(Record):
     section: str | None = None
 
 
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+class Labels(Record):
+    """Other words for a concept in English, Spanish and French (synonyms, narrower uses)."""
+
+    en: tuple[str, ...] = ()
+    es: tuple[str, ...] = ()
+    fr: tuple[str, ...] = ()
+
+    def all(self) -> tuple[str, ...]:
+        return (*self.en, *self.es, *self.fr)
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+class Concept(Record):
+    """A policy concept of the thesaurus: preferred and other labels, and its broader concept."""
+
+    id: str
+    label: Text
+    alt: Labels | None = None
+    broader: str | None = None  # id of the broader concept
+    eurovoc: str | None = None  # the EuroVoc descriptor it follows, where there is one
+
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        """Every label by language, preferred first."""
+        alt = self.alt or Labels()
+        return {lang: (getattr(self.label, lang), *getattr(alt, lang)) for lang in LANGS}
+
+
 Entry = Pillar | Sector | Commitment | Note | Source | Actor
 
 
@@ -270,6 +300,7 @@ class KnowledgeBase(Record):
     sources: tuple[Source, ...]
     notes: tuple[Note, ...] = ()
     actors: tuple[Actor, ...] = ()
+    concepts: tuple[Concept, ...] = ()
     _index: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -292,6 +323,12 @@ class KnowledgeBase(Record):
     def source(self, source_id: str) -> Source | None:
         item = self._index.get(source_id)
         return item if isinstance(item, Source) else None
+
+    def concept(self, concept_id: str) -> Concept | None:
+        return self._concepts().get(concept_id)
+
+    def _concepts(self) -> dict[str, Concept]:
+        return {c.id: c for c in self.concepts}
 
     def actor(self, actor_id: str) -> Actor | None:
         item = self._index.get(actor_id)

@@ -148,8 +148,8 @@ def entry_row(entry: object, kb: KnowledgeBase, lang: str) -> Row:
     raise TypeError(f"not an entry: {entry!r}")
 
 
-def hit_row(hit: Any, lang: str) -> Row:
-    """A search hit (cmx.search.Hit) as a row."""
+def hit_row(hit: Any, lang: str, *, explain: bool = False) -> Row:
+    """A search hit (cmx.search.Hit) as a row; `explain` adds why it matched."""
     from cmx.search import snippet
 
     e: Any = hit.entry
@@ -171,7 +171,8 @@ def hit_row(hit: Any, lang: str) -> Row:
         "summary": summary,
         "score": hit.score,
         "snippet": snippet(summary, hit.terms),
-    }
+        "confidence": hit.confidence,
+    } | ({"why": list(hit.why)} if explain else {})
 
 
 # ------------------------------------------------------------------------ formats

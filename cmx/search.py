@@ -1,11 +1,18 @@
 """Filtering and ranked, typo-tolerant, trilingual search over the knowledge base.
 
 The index is inverted: for each folded word (accents and case removed), the
-entries that contain it and the best field weight it has there. A query word is
-matched against the vocabulary (exact, prefix, then edit distance with
-rapidfuzz), and only the entries posted under the matching words are scored, so
-a query costs what its words' postings cost, not the size of the KB. The index
-lives in memory (MemoryIndex) or in the store's SQLite file (cmx.store).
+entries that contain it and the best field weight it has there. Beside the words it
+posts each entry under the Snowball stem of its words in the language of the text
+("~en:emiss", "~es:export") and under the concepts it is linked to and their broader
+concepts ("#drugs"), and keeps the thesaurus labels, stemmed, that name each concept.
+
+A query is split into units: a run of words that names a concept (any label, any
+language, longest first), else one word. A word matches the vocabulary exactly, by
+stem, as the start of a longer word, or (restrained) as a typo; only the entries
+posted under the matching terms are scored, so a query costs what its postings
+cost, not the size of the KB. Each hit's confidence is the informative share of
+the query's units it matches and how well, so it compares across queries. The
+index lives in memory (MemoryIndex) or in the store's SQLite file (cmx.store).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from cmx.model import (
+    LANGS,
     Commitment,
     Entry,
     KnowledgeBase,
@@ -29,6 +37,7 @@ from cmx.model import (
     Pillar,
     Sector,
     Source,
+    Text,
     date_bounds,
     iter_entries,
     kind_of,
@@ -39,11 +48,35 @@ KIND_PRIOR = {"commitment": 1.0, "sector": 0.95, "pillar": 0.9, "note": 0.8, "so
 WEIGHTS = (3.0, 2.0, 1.0)  # title/name/aliases/id, actors/tags/source titles, summaries
 MAX_QUERY_WORDS = 24
 PHRASE_POOL = 300  # how many of the best hits get the phrase check
-STOPWORDS = frozenset(
-    """a an and at by for from in into is of on or the to with
-    al con de del el en la las los para por que un una y o
-    au aux avec d des du et l le les par pour sur un une""".split()
-)
+# Per language, folded; question words and the verbs of questions included, so that
+# "what was agreed on money laundering" is a query about money laundering.
+STOPWORDS_BY_LANG = {
+    "en": frozenset(
+        """a about an and any are as at be been being by can could did do does done for
+        from had has have how i in into is it its of on or our over the their there these
+        they this those to was we were what when where which who whom whose why will with
+        would agreed happened happening planned plan's say said tell me us""".split()
+    ),
+    "es": frozenset(
+        """a al algo como con cual cuales cuando de del donde el ella ellos en entre es esta
+        estan este esto fue han hay la las le les lo los mas o para paso pasa pero por que
+        quien quienes se sea ser si sobre son su sus un una uno unos y ya acordo acordaron
+        hace hizo""".split()
+    ),
+    "fr": frozenset(
+        """a au aux avec c ce ces cet cette comment d dans de des du elle en est et il ils
+        l la le les leur lui ou par pour prevoit prevu qu quand que quel quelle quelles quels
+        qui quoi s se sont sur un une y questce qu'est quest t eu lieu""".split()
+    ),
+}
+STOPWORDS = frozenset().union(*STOPWORDS_BY_LANG.values())
+STEMMERS = {"en": "english", "es": "spanish", "fr": "french"}
+# How well a unit is matched, whatever its score: what confidence is made of.
+STRENGTH = {"exact": 1.0, "stem": 1.0, "concept": 1.0, "prefix": 0.75, "typo": 0.6}
+LOW_FIELD = 0.9  # a match only in a summary or an event counts a little less
+HIGH, MEDIUM = 0.85, 0.6  # confidence thresholds on the matched share
+COMMON_SHARE = 0.3  # a unit found in more than this share of entries says little
+TYPO_MIN = 5  # shorter words are not corrected: too many real words lie one edit apart
 
 
 @functools.cache
@@ -54,6 +87,54 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
         re.compile(r"[-'’.]"),
         re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:[-'’.][^\W_]+)*"),
     )
+
+
+@functools.cache
+def _stemmer(lang: str) -> object:
+    """The Snowball stemmer of a language (PyStemmer, a C build of the Snowball
+    algorithms), loaded on first use: start-up does not pay for it."""
+    import Stemmer  # type: ignore[import-not-found,unused-ignore]
+
+    return Stemmer.Stemmer(STEMMERS[lang])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def stem(word: str, lang: str) -> str:
+    """The Snowball stem of a folded word: stem('emissions', 'en') == 'emiss'.
+
+    Words are folded before they are stemmed, on both sides, so 'securite' and
+    'sécurité' meet whether or not the accents are typed."""
+    if not word.isalpha():
+        return word
+    out: str = _stemmer(lang).stemWord(word)  # type: ignore[attr-defined]
+    return out
+
+
+_STEM_CACHE: dict[str, dict[str, str]] = {}  # a pure function's memo, per language
+
+
+def stems(batch: list[str], lang: str) -> list[str]:
+    """The stems of many folded words at once (the index build's path)."""
+    cache = _STEM_CACHE.setdefault(lang, {})
+    missing = [w for w in dict.fromkeys(batch) if w not in cache]
+    if missing:
+        found: list[str] = _stemmer(lang).stemWords(missing)  # type: ignore[attr-defined]
+        cache.update(zip(missing, found, strict=True))
+    return [cache[w] for w in batch]
+
+
+def stem_term(word: str, lang: str) -> str:
+    """The index term of a word's stem in a language: '~en:emiss'."""
+    return f"~{lang}:{stem(word, lang)}"
+
+
+def concept_term(concept_id: str) -> str:
+    return f"#{concept_id}"
+
+
+def is_special(term: str) -> bool:
+    """A stem or concept term, not a word of the KB's text."""
+    return term[:1] in ("~", "#")
 
 
 # ------------------------------------------------------------------------ filters
@@ -174,6 +255,29 @@ def entry_texts(entry: object) -> tuple[list[str], list[str], list[str]]:
     return ([], [], [])
 
 
+def entry_lang_texts(entry: object) -> list[tuple[int, str, str]]:
+    """(field level, language, text) of the texts whose language is known, to stem."""
+    out: list[tuple[int, str, str]] = []
+
+    def add(level: int, text: Text) -> None:
+        out.extend((level, lang, value) for lang, value in zip(LANGS, text.all(), strict=True))
+
+    if isinstance(entry, Commitment):
+        add(0, entry.title)
+        add(2, entry.summary)
+        for event in entry.events:
+            add(2, event.what)
+    elif isinstance(entry, Sector | Pillar):
+        add(0, entry.name)
+        add(2, entry.summary)
+    elif isinstance(entry, Note):
+        add(0, entry.title)
+        add(2, entry.claim)
+    elif isinstance(entry, Source) and entry.language in LANGS:
+        out.append((1, entry.language or "en", entry.title))
+    return out
+
+
 class DocInfo(NamedTuple):
     """What filters need to know of an indexed entry, without building it."""
 
@@ -204,11 +308,17 @@ def doc_info(entry: Entry) -> DocInfo:
     return DocInfo(kind, entry.id, None, None, None)
 
 
-def index_doc(entry: Entry, aliases: dict[str, list[str]] | None = None) -> IndexedDoc:
-    """Fold and split an entry's text for the index.
+def index_doc(
+    entry: Entry,
+    aliases: dict[str, list[str]] | None = None,
+    concepts_up: dict[str, list[str]] | None = None,
+) -> IndexedDoc:
+    """Fold and split an entry's text for the index, with stems and concepts.
 
     `aliases` adds the words an entry's references stand for (actor id -> the words of
-    its names and acronyms, split once for the whole KB)."""
+    its names and acronyms, split once for the whole KB); `concepts_up` gives, for each
+    concept id, the id and its broader concepts: an entry is posted under the concepts
+    it is linked to (middle weight) and their broader ones (low weight)."""
     high, middle, low = entry_texts(entry)
     found: dict[str, int] = {}
     phrases = []
@@ -219,7 +329,56 @@ def index_doc(entry: Entry, aliases: dict[str, list[str]] | None = None) -> Inde
         for word in set().union(*split).difference(found):
             found[word] = level
         phrases.append("\n".join(" ".join(ws) for ws in split))
+    by_lang: dict[str, dict[str, int]] = {lang: {} for lang in LANGS}
+    for level, lang, text in entry_lang_texts(entry):
+        seen = by_lang[lang]
+        for word in words(text):
+            if seen.get(word, 3) > level and len(word) >= 3 and word.isalpha():
+                seen[word] = level
+    for lang, seen in by_lang.items():
+        for word, stemmed in zip(seen, stems(list(seen), lang), strict=True):
+            term = f"~{lang}:{stemmed}"
+            if found.get(term, 3) > seen[word]:
+                found[term] = seen[word]
+    linked = getattr(entry, "concepts", ()) if isinstance(entry, Commitment | Sector) else ()
+    for concept_id in linked:
+        for depth, up in enumerate((concepts_up or {}).get(concept_id, [concept_id])):
+            term, level = concept_term(up), 1 if depth == 0 else 2
+            if found.get(term, 3) > level:
+                found[term] = level
     return IndexedDoc(doc_info(entry), found, phrases[0], phrases[2])
+
+
+def concepts_up(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Concept id -> the id and its broader concepts, nearest first (loops cut)."""
+    broader = {c.id: c.broader for c in kb.concepts}
+    out: dict[str, list[str]] = {}
+    for concept in kb.concepts:
+        chain = [concept.id]
+        up = concept.broader
+        while up is not None and up in broader and up not in chain:
+            chain.append(up)
+            up = broader[up]
+        out[concept.id] = chain
+    return out
+
+
+def label_key(label: str, lang: str) -> str:
+    """The look-up key of a concept label or query run: language, then its stems."""
+    ws = [w for w in words(label) if w not in STOPWORDS] or words(label)
+    return f"{lang}:" + " ".join(stem(w, lang) for w in ws)
+
+
+def concept_labels(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Label key -> the concepts it names (every label, every language)."""
+    out: dict[str, list[str]] = {}
+    for concept in kb.concepts:
+        for lang, labels in concept.labels().items():
+            for label in labels:
+                ids = out.setdefault(label_key(label, lang), [])
+                if concept.id not in ids:
+                    ids.append(concept.id)
+    return out
 
 
 def actor_aliases(kb: KnowledgeBase) -> dict[str, list[str]]:
@@ -234,8 +393,9 @@ def actor_aliases(kb: KnowledgeBase) -> dict[str, list[str]]:
 def indexed_docs(kb: KnowledgeBase) -> Iterator[IndexedDoc]:
     """Every entry of `kb` in index order (pillars, sectors, commitments, notes, sources)."""
     aliases = actor_aliases(kb)
+    up = concepts_up(kb)
     for entry in iter_entries(kb):
-        yield index_doc(entry, aliases)
+        yield index_doc(entry, aliases, up)
 
 
 def kind_starts(kb: KnowledgeBase) -> list[int]:
@@ -275,7 +435,10 @@ class Index:
     def with_prefix(self, prefix: str) -> list[str]:  # KB words that start with `prefix`
         raise NotImplementedError
 
-    def vocab(self) -> Sequence[str]:  # every KB word, sorted
+    def vocab(self) -> Sequence[str]:  # every KB word, sorted (no stem or concept terms)
+        raise NotImplementedError
+
+    def labels(self) -> dict[str, list[str]]:  # concept label key -> concept ids
         raise NotImplementedError
 
     def postings(self, term: str) -> Sequence[int]:  # doc * 4 + level, each doc once
@@ -305,8 +468,12 @@ class MemoryIndex(Index):
             self._docs.append(indexed)
             add_postings(self._postings, doc, indexed.words)
         self._vocab: list[str] | None = None
+        self._labels = concept_labels(kb)
         self.n_docs = len(self._entries)
         self.starts = kind_starts(kb)
+
+    def labels(self) -> dict[str, list[str]]:
+        return self._labels
 
     def df(self, term: str) -> int:
         bucket = self._postings.get(term)
@@ -314,7 +481,7 @@ class MemoryIndex(Index):
 
     def vocab(self) -> Sequence[str]:
         if self._vocab is None:
-            self._vocab = sorted(self._postings)
+            self._vocab = sorted(t for t in self._postings if not is_special(t))
         return self._vocab
 
     def with_prefix(self, prefix: str) -> list[str]:
@@ -350,48 +517,75 @@ class Hit(NamedTuple):
     entry: Entry
     score: float
     terms: tuple[str, ...]  # the KB words that matched, for highlighting
+    confidence: str = "high"  # high, medium or low: comparable across queries
+    why: tuple[str, ...] = ()  # per query unit: what it matched and how (--explain)
 
     @property
     def kind(self) -> str:
         return kind_of(self.entry)
 
 
-def _candidates(word: str, index: Index) -> dict[str, float]:
-    """KB words a query word may stand for, with how well they match (0..1).
+class Unit(NamedTuple):
+    """A part of the query that is matched as one: a word, or a run naming concepts."""
 
-    Exact (1.0); longer words it starts (a partial word, 0.6-0.9); and, only when the KB
-    lacks the word itself: the closest words by edit distance (typos: 0.7 at one edit,
-    0.55 at two, less for a rarer word than the likeliest one) and words sharing its
-    stem (aduanas ~ aduanero, 0.6).
+    text: str  # as folded from the query, for --explain
+    words: tuple[str, ...]
+    concepts: tuple[str, ...] = ()
+
+
+class Match(NamedTuple):
+    quality: float  # 0..1, scales the score
+    how: str  # exact, stem, prefix, typo, concept (a key of STRENGTH)
+    shown: str  # what to show and highlight: the KB word, stem or concept id
+
+
+def _candidates(word: str, index: Index) -> dict[str, Match]:
+    """Index terms a query word may stand for, with how well and how they match.
+
+    Exact (1.0); the same Snowball stem in English, Spanish or French (0.9); longer
+    words it starts (a partial word, 0.6-0.9); and, only when neither the word nor its
+    stem is in the KB and the word is long enough to carry a typo: the closest words by
+    edit distance that start with the same letter (0.7 at one edit, 0.55 at two, less
+    for a rarer word than the likeliest one), never a word common in the KB.
     """
-    out: dict[str, float] = {}
+    out: dict[str, Match] = {}
     known = index.df(word) > 0
     if known:
-        out[word] = 1.0
+        out[word] = Match(1.0, "exact", word)
     if word[0].isdigit():
         return out
+    if len(word) >= 3 and word.isalpha():
+        for lang in LANGS:
+            term = stem_term(word, lang)
+            if term not in out and index.df(term) > 0:
+                out[term] = Match(0.9, "stem", stem(word, lang))
+                known = True
     if len(word) >= 3:
         for term in index.with_prefix(word):
-            if term != word:
-                out[term] = max(0.6, 0.9 - 0.03 * (len(term) - len(word)))
-    if len(word) >= 4 and not known:  # a word the KB has is not a typo
+            if term != word and term not in out:
+                out[term] = Match(max(0.6, 0.9 - 0.03 * (len(term) - len(word))), "prefix", term)
+    if len(word) >= TYPO_MIN and not known:  # a word the KB has is not a typo
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
-        limit = 1 if len(word) <= 6 else 2
-        found = process.extract(
-            word, index.vocab(), scorer=OSA.distance, score_cutoff=limit, limit=None
-        )
-        closest = min((d for t, d, _ in found if d and not t[0].isdigit()), default=0)
-        tier = [t for t, d, _ in found if d == closest and d and not t[0].isdigit()]
-        common = max((index.df(t) for t in tier), default=1)
+        limit = 1 if len(word) <= 7 else 2
+        common = COMMON_SHARE * index.n_docs
+        found = [
+            (t, d)
+            for t, d, _ in process.extract(
+                word, index.vocab(), scorer=OSA.distance, score_cutoff=limit, limit=None
+            )
+            if d and t[0] == word[0] and len(t) >= 4 and t not in STOPWORDS
+        ]
+        # a word common in the KB is not where a typo lands: it is another word
+        found = [(t, d) for t, d in found if index.df(t) <= common or index.n_docs < 20]
+        closest = min((d for _, d in found), default=0)
+        tier = [t for t, d in found if d == closest]
+        most = max((index.df(t) for t in tier), default=1)
         for term in tier:  # the nearest words only, the more common ones preferred
-            prior = (index.df(term) / common) ** 0.5
-            out.setdefault(term, (0.7 - 0.15 * (closest - 1)) * prior)
-        if len(word) >= 6:
-            stem = word[: max(5, math.ceil(0.7 * len(word)))]
-            for term in index.with_prefix(stem):
-                out.setdefault(term, 0.6)
+            prior = (index.df(term) / most) ** 0.5
+            if term not in out:
+                out[term] = Match((0.7 - 0.15 * (closest - 1)) * prior, "typo", term)
     return out
 
 
@@ -415,11 +609,95 @@ def matching_actors(kb: KnowledgeBase, query: str) -> list[str]:
     return found
 
 
-def query_words(query: str) -> list[str]:
-    """The words of a query that carry meaning (stop words dropped unless nothing is left)."""
-    ws = list(dict.fromkeys(w for w in words(query) if w))[:MAX_QUERY_WORDS]
+def query_words(query: str, index: Index | None = None) -> list[str]:
+    """The words of a query that carry meaning (stop words dropped unless nothing is left).
+
+    A joined word ('T-MEC' -> 'tmec', "l'hydrogène" -> 'lhydrogene') stands for its parts
+    when the KB has it as one word, and is dropped otherwise (its parts remain)."""
+    ws: list[str] = []
+    for piece in fold(query).split():
+        parts = words(piece)
+        if len(parts) > 1 and not parts[-1][0].isdigit():
+            joined = parts[-1]
+            if "".join(parts[:-1]) == joined:  # the tokenizer added the joined form
+                parts = [joined] if index is not None and index.df(joined) > 0 else parts[:-1]
+        ws.extend(w for w in parts if w)
+    ws = list(dict.fromkeys(ws))[:MAX_QUERY_WORDS]
     meaningful = [w for w in ws if w not in STOPWORDS]
     return meaningful or ws
+
+
+def query_units(query: str, index: Index) -> list[Unit]:
+    """The query's words, runs that name a concept (longest first) grouped as one unit."""
+    qwords = query_words(query, index)
+    labels = index.labels()
+    longest = max((k.count(" ") + 1 for k in labels), default=1)
+    units: list[Unit] = []
+    i = 0
+    while i < len(qwords):
+        for n in range(min(longest, len(qwords) - i), 0, -1):
+            run = qwords[i : i + n]
+            found: list[str] = []
+            if not any(w[0].isdigit() for w in run):
+                for lang in LANGS:
+                    key = f"{lang}:" + " ".join(stem(w, lang) for w in run)
+                    found += [c for c in labels.get(key, ()) if c not in found]
+            if found:
+                units.append(Unit(" ".join(run), tuple(run), tuple(found)))
+                i += n
+                break
+        else:
+            units.append(Unit(qwords[i], (qwords[i],)))
+            i += 1
+    return units
+
+
+def _unit_parts(unit: Unit, index: Index) -> list[dict[str, Match]]:
+    """What a unit may match, in parts whose values add up: a single word's candidates
+    (with its concepts); or, for a run naming concepts, the concepts, then each word as
+    written or stemmed (an entry that has every word scores like one with the link)."""
+    concepts = {concept_term(c): Match(1.0, "concept", c) for c in unit.concepts}
+    if len(unit.words) == 1:
+        return [concepts | _candidates(unit.words[0], index)]
+    share = 1.0 / len(unit.words)
+    parts = [concepts]
+    for word in unit.words:
+        found = _candidates(word, index).items()
+        parts.append(
+            {
+                t: m._replace(quality=m.quality * share)
+                for t, m in found
+                if m.how in ("exact", "stem")
+            }
+        )
+    return parts
+
+
+def _score_part(
+    part: dict[str, Match], index: Index, n_docs: int
+) -> tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]:
+    """Per entry: the best value of a part, the term and match behind it, its strength."""
+    best: dict[int, float] = {}
+    which: dict[int, tuple[str, Match, int]] = {}
+    strong: dict[int, float] = {}
+    for term, match in part.items():
+        posted = index.postings(term)
+        idf = math.log(1 + n_docs / max(len(posted), 1))
+        by_level = (*(match.quality * weight * idf for weight in WEIGHTS), 0.0)
+        base = STRENGTH[match.how]
+        by_strength = (base, base, base * LOW_FIELD, 0.0)
+        get = best.get
+        for code in posted:
+            doc, level = code >> 2, code & 3
+            value = by_level[level]
+            if value > get(doc, 0.0):
+                best[doc] = value
+                which[doc] = (term, match, level)
+                if by_strength[level] > strong.get(doc, 0.0):
+                    strong[doc] = by_strength[level]
+            elif by_strength[level] > strong.get(doc, 0.0):
+                strong[doc] = by_strength[level]
+    return best, which, strong
 
 
 def _kept(info: DocInfo, pillar: str | None, sector: str | None, status: str | None) -> bool:
@@ -428,6 +706,11 @@ def _kept(info: DocInfo, pillar: str | None, sector: str | None, status: str | N
     if sector and info.sector != sector:
         return False
     return not status or info.status == status
+
+
+def confidence(share: float) -> str:
+    """high, medium or low from the informative share of the query a hit matches."""
+    return "high" if share >= HIGH else "medium" if share >= MEDIUM else "low"
 
 
 def search(
@@ -440,32 +723,39 @@ def search(
     status: str | None = None,
     limit: int | None = 10,
 ) -> list[Hit]:
-    """Entries ranked best first; pillar, sector and status narrow the entries considered."""
-    qwords = query_words(query)
-    if not qwords:
+    """Entries ranked best first; pillar, sector and status narrow the entries considered.
+
+    Each hit carries a confidence: the share of the query's units it matches, each
+    counted by how it matched (STRENGTH; a little less when only in a summary), units
+    found in most entries counting less. It does not depend on raw scores, so a
+    'high' means the same for any query."""
+    units = query_units(query, index)
+    if not units:
         return []
     n_docs = max(index.n_docs, 1)
-    # Per query word: each entry's best value, and the KB word that gave it.
+    # Per unit: each entry's best value, the term that gave it, and its match strength.
     values: list[dict[int, float]] = []
-    matched_by: list[dict[int, str]] = []
-    for word in qwords:
-        best: dict[int, float] = {}
-        which: dict[int, str] = {}
-        for term, quality in _candidates(word, index).items():
-            posted = index.postings(term)
-            idf = math.log(1 + n_docs / max(len(posted), 1))
-            by_level = (*(quality * weight * idf for weight in WEIGHTS), 0.0)
-            if not best:  # the first word posts each entry once: no comparison needed
-                best = {code >> 2: by_level[code & 3] for code in posted}
-                which = dict.fromkeys(best, term)
-                continue
-            for code in posted:
-                doc, value = code >> 2, by_level[code & 3]
+    matched_by: list[dict[int, tuple[str, Match, int]]] = []
+    strengths: list[dict[int, float]] = []
+    for unit in units:
+        parts = [_score_part(p, index, n_docs) for p in _unit_parts(unit, index)]
+        best, which, strong = parts[0]
+        if len(parts) > 1:  # a run of words: the concept link, or the words together
+            best, which, strong = dict(best), dict(which), dict(strong)
+            words_found: set[int] = set().union(*(p[0] for p in parts[1:]))
+            n = len(parts) - 1
+            for doc in words_found:
+                value = sum(p[0].get(doc, 0.0) for p in parts[1:])
                 if value > best.get(doc, 0.0):
                     best[doc] = value
-                    which[doc] = term
+                    which[doc] = next(p[1][doc] for p in parts[1:] if doc in p[1])
+                together = sum(p[2].get(doc, 0.0) for p in parts[1:]) / n
+                strong[doc] = max(strong.get(doc, 0.0), together)
         values.append(best)
         matched_by.append(which)
+        strengths.append(strong)
+    weights = [COMMON_SHARE if len(v) > COMMON_SHARE * n_docs >= 6 else 1.0 for v in values]
+    total_weight = sum(weights)
     docs: set[int] = set().union(*values)
     if kinds:
         docs = {d for d in docs if index.kind(d) in kinds}
@@ -479,7 +769,7 @@ def search(
         only = values[0]
         scored = [(-(only[d] * priors[where(starts, d) - 1]), d) for d in docs]
     else:
-        n = len(qwords)
+        n = len(units)
         for doc in docs:
             found = [v[doc] for v in values if doc in v]
             coverage = len(found) / n
@@ -504,14 +794,39 @@ def search(
         scored.sort()
     top = scored[:limit] if limit else scored
     entries = index.entries([doc for _, doc in top])
-    return [
-        Hit(
-            entries[doc],
-            round(-negative, 3),
-            tuple(dict.fromkeys(m[doc] for m in matched_by if doc in m)),
-        )
-        for negative, doc in top
-    ]
+    hits = []
+    for negative, doc in top:
+        share = sum(w * s.get(doc, 0.0) for w, s in zip(weights, strengths, strict=True))
+        matches = [(u, m[doc]) for u, m in zip(units, matched_by, strict=True) if doc in m]
+        hits.append(
+            Hit(
+                entries[doc],
+                round(-negative, 3),
+                tuple(dict.fromkeys(m.shown for _, (_, m, _) in matches if m.how != "concept")),
+                confidence(share / total_weight),
+                tuple(_explain(u, m, level) for u, (_, m, level) in matches)
+                + tuple(f"{u.text}: not matched" for u, m in zip(units, matched_by, strict=True)
+                        if doc not in m),
+            )
+        )  # fmt: skip
+    return hits
+
+
+_FIELDS = ("a title or name", "actors, tags or links", "a summary or event")
+
+
+def _explain(unit: Unit, match: Match, level: int) -> str:
+    where = _FIELDS[level]
+    if match.how == "concept":
+        via = "linked" if level == 1 else "linked to a narrower concept"
+        return f"{unit.text}: concept '{match.shown}' ({via})"
+    if match.how == "exact":
+        return f"{unit.text}: word '{match.shown}' in {where}"
+    if match.how == "stem":
+        return f"{unit.text}: same stem '{match.shown}' in {where}"
+    if match.how == "prefix":
+        return f"{unit.text}: start of '{match.shown}' in {where}"
+    return f"{unit.text}: typo for '{match.shown}' in {where}"
 
 
 def suggestions(index: Index, query: str, n: int = 3) -> list[str]:
@@ -519,7 +834,7 @@ def suggestions(index: Index, query: str, n: int = 3) -> list[str]:
     from rapidfuzz import fuzz, process
 
     out: list[str] = []
-    for word in query_words(query):
+    for word in query_words(query, index):
         if len(word) < 3:
             continue
         found = process.extract(word, index.vocab(), scorer=fuzz.ratio, limit=n, score_cutoff=60)

@@ -31,16 +31,19 @@ from typing import Any
 from cmx import __version__, search
 from cmx.kb import KBError, check_data_dir, current_key, read_kb
 from cmx.model import (
+    LANGS,
     Actor,
     ActorKind,
     Amount,
     AmountStage,
     Citation,
     Commitment,
+    Concept,
     Entry,
     Event,
     Instrument,
     KnowledgeBase,
+    Labels,
     Note,
     Pillar,
     Reliability,
@@ -53,7 +56,7 @@ from cmx.model import (
     iter_entries,
 )
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: concepts (thesaurus, entry links, stems and labels in the index)
 STALE_TEMP_SECONDS = 3600  # temporary files older than this were left by a killed run
 
 # Everything a stored value can raise when the file is damaged or not ours.
@@ -76,7 +79,8 @@ CREATE TABLE pillars (
 CREATE TABLE sectors (
   id TEXT PRIMARY KEY, position INTEGER NOT NULL,
   pillar TEXT NOT NULL REFERENCES pillars(id), number TEXT, official INTEGER NOT NULL,
-  {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL);
+  {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL,
+  concepts TEXT NOT NULL);
 CREATE TABLE actors (
   id TEXT PRIMARY KEY, position INTEGER NOT NULL, kind TEXT NOT NULL,
   {_text_columns("name")}, acronym_en TEXT, acronym_es TEXT, acronym_fr TEXT,
@@ -88,7 +92,7 @@ CREATE TABLE commitments (
   instrument TEXT NOT NULL, status TEXT NOT NULL, due TEXT, reviewed TEXT,
   amount_value REAL, amount_currency TEXT, amount_stage TEXT,
   amount_source TEXT REFERENCES sources(id), basis TEXT NOT NULL,
-  tags TEXT NOT NULL, aliases TEXT NOT NULL);
+  tags TEXT NOT NULL, aliases TEXT NOT NULL, concepts TEXT NOT NULL);
 CREATE TABLE commitment_actors (
   commitment TEXT NOT NULL REFERENCES commitments(id), position INTEGER NOT NULL,
   actor TEXT NOT NULL REFERENCES actors(id), PRIMARY KEY (commitment, position));
@@ -100,6 +104,9 @@ CREATE TABLE citations (
   entry_kind TEXT NOT NULL, entry TEXT NOT NULL, position INTEGER NOT NULL,
   source TEXT NOT NULL REFERENCES sources(id), section TEXT,
   PRIMARY KEY (entry_kind, entry, position));
+CREATE TABLE concepts (
+  id TEXT PRIMARY KEY, position INTEGER NOT NULL, {_text_columns("label")},
+  alt_en TEXT NOT NULL, alt_es TEXT NOT NULL, alt_fr TEXT NOT NULL, broader TEXT, eurovoc TEXT);
 CREATE TABLE notes (
   id TEXT PRIMARY KEY, position INTEGER NOT NULL, source TEXT NOT NULL REFERENCES sources(id),
   section TEXT, {_text_columns("title")}, {_text_columns("claim")}, support TEXT NOT NULL);
@@ -131,6 +138,7 @@ CREATE TABLE _cmx_docs (
   status TEXT, high TEXT NOT NULL, low TEXT NOT NULL);
 CREATE TABLE _cmx_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL, postings BLOB NOT NULL)
   WITHOUT ROWID;
+CREATE TABLE _cmx_labels (label TEXT PRIMARY KEY, concepts TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -236,10 +244,10 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
         ),
     )
     conn.executemany(
-        "INSERT INTO sectors VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO sectors VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             (s.id, i, s.pillar, s.number, int(s.official), *_tx(s.name), *_tx(s.summary),
-             _json(s.aliases))
+             _json(s.aliases), _json(s.concepts))
             for i, s in enumerate(kb.sectors)
         ),
     )  # fmt: skip
@@ -251,14 +259,22 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
         ),
     )
     conn.executemany(
-        "INSERT INTO commitments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO commitments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             (c.id, i, c.pillar, c.sector, *_tx(c.title), *_tx(c.summary),
              c.instrument.value, c.status.value, c.due, c.reviewed,
              c.amount.value if c.amount else None, c.amount.currency if c.amount else None,
              c.amount.stage.value if c.amount else None, c.amount.source if c.amount else None,
-             kb.basis(c).value, _json(c.tags), _json(c.aliases))
+             kb.basis(c).value, _json(c.tags), _json(c.aliases), _json(c.concepts))
             for i, c in enumerate(kb.commitments)
+        ),
+    )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO concepts VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            (c.id, i, *c.label.all(), *(_json(getattr(c.alt or Labels(), lang)) for lang in LANGS),
+             c.broader, c.eurovoc)
+            for i, c in enumerate(kb.concepts)
         ),
     )  # fmt: skip
     conn.executemany(
@@ -326,6 +342,10 @@ def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
     conn.executemany(
         "INSERT INTO _cmx_terms VALUES (?,?,?)",
         ((term, len(p), p.tobytes()) for term, p in postings.items()),
+    )
+    conn.executemany(
+        "INSERT INTO _cmx_labels VALUES (?,?)",
+        ((key, _json(ids)) for key, ids in search.concept_labels(kb).items()),
     )
     conn.execute(
         "INSERT INTO meta VALUES ('kind_starts', ?)", (json.dumps(search.kind_starts(kb)),)
@@ -470,7 +490,7 @@ def _pillars(conn: sqlite3.Connection) -> tuple[Pillar, ...]:
     for r in conn.execute("SELECT * FROM pillars ORDER BY position"):
         own = tuple(
             Sector(s[1], s[0], s[2], _text(s, 9), _text(s, 12), cites.get(s[1], ()),
-                   bool(s[3]), _list(s[15]))
+                   bool(s[3]), _list(s[15]), _list(s[16]))
             for s in sectors.get(r[0], ())
         )  # fmt: skip
         pillars.append(
@@ -542,7 +562,7 @@ def _commitments(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> 
                     Event(e[2], _text(e, 3), e[6], Status(e[7]) if e[7] else None)
                     for e in events.get(cid, ())
                 ),
-                _list(r[19]), _list(r[20]), r[13],
+                _list(r[19]), _list(r[20]), r[13], _list(r[21]),
             )
         )  # fmt: skip
     return out
@@ -551,7 +571,17 @@ def _commitments(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> 
 def read_kb_from(conn: sqlite3.Connection) -> KnowledgeBase:
     """The whole knowledge base from a store (or a `cmx export sqlite` file)."""
     pillars, sources, notes, actors = _small_parts(conn)
-    return KnowledgeBase(pillars, tuple(_commitments(conn)), sources, notes, actors)
+    return KnowledgeBase(
+        pillars, tuple(_commitments(conn)), sources, notes, actors, _concepts(conn)
+    )
+
+
+def _concepts(conn: sqlite3.Connection) -> tuple[Concept, ...]:
+    out = []
+    for r in conn.execute("SELECT * FROM concepts ORDER BY position"):
+        alt = Labels(_list(r[5]), _list(r[6]), _list(r[7]))
+        out.append(Concept(r[0], _text(r, 2), alt if alt.all() else None, r[8], r[9]))
+    return tuple(out)
 
 
 class SqliteIndex(search.Index):
@@ -567,7 +597,14 @@ class SqliteIndex(search.Index):
         self.n_docs = self.starts[-1]
         self._df: dict[str, int] = {}
         self._vocab: list[str] | None = None
+        self._labels: dict[str, list[str]] | None = None
         self._small: dict[str, Entry] | None = None
+
+    def labels(self) -> dict[str, list[str]]:
+        if self._labels is None:
+            rows = self._conn.execute("SELECT label, concepts FROM _cmx_labels")
+            self._labels = {str(k): list(_list(v)) for k, v in rows}
+        return self._labels
 
     def df(self, term: str) -> int:
         if term not in self._df:
@@ -590,7 +627,7 @@ class SqliteIndex(search.Index):
     def vocab(self) -> Sequence[str]:
         if self._vocab is None:
             rows = self._conn.execute("SELECT term FROM _cmx_terms ORDER BY term")
-            self._vocab = [str(r[0]) for r in rows]
+            self._vocab = [str(r[0]) for r in rows if not search.is_special(str(r[0]))]
         return self._vocab
 
     def postings(self, term: str) -> Sequence[int]:
