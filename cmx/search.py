@@ -123,6 +123,23 @@ def stems(batch: list[str], lang: str) -> list[str]:
     return [cache[w] for w in batch]
 
 
+_TERM_CACHE: dict[str, dict[str, str | None]] = {}  # a pure function's memo, per language
+
+
+def stem_terms(batch: Iterable[str], lang: str) -> dict[str, str | None]:
+    """Word -> its stem's index term ('~en:emiss'), or None for a word too short or not
+    alphabetic to stem; memoised, so a large KB stems each distinct word once."""
+    cache = _TERM_CACHE.setdefault(lang, {})
+    missing = list(set(batch).difference(cache))
+    if missing:
+        eligible = [w for w in missing if len(w) >= 3 and w.isalpha()]
+        for word, stemmed in zip(eligible, stems(eligible, lang), strict=True):
+            cache[word] = f"~{lang}:{stemmed}"
+        for word in missing:
+            cache.setdefault(word, None)
+    return cache
+
+
 def stem_term(word: str, lang: str) -> str:
     """The index term of a word's stem in a language: '~en:emiss'."""
     return f"~{lang}:{stem(word, lang)}"
@@ -322,24 +339,30 @@ def index_doc(
     high, middle, low = entry_texts(entry)
     found: dict[str, int] = {}
     phrases = []
+    split_once: dict[str, list[str]] = {}  # each text is split once, for words and stems
+
+    def split_text(text: str) -> list[str]:
+        got = split_once.get(text)
+        if got is None:
+            got = split_once[text] = words(text)
+        return got
+
     for level, texts in enumerate((high, middle, low)):
-        split = [words(t) for t in texts]
+        split = [split_text(t) for t in texts]
         if level == 1 and aliases and isinstance(entry, Commitment):
             split += [aliases[a] for a in entry.actors if a in aliases]
         for word in set().union(*split).difference(found):
             found[word] = level
         phrases.append("\n".join(" ".join(ws) for ws in split))
-    by_lang: dict[str, dict[str, int]] = {lang: {} for lang in LANGS}
+    by_lang: dict[str, list[set[str]]] = {lang: [set(), set(), set()] for lang in LANGS}
     for level, lang, text in entry_lang_texts(entry):
-        seen = by_lang[lang]
-        for word in words(text):
-            if seen.get(word, 3) > level and len(word) >= 3 and word.isalpha():
-                seen[word] = level
-    for lang, seen in by_lang.items():
-        for word, stemmed in zip(seen, stems(list(seen), lang), strict=True):
-            term = f"~{lang}:{stemmed}"
-            if found.get(term, 3) > seen[word]:
-                found[term] = seen[word]
+        by_lang[lang][level].update(split_text(text))
+    for lang, levels in by_lang.items():
+        terms = stem_terms(set().union(*levels), lang)
+        for level, ws in enumerate(levels):  # lowest level first: it wins
+            for term in set(map(terms.__getitem__, ws)).difference(found):
+                if term is not None:
+                    found[term] = level
     linked = getattr(entry, "concepts", ()) if isinstance(entry, Commitment | Sector) else ()
     for concept_id in linked:
         for depth, up in enumerate((concepts_up or {}).get(concept_id, [concept_id])):
