@@ -3,7 +3,7 @@
 
 usage: python bench/gen_kb.py N OUT_DIR [--seed S]
 
-Pillars, sectors, sources, notes and actors are the shipped ones; every synthetic
+Pillars, sectors, sources, notes, actors and concepts are the shipped ones; every synthetic
 commitment copies a real one (so pillar, sector, actor and source references stay
 valid) and varies its text: words from another commitment's title are mixed in, and
 its summary is drawn word by word from the real knowledge base's vocabulary in that
@@ -100,9 +100,9 @@ def main() -> int:
     args = ap.parse_args()
     rng = random.Random(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name in ("pillars.yaml", "sources.yaml", "notes.yaml", "actors.yaml"):
-        if (DATA / name).exists():
-            shutil.copy(DATA / name, args.out / name)
+    for path in DATA.glob("*.yaml"):  # every file but the commitments, as shipped
+        if path.name != "commitments.yaml":
+            shutil.copy(path, args.out / path.name)
     real = yaml.load(
         (DATA / "commitments.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
     )

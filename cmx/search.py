@@ -140,6 +140,21 @@ def stem_terms(batch: Iterable[str], lang: str) -> dict[str, str | None]:
     return cache
 
 
+def stem_table(vocab: Iterable[str]) -> dict[str, list[str]]:
+    """Stem term ('~en:emiss') -> the KB words with that stem, in any of the three
+    languages: built once from the vocabulary (not per entry), so the index holds each
+    word's postings once and a query reaches every form of a word through its stem."""
+    table: dict[str, list[str]] = {}
+    words_ = [w for w in vocab if len(w) >= 3 and w.isalpha()]
+    for lang in LANGS:
+        terms = stem_terms(words_, lang)
+        for word in words_:
+            term = terms[word]
+            if term is not None:
+                table.setdefault(term, []).append(word)
+    return table
+
+
 def stem_term(word: str, lang: str) -> str:
     """The index term of a word's stem in a language: '~en:emiss'."""
     return f"~{lang}:{stem(word, lang)}"
@@ -354,15 +369,6 @@ def index_doc(
         for word in set().union(*split).difference(found):
             found[word] = level
         phrases.append("\n".join(" ".join(ws) for ws in split))
-    by_lang: dict[str, list[set[str]]] = {lang: [set(), set(), set()] for lang in LANGS}
-    for level, lang, text in entry_lang_texts(entry):
-        by_lang[lang][level].update(split_text(text))
-    for lang, levels in by_lang.items():
-        terms = stem_terms(set().union(*levels), lang)
-        for level, ws in enumerate(levels):  # lowest level first: it wins
-            for term in set(map(terms.__getitem__, ws)).difference(found):
-                if term is not None:
-                    found[term] = level
     linked = getattr(entry, "concepts", ()) if isinstance(entry, Commitment | Sector) else ()
     for concept_id in linked:
         for depth, up in enumerate((concepts_up or {}).get(concept_id, [concept_id])):
@@ -467,6 +473,9 @@ class Index:
     def postings(self, term: str) -> Sequence[int]:  # doc * 4 + level, each doc once
         raise NotImplementedError
 
+    def stem_words(self, term: str) -> Sequence[str]:  # KB words with a stem ('~en:emiss')
+        raise NotImplementedError
+
     def infos(self, docs: Iterable[int]) -> dict[int, DocInfo]:
         raise NotImplementedError
 
@@ -491,6 +500,7 @@ class MemoryIndex(Index):
             self._docs.append(indexed)
             add_postings(self._postings, doc, indexed.words)
         self._vocab: list[str] | None = None
+        self._stems: dict[str, list[str]] | None = None
         self._labels = concept_labels(kb)
         self.n_docs = len(self._entries)
         self.starts = kind_starts(kb)
@@ -506,6 +516,11 @@ class MemoryIndex(Index):
         if self._vocab is None:
             self._vocab = sorted(t for t in self._postings if not is_special(t))
         return self._vocab
+
+    def stem_words(self, term: str) -> Sequence[str]:
+        if self._stems is None:
+            self._stems = stem_table(self.vocab())
+        return self._stems.get(term, ())
 
     def with_prefix(self, prefix: str) -> list[str]:
         vocab = self.vocab()
@@ -579,10 +594,10 @@ def _candidates(word: str, index: Index) -> dict[str, Match]:
         return out
     if len(word) >= 3 and word.isalpha():
         for lang in LANGS:
-            term = stem_term(word, lang)
-            if term not in out and index.df(term) > 0:
-                out[term] = Match(0.9, "stem", stem(word, lang))
-                known = True
+            for form in index.stem_words(stem_term(word, lang)):
+                if form not in out:
+                    out[form] = Match(0.9, "stem", stem(word, lang))
+                    known = True
     if len(word) >= 3:
         for term in index.with_prefix(word):
             if term != word and term not in out:

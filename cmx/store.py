@@ -56,7 +56,7 @@ from cmx.model import (
     iter_entries,
 )
 
-SCHEMA_VERSION = "2"  # 2: concepts (thesaurus, entry links, stems and labels in the index)
+SCHEMA_VERSION = "3"  # 2: concepts (thesaurus, entry links, stems and labels in the index)
 STALE_TEMP_SECONDS = 3600  # temporary files older than this were left by a killed run
 
 # Everything a stored value can raise when the file is damaged or not ours.
@@ -139,6 +139,7 @@ CREATE TABLE _cmx_docs (
 CREATE TABLE _cmx_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL, postings BLOB NOT NULL)
   WITHOUT ROWID;
 CREATE TABLE _cmx_labels (label TEXT PRIMARY KEY, concepts TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE _cmx_stems (stem TEXT PRIMARY KEY, words TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -342,6 +343,10 @@ def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
     conn.executemany(
         "INSERT INTO _cmx_terms VALUES (?,?,?)",
         ((term, len(p), p.tobytes()) for term, p in postings.items()),
+    )
+    conn.executemany(
+        "INSERT INTO _cmx_stems VALUES (?,?)",
+        ((term, _json(ws)) for term, ws in search.stem_table(postings).items()),
     )
     conn.executemany(
         "INSERT INTO _cmx_labels VALUES (?,?)",
@@ -623,6 +628,11 @@ class SqliteIndex(search.Index):
             self._df[term] = int(df)
             out.append(str(term))
         return out
+
+    def stem_words(self, term: str) -> Sequence[str]:
+        row = self._conn.execute("SELECT words FROM _cmx_stems WHERE stem = ?", (term,))
+        found = row.fetchone()
+        return _list(found[0]) if found else ()
 
     def vocab(self) -> Sequence[str]:
         if self._vocab is None:
