@@ -780,15 +780,24 @@ def search(
         best, which, strong = parts[0]
         if len(parts) > 1:  # a run of words: the concept link, or the words together
             best, which, strong = dict(best), dict(which), dict(strong)
-            words_found: set[int] = set().union(*(p[0] for p in parts[1:]))
             n = len(parts) - 1
-            for doc in words_found:
-                value = sum(p[0].get(doc, 0.0) for p in parts[1:])
+            summed: dict[int, float] = {}
+            strength: dict[int, float] = {}
+            first: dict[int, tuple[str, Match, int]] = {}
+            for part_values, part_which, part_strength in parts[1:]:  # dict loops, in C-ish
+                for doc, value in part_values.items():
+                    summed[doc] = summed.get(doc, 0.0) + value
+                for doc, value in part_strength.items():
+                    strength[doc] = strength.get(doc, 0.0) + value
+                for doc, how in part_which.items():
+                    first.setdefault(doc, how)
+            for doc, value in summed.items():
                 if value > best.get(doc, 0.0):
                     best[doc] = value
-                    which[doc] = next(p[1][doc] for p in parts[1:] if doc in p[1])
-                together = sum(p[2].get(doc, 0.0) for p in parts[1:]) / n
-                strong[doc] = max(strong.get(doc, 0.0), together)
+                    which[doc] = first[doc]
+                together = strength.get(doc, 0.0) / n
+                if together > strong.get(doc, 0.0):
+                    strong[doc] = together
         values.append(best)
         matched_by.append(which)
         strengths.append(strong)
