@@ -380,11 +380,13 @@ def _meta(key: str) -> dict[str, str]:
 
 
 def _write_store(path: Path, kb: KnowledgeBase, key: str) -> bool:
-    """Build the store for `kb` beside `path` and move it into place; False if it failed."""
+    """Build the store for `kb` beside `path` and move it into place; False if it failed.
+
+    The search index is not part of it: it is added by the first search (`_add_index`),
+    so listing a new or edited KB does not pay for tokenizing all of it."""
 
     def fill(conn: sqlite3.Connection) -> None:
         write_tables(conn, kb, _meta(key))
-        write_index(conn, kb)
 
     import tempfile
 
@@ -403,6 +405,35 @@ def _write_store(path: Path, kb: KnowledgeBase, key: str) -> bool:
     finally:
         if tmp is not None:  # also on Ctrl-C and SIGTERM (cmx turns it into an exception)
             Path(tmp).unlink(missing_ok=True)
+
+
+def _has_index(conn: sqlite3.Connection) -> bool:
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_cmx_terms'").fetchone()
+    return found is not None
+
+
+def _add_index(path: Path, kb: KnowledgeBase) -> bool:
+    """Add cmx's search index to the store at `path` in one transaction (SQLite's own
+    journal: a crash, SIGTERM or full disk rolls it back, and readers never see half
+    an index). Two runs adding it at once take turns; the second finds it there."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if not _has_index(conn):
+                write_index(conn, kb)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return True
+    except (OSError, sqlite3.Error):
+        return False  # an index we cannot store only costs time: memory serves this run
+    finally:
+        conn.close()
 
 
 def _sweep(folder: Path) -> None:
@@ -694,12 +725,14 @@ class Store:
         self._use_cache = use_cache
         self._kb: KnowledgeBase | None = None
         self._conn: sqlite3.Connection | None = None
+        self._key: str | None = None
         self._index: search.Index | None = None
         check_data_dir(data_dir)
         self._path = store_path(data_dir) if use_cache else None
         if self._path is not None:
             try:
-                self._conn = _open_matching(self._path, current_key(data_dir))
+                self._key = current_key(data_dir)
+                self._conn = _open_matching(self._path, self._key)
             except (OSError, KBError):
                 self._conn = None  # parsing reports the problem properly
         if self._conn is None:
@@ -708,7 +741,7 @@ class Store:
     def _load_yaml(self) -> None:
         """Parse the YAML (raises KBError), then store it for the next run."""
         kb, key = read_kb(self.data_dir)
-        self._kb, self._index, self._conn = kb, None, None
+        self._kb, self._index, self._conn, self._key = kb, None, None, key
         if self._path is not None and _write_store(self._path, kb, key):
             self._conn = _open_matching(self._path, key)
 
@@ -718,6 +751,7 @@ class Store:
             self._conn.close()
         if self._path is not None:
             self._path.unlink(missing_ok=True)
+            Path(f"{self._path}-journal").unlink(missing_ok=True)  # left by a killed run
         self._load_yaml()
 
     def _read(self, what: Callable[[sqlite3.Connection], Any], fallback: Callable[[], Any]) -> Any:
@@ -758,14 +792,28 @@ class Store:
         return self._kb
 
     def index(self) -> search.Index:
+        """The search index: the store's (added to it by the first search), else one
+        built in memory (no store, or one that cannot be written)."""
         if self._index is None:
             try:
+                if self._conn is not None and not _has_index(self._conn):
+                    self._store_index()
                 self._index = SqliteIndex(self._conn) if self._conn else None
             except _BAD_STORE:
                 self._recover()
+                self._index = None
             if self._index is None:
                 self._index = search.MemoryIndex(self.kb())
         return self._index
+
+    def _store_index(self) -> None:
+        assert self._path is not None
+        assert self._conn is not None
+        if _add_index(self._path, self.kb()) and self._key is not None:
+            self._conn.close()
+            self._conn = _open_matching(self._path, self._key)
+        else:
+            self._conn = None  # the store stays as it was; this run searches in memory
 
     def search(self, query: str, **options: Any) -> list[search.Hit]:
         """Ranked hits (see cmx.search.search); a damaged store is rebuilt, not fatal."""

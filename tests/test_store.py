@@ -148,7 +148,7 @@ SABOTAGE = [
 @pytest.mark.parametrize("sql", SABOTAGE)
 def test_a_matching_store_with_malformed_content_never_crashes(runner, kb_copy, sql):
     args = ["--data", str(kb_copy)]
-    assert runner.invoke(app, [*args, "pillars"]).exit_code == 0
+    assert runner.invoke(app, [*args, "search", "cranes"]).exit_code == 0  # store + index
     path = store.store_path(kb_copy)
     os.chmod(path, 0o600)
     conn = sqlite3.connect(path)
@@ -251,15 +251,16 @@ def test_concurrent_first_runs_all_succeed(kb_copy, tmp_path):
     assert len(names) == 1 and names[0].endswith(".sqlite")
 
 
-SLOW_BUILD = """
+SLOW = """
 import sys, time
 from cmx import cli, store
-real = store.write_index
-def slow(conn, kb):
-    real(conn, kb)
+name = sys.argv.pop(1)
+real = getattr(store, name)
+def slow(*args):
+    real(*args)
     print("building", flush=True)
     time.sleep(60)
-store.write_index = slow
+setattr(store, name, slow)
 sys.argv = ["cmx", *sys.argv[1:]]
 cli.main()
 """
@@ -269,7 +270,7 @@ def test_sigterm_during_a_store_build_leaves_nothing_behind(kb_copy, tmp_path):
     cache = tmp_path / "cache"
     env = {**os.environ, "CMX_CACHE_DIR": str(cache)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", SLOW_BUILD, "--data", str(kb_copy), "pillars"],
+        [sys.executable, "-c", SLOW, "write_tables", "--data", str(kb_copy), "pillars"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -281,6 +282,42 @@ def test_sigterm_during_a_store_build_leaves_nothing_behind(kb_copy, tmp_path):
     proc.wait(timeout=20)
     assert proc.returncode == 143
     assert list(cache.iterdir()) == []  # no temporary file, no half-built store
+
+
+def test_the_first_search_adds_the_index_and_sigterm_rolls_it_back(runner, kb_copy, tmp_path):
+    cache = tmp_path / "cache"
+    env = {**os.environ, "CMX_CACHE_DIR": str(cache)}
+    listing = subprocess.run(
+        [sys.executable, "-m", "cmx", "--data", str(kb_copy), "pillars"], env=env, check=True
+    )
+    assert listing.returncode == 0
+    (path,) = cache.iterdir()
+    with sqlite3.connect(path) as conn:  # a listing does not pay for the search index
+        assert not store._has_index(conn)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW, "write_index", "--data", str(kb_copy), "search", "cranes"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"building\n"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    assert proc.returncode == 143
+    assert [p.name for p in cache.iterdir()] == [path.name]  # no journal, no temporary file
+    with sqlite3.connect(path) as conn:
+        assert not store._has_index(conn)  # rolled back whole
+    found = subprocess.run(
+        [sys.executable, "-m", "cmx", "--data", str(kb_copy), "search", "cranes", "-f", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(found.stdout)[0]["id"] == "port-upgrade"
+    with sqlite3.connect(path) as conn:
+        assert store._has_index(conn)
 
 
 def test_old_leftover_temporary_files_are_swept(kb_copy, tmp_path, monkeypatch):
