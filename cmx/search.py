@@ -837,8 +837,18 @@ def search(
                 scored[rank] = (negative * 1.5, doc)
             elif phrase in low:
                 scored[rank] = (negative * 1.2, doc)
-        scored = [(round(negative, 3), doc) for negative, doc in scored]
-        scored.sort()
+        head = sorted((round(negative, 3), doc) for negative, doc in scored[:pool])
+        rest = scored[pool:]  # untouched, in order: round() keeps that order
+        if limit and rest and len(head) >= limit:
+            cutoff, tail = head[limit - 1][0], []
+            for negative, doc in rest:  # only what could still tie into the top
+                rounded = round(negative, 3)
+                if rounded > cutoff:
+                    break
+                tail.append((rounded, doc))
+            scored = sorted(head + tail)
+        else:
+            scored = sorted(head + [(round(negative, 3), doc) for negative, doc in rest])
     top = scored[:limit] if limit else scored
     entries = index.entries([doc for _, doc in top])
     hits = []

@@ -56,7 +56,7 @@ from cmx.model import (
     iter_entries,
 )
 
-SCHEMA_VERSION = "3"  # 2: concepts (thesaurus, entry links, stems and labels in the index)
+SCHEMA_VERSION = "4"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text
 STALE_TEMP_SECONDS = 3600  # temporary files older than this were left by a killed run
 
 # Everything a stored value can raise when the file is damaged or not ours.
@@ -350,7 +350,7 @@ def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
     )
     conn.executemany(
         "INSERT INTO _cmx_labels VALUES (?,?)",
-        ((key, _json(ids)) for key, ids in search.concept_labels(kb).items()),
+        ((key, " ".join(ids)) for key, ids in search.concept_labels(kb).items()),  # ids: no spaces
     )
     conn.execute(
         "INSERT INTO meta VALUES ('kind_starts', ?)", (json.dumps(search.kind_starts(kb)),)
@@ -639,7 +639,7 @@ class SqliteIndex(search.Index):
     def labels(self) -> dict[str, list[str]]:
         if self._labels is None:
             rows = self._conn.execute("SELECT label, concepts FROM _cmx_labels")
-            self._labels = {str(k): list(_list(v)) for k, v in rows}
+            self._labels = {str(k): str(v).split() for k, v in rows}
         return self._labels
 
     def df(self, term: str) -> int:

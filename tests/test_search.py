@@ -16,9 +16,14 @@ SMALL = Path(__file__).parent / "data" / "small"
 SHIPPED = Path(__file__).parent.parent / "data"
 
 
+@functools.cache
+def _shipped():
+    return build_index(load_kb(SHIPPED))
+
+
 @pytest.fixture(scope="module")
 def shipped_index():
-    return build_index(load_kb(SHIPPED))
+    return _shipped()
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +170,14 @@ def test_tokenizer_matches_the_reference_on_the_shipped_kb():
     texts = [t for e in iter_entries(kb) for level in entry_texts(e) for t in level]
     assert texts
     assert all(words(t) == _reference_words(t) for t in texts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["energy", "security", "trade", "agua", "sécurité", "mission",
+                                 "canada", "mexico", "fentanyl", "protected", "areas", "de"]),
+                min_size=1, max_size=3))  # fmt: skip
+def test_the_top_hits_are_the_head_of_the_full_ranking(qwords):
+    index = _shipped()
+    query = " ".join(qwords)
+    full = [(h.entry.id, h.score) for h in search(index, query, limit=None)]
+    assert [(h.entry.id, h.score) for h in search(index, query, limit=5)] == full[:5]
