@@ -329,12 +329,24 @@ def to_table(rows: Sequence[Row], view: View) -> str:
         return to_plain(rows, view.columns, view.width, view.headers) if rows else ""
     import io
 
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text as RichText
 
-    table = Table(title=view.title or None, title_justify="left", header_style="bold")
+    table = Table(  # a light frame: the columns need the room more than the lines do
+        title=view.title or None,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    # on a terminal, a column with nothing in it only takes room from the text
+    columns = [c for c in view.columns if any(flat(row.get(c)) for row in rows)] or list(
+        view.columns
+    )
+    view = View(columns, view.title, view.width, view.rich, view.raw_csv, view.headers, view.links)
     cells = [[flat(row.get(col)) for col in view.columns] for row in rows]
     for i, col in enumerate(view.columns):
         head = view.headers.get(col, header(col))
