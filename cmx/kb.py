@@ -835,13 +835,22 @@ def parse_kb(raw: dict[str, Any], base: Path | str = "") -> KnowledgeBase:
     problems = [p for ctx in ctxs.values() for p in ctx.problems]
     if problems:
         raise KBError(problems)
+    return _assemble(recs)
+
+
+def _assemble(recs: dict[str, list[Any]]) -> KnowledgeBase:
+    """The KnowledgeBase of checked records, each file's in its order."""
+
+    def of(key: str) -> tuple[Any, ...]:
+        return tuple(obj for obj, _, _ in recs[key])
+
     return KnowledgeBase(
-        pillars=tuple(obj for obj, _, _ in recs["pillars"]),
-        commitments=tuple(obj for obj, _, _ in recs["commitments"]),
-        sources=tuple(obj for obj, _, _ in recs["sources"]),
-        notes=tuple(obj for obj, _, _ in recs["notes"]),
-        actors=tuple(obj for obj, _, _ in recs["actors"]),
-        concepts=tuple(obj for obj, _, _ in recs["concepts"]),
+        pillars=of("pillars"),
+        commitments=of("commitments"),
+        sources=of("sources"),
+        notes=of("notes"),
+        actors=of("actors"),
+        concepts=of("concepts"),
     )
 
 
@@ -960,14 +969,7 @@ def _read_valid(data_dir: Path, digests: dict[str, str]) -> KnowledgeBase | None
     _cross_check(ctxs, recs)
     if any(ctx.problems for ctx in ctxs.values()):
         return None
-    return KnowledgeBase(
-        pillars=tuple(obj for obj, _, _ in recs["pillars"]),
-        commitments=tuple(obj for obj, _, _ in recs["commitments"]),
-        sources=tuple(obj for obj, _, _ in recs["sources"]),
-        notes=tuple(obj for obj, _, _ in recs["notes"]),
-        actors=tuple(obj for obj, _, _ in recs["actors"]),
-        concepts=tuple(obj for obj, _, _ in recs["concepts"]),
-    )
+    return _assemble(recs)
 
 
 def load_kb(data_dir: Path) -> KnowledgeBase:

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
+import pty
+import select
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -40,3 +44,28 @@ def kb_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def shipped_dir() -> Path:
     return SHIPPED
+
+
+def run_on_pty(argv: list[str], columns: str, **env: str) -> tuple[int, str]:
+    """(exit code, everything written) of `argv` run on a pseudo-terminal that many columns
+    wide, as a person at a terminal would see it (escape sequences kept)."""
+    master, slave = pty.openpty()
+    full_env = {**os.environ, "COLUMNS": columns, "TERM": "xterm-256color", **env}
+    full_env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(argv, stdout=slave, stderr=slave, env=full_env)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 30)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=30)
+    os.close(master)
+    return proc.returncode, b"".join(chunks).decode("utf-8", "replace")

@@ -11,9 +11,7 @@ import datetime as dt
 import io
 import json
 import os
-import pty
 import re
-import select
 import signal
 import socket
 import stat
@@ -391,26 +389,9 @@ def test_cmx_debug_off_values_mean_off(tmp_path, value):
 
 
 def read_pty(argv: list[str], columns: str) -> tuple[int, str]:
-    master, slave = pty.openpty()
-    env = {**os.environ, "COLUMNS": columns, "TERM": "xterm"}
-    env.pop("NO_COLOR", None)
-    proc = subprocess.Popen(argv, stdout=slave, stderr=slave, env=env)
-    os.close(slave)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([master], [], [], 30)
-        if not ready:
-            break
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait(timeout=30)
-    os.close(master)
-    return proc.returncode, b"".join(chunks).decode("utf-8", "replace")
+    from conftest import run_on_pty
+
+    return run_on_pty(argv, columns, TERM="xterm")
 
 
 @pytest.mark.parametrize("columns", ["0", "abc", "-5", "99999"])

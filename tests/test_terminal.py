@@ -8,9 +8,7 @@ import csv
 import io
 import json
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -26,26 +24,9 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\x1b\]8;[^\x1b\x07]*(?:\x1b\\|\x07)")
 
 def on_pty(args: list[str], columns: int, **env: str) -> str:
     """What cmx writes to a terminal `columns` wide (escape sequences kept)."""
-    master, slave = pty.openpty()
-    full_env = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm-256color", **env}
-    full_env.pop("NO_COLOR", None)
-    proc = subprocess.Popen([*CMX, *args], stdout=slave, stderr=slave, env=full_env)
-    os.close(slave)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([master], [], [], 30)
-        if not ready:
-            break
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait(timeout=30)
-    os.close(master)
-    return b"".join(chunks).decode("utf-8", "replace")
+    from conftest import run_on_pty
+
+    return run_on_pty([*CMX, *args], str(columns), **env)[1]
 
 
 def visible(text: str) -> str:
