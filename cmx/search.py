@@ -724,6 +724,12 @@ def _score_part(
         by_level = (*(match.quality * weight * idf for weight in WEIGHTS), 0.0)
         base = STRENGTH[match.how]
         by_strength = (base, base, base * LOW_FIELD, 0.0)
+        if not best:  # the first term posts each entry once: build the maps in one go
+            levels = [(code >> 2, code & 3) for code in posted]
+            best = {doc: by_level[level] for doc, level in levels}
+            which = {doc: (term, match, level) for doc, level in levels}
+            strong = {doc: by_strength[level] for doc, level in levels}
+            continue
         get = best.get
         for code in posted:
             doc, level = code >> 2, code & 3
