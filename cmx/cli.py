@@ -87,12 +87,23 @@ def bad_value(option: str, message: str) -> NoReturn:
     fail(f"{option}: {message}")
 
 
-def hint_for(value: str, choices: Sequence[str], *, listed: bool = True) -> str:
-    close = closest(value, choices)
-    hint = _(" (did you mean '{word}'?)").format(word=close) if close else ""
-    if listed and len(choices) <= 12:
-        hint += _("; choose from: {choices}").format(choices=", ".join(choices))
-    return hint
+def invalid(
+    option: str, value: str, close_to: Sequence[str], listed: Sequence[str] = ()
+) -> NoReturn:
+    """A usage error for one option's value: "did you mean" the closest of `close_to`,
+    then the choices `listed` (none when there are too many to read)."""
+    close = closest(value, close_to)
+    message = _("'{value}' is not valid").format(value=value)
+    if close:
+        message += _(" (did you mean '{word}'?)").format(word=close)
+    if listed:
+        message += _("; choose from: {choices}").format(choices=", ".join(listed))
+    bad_value(option, message)
+
+
+def few(choices: Sequence[str]) -> Sequence[str]:
+    """`choices` when they are few enough to list in a message, else none."""
+    return choices if len(choices) <= 12 else ()
 
 
 def choice(value: str | None, choices: Sequence[str], option: str) -> str | None:
@@ -102,7 +113,7 @@ def choice(value: str | None, choices: Sequence[str], option: str) -> str | None
     lowered = value.strip().lower()
     if lowered in choices:
         return lowered
-    bad_value(option, _("'{value}' is not valid").format(value=value) + hint_for(lowered, choices))
+    invalid(option, value, choices, few(choices))
 
 
 def code_choice(value: str | None, kind: str, option: str) -> str | None:
@@ -121,7 +132,7 @@ def code_choice(value: str | None, kind: str, option: str) -> str | None:
     if wanted in names:
         return names[wanted]
     readable = list(tr().codes(kind).values())
-    bad_value(option, _("'{value}' is not valid").format(value=value) + hint_for(value, readable))
+    invalid(option, value, readable, few(readable))
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:
@@ -213,14 +224,7 @@ def known_entry(value: str | None, entries: Sequence[Pillar | Sector], option: s
         if wanted in {fold(n) for n in entry_names(entry) if n}:
             return entry.id
     shown = [e.id for e in entries] + [e.name.get(state.lang) for e in entries]
-    bad_value(
-        option,
-        _("'{value}' is not valid").format(value=value)
-        + hint_for(value, shown, listed=False)
-        + _("; choose from: {choices}").format(choices=", ".join(e.id for e in entries))
-        if len(entries) <= 12
-        else _("'{value}' is not valid").format(value=value) + hint_for(value, shown, listed=False),
-    )
+    invalid(option, value, shown, few([e.id for e in entries]))
 
 
 def fmt_of(value: str) -> OutputFormat:
@@ -353,14 +357,7 @@ def chosen_fields(fields: str, rows: list[dict[str, Any]], columns: Sequence[str
     wanted = [f.strip() for f in fields.split(",") if f.strip()]
     for name in wanted:
         if name not in known:
-            bad_value(
-                "--fields",
-                _("'{value}' is not valid").format(value=name) + hint_for(name, known, listed=True)
-                if len(known) <= 12
-                else _("'{value}' is not valid").format(value=name)
-                + hint_for(name, known, listed=False)
-                + _("; choose from: {choices}").format(choices=", ".join(known)),
-            )
+            invalid("--fields", name, known, known)
     return wanted or list(columns)
 
 

@@ -9,9 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-
-def N_(message: str) -> str:
-    return message
+from cmx.i18n import N_
 
 
 class ExportError(Exception):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from cmx.i18n import HEADERS
 from cmx.model import (
     Actor,
     Citation,
@@ -271,13 +272,11 @@ def to_yaml(rows: Any) -> str:
     return yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=100)
 
 
-HEADERS = {"sector_count": "sectors", "commitment_count": "commitments", "number": "no."}
-
-
 TEXT_COLUMNS = frozenset({"title", "name", "summary", "snippet", "what", "claim", "publisher"})
 
 
 def header(column: str) -> str:
+    """A column's heading in English (cmx.i18n's table; the CLI passes translated ones)."""
     return HEADERS.get(column, column)
 
 

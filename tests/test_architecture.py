@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).parent.parent / "cmx"
 # presentation modules use the model and i18n (and the search helpers for snippets).
 ALLOWED = {
     "model": set(),
-    "files": set(),
+    "files": {"i18n"},
     "i18n": set(),
     "kb": {"model"},
     "search": {"model"},
