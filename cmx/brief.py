@@ -1,4 +1,7 @@
-"""The Markdown brief: overview, pillar → sector → commitment, commentary, numbered sources."""
+"""Markdown for memos: the one-page summary, the full dossier and the list of changes.
+
+Every fact line carries a numbered citation that resolves to a Sources list holding
+only what the text cites."""
 
 from __future__ import annotations
 
@@ -7,24 +10,38 @@ from collections.abc import Sequence
 
 from cmx import __version__
 from cmx.i18n import Translator, translator
-from cmx.model import Commitment, KnowledgeBase, Status, date_bounds
+from cmx.model import (
+    PLAN_WIDE,
+    Basis,
+    Commitment,
+    Instrument,
+    KnowledgeBase,
+    Pillar,
+    Sector,
+    Status,
+    date_bounds,
+)
 
 
 def _labels(t: Translator) -> dict[str, str]:
     """The brief's words in the translator's language (catalog messages)."""
     _ = t.gettext
     return {
-        "title": _("Canada–Mexico Action Plan 2025–2028: brief"),
+        "title": _("Canada–Mexico Action Plan 2025–2028: dossier"),
         "generated": _("Generated {today} with cmx {version}; newest source dated {newest}."),
         "selection": _("Selection: {n} of {total} commitments."),
         "overview": _("Overview"),
         "pillar": _("Pillar"),
         "total": _("Total"),
         "map": _("Map of pillars and priority areas"),
-        "reconstructed": _(
-            "heading reconstructed from official releases and news; "
-            "the plan's own number and title for it are not known"
+        "about": _("About the sources"),
+        "about_text": _(
+            "The published text of the plan numbers and titles only its first priority area "
+            "(I.1). Headings marked † are reconstructed from official releases and news. "
+            "Each commitment states its basis: official when an official text supports it, "
+            "otherwise news or analysis; such entries are marked ‡."
         ),
+        "whole_plan": _("Whole plan (governance)"),
         "status": _("Status"),
         "due": _("Due"),
         "instrument": _("Instrument"),
@@ -72,7 +89,8 @@ def to_markdown(
     today: dt.date,
     mindmap: bool = True,
 ) -> str:
-    """A paste-ready brief of `items` with numbered citations resolving to a Sources list."""
+    """The full dossier of `items` (`cmx export markdown --full`): every commitment with
+    its facts, events and citations, the commentary, and the numbered Sources list."""
     tr = translator(lang)
     t = _labels(tr)
     cites = _Citations()
@@ -92,24 +110,15 @@ def to_markdown(
         f"## {t['overview']}",
         "",
     ]
-    statuses = list(Status)
-    shown = [tr.code("status", s.value) for s in statuses]
-    lines.append("| " + " | ".join([t["pillar"], *shown, t["total"]]) + " |")
-    lines.append("|" + "---|" * (len(statuses) + 2))
-    for p in kb.pillars:
-        mine = [c for c in items if c.pillar == p.id]
-        if not mine:
-            continue
-        counts = [str(sum(1 for c in mine if c.status is s)) for s in statuses]
-        lines.append(
-            f"| {p.number}. {p.name.get(lang)} | " + " | ".join(counts) + f" | {len(mine)} |"
-        )
+    lines += _status_rows(kb, items, tr)
     lines.append("")
     if mindmap:
         lines += [f"### {t['map']}", "", "```mermaid", "mindmap"]
         lines.append(f"  root(({_mermaid_text(t['title'].split(':')[0])}))")
         for p in kb.pillars:
-            sectors = [s for s in p.sectors if any(c.sector == s.id for c in items)]
+            sectors = [
+                s for s in p.sectors if not s.plan_wide and any(c.sector == s.id for c in items)
+            ]
             if not sectors:
                 continue
             lines.append(f"    {_mermaid_text(p.number + '. ' + p.name.get(lang))}")
@@ -117,23 +126,20 @@ def to_markdown(
                 label = f"{s.number} {s.name.get(lang)}" if s.number else s.name.get(lang)
                 lines.append(f"      {_mermaid_text(label)}")
         lines += ["```", ""]
+    lines += [f"## {t['about']}", "", t["about_text"], ""]
+    plan_wide = kb.plan_wide_sectors()
     for p in kb.pillars:
-        mine = [c for c in items if c.pillar == p.id]
+        mine = [c for c in items if c.pillar == p.id and c.sector not in plan_wide]
         if not mine:
             continue
         refs = "".join(cites.ref(c.source, c.section) for c in p.sources)
         lines += [f"## {p.number}. {p.name.get(lang)}", "", f"{p.summary.get(lang)} {refs}", ""]
-        for s in p.sectors:
-            in_sector = [c for c in mine if c.sector == s.id]
-            if not in_sector:
-                continue
-            heading = f"{s.number} {s.name.get(lang)}" if s.number else s.name.get(lang)
-            lines.append(f"### {heading}")
-            lines.append("")
-            if not s.official:
-                lines += [f"_({t['reconstructed']})_", ""]
-            for c in in_sector:
-                lines += _commitment_block(c, kb, lang, cites, today, tr)
+        lines += _sectors(kb, p.sectors, mine, lang, cites, today, tr, level="###")
+    governance = [c for c in items if c.sector in plan_wide]
+    if governance:
+        lines += [f"## {t['whole_plan']}", ""]
+        sectors = [s for p in kb.pillars for s in p.sectors if s.plan_wide]
+        lines += _sectors(kb, sectors, governance, lang, cites, today, tr, level="###")
     notes = [n for n in kb.notes if chosen.intersection(n.related)]
     if notes:
         lines += [f"## {t['commentary']}", "", t["commentary_intro"], ""]
@@ -148,17 +154,53 @@ def to_markdown(
                 f"{n.claim.get(lang)} {cites.ref(n.source, n.section)} _{related_line}_"
             )
         lines.append("")
-    lines += [f"## {t['sources']}", ""]
-    for i, sid in enumerate(cites.order, 1):
-        src = kb.source(sid)
-        if src is None:
-            continue
-        when = tr.date(src.date) if src.date else t["no_date"]
-        url = f"<{src.url}>" if src.url else t["no_url"]
-        kind = tr.code("source_kind", src.kind.value)
-        stop = "" if when.endswith(".") else "."
-        lines.append(f"{i}. {src.title}. {src.publisher}, {when}{stop} {kind}. {url}")
+    lines += _sources_list(kb, cites, tr)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _sectors(
+    kb: KnowledgeBase,
+    sectors: Sequence[Sector],
+    items: Sequence[Commitment],
+    lang: str,
+    cites: _Citations,
+    today: dt.date,
+    tr: Translator,
+    *,
+    level: str,
+) -> list[str]:
+    """The commitments of each priority area, under its heading († when reconstructed)."""
+    lines: list[str] = []
+    for s in sectors:
+        in_sector = [c for c in items if c.sector == s.id]
+        if not in_sector:
+            continue
+        heading = f"{s.number} {s.name.get(lang)}" if s.number else s.name.get(lang)
+        lines += [f"{level} {heading}{'' if s.official else ' †'}", ""]
+        for c in in_sector:
+            lines += _commitment_block(c, kb, lang, cites, today, tr)
+    return lines
+
+
+def _status_rows(kb: KnowledgeBase, items: Sequence[Commitment], tr: Translator) -> list[str]:
+    """A Markdown table: commitments by status for each pillar, then the plan's own
+    governance in a row of its own, then the total."""
+    statuses = list(Status)
+    shown = [tr.code("status", s.value) for s in statuses]
+    t = _labels(tr)
+    lines = ["| " + " | ".join([t["pillar"], *shown, t["total"]]) + " |"]
+    lines.append("|" + "---|" * (len(statuses) + 2))
+    groups = [(f"{p.number}. {p.name.get(tr.lang)}", p.id) for p in kb.pillars]
+    groups.append((t["whole_plan"], PLAN_WIDE))
+    for label, scope in groups:
+        mine = [c for c in items if kb.scope(c) == scope]
+        if mine:
+            counts = [str(sum(1 for c in mine if c.status is s)) for s in statuses]
+            lines.append(f"| {label} | " + " | ".join(counts) + f" | {len(mine)} |")
+    if len(lines) > 3:  # more than one row: their total
+        totals = [str(sum(1 for c in items if c.status is s)) for s in statuses]
+        lines.append(f"| {t['total']} | " + " | ".join(totals) + f" | {len(items)} |")
+    return lines
 
 
 def _fact(t: dict[str, str], label: str, value: str) -> str:
@@ -178,10 +220,13 @@ def _commitment_block(
     facts = [_fact(t, t["status"], status)]
     if c.due:
         facts.append(_fact(t, t["due"], tr.date(c.due)))
-    facts.append(_fact(t, t["instrument"], tr.code("instrument", c.instrument.value)))
-    facts.append(_fact(t, t["basis"], tr.code("basis", kb.basis(c).value)))
+    if c.instrument is not Instrument.OTHER:  # "other" says nothing: left out
+        facts.append(_fact(t, t["instrument"], tr.code("instrument", c.instrument.value)))
+    basis = kb.basis(c)
+    facts.append(_fact(t, t["basis"], tr.code("basis", basis.value)))
     refs = "".join(cites.ref(x.source, x.section) for x in c.sources)
-    lines = [f"#### {c.title.get(lang)}", "", " · ".join(facts), ""]
+    mark = "" if basis is Basis.OFFICIAL else " ‡"
+    lines = [f"#### {c.title.get(lang)}{mark}", "", " · ".join(facts), ""]
     lines += [f"{c.summary.get(lang)} {refs}", ""]
     named = ", ".join(kb.actor_name(a, lang) for a in c.actors) or f"_{t['no_actors']}_"
     lines += [_fact(t, t["actors"], named), ""]
@@ -199,3 +244,249 @@ def _commitment_block(
     if c.reviewed:
         lines += ["_" + t["label"].format(label=t["reviewed"], value=tr.date(c.reviewed)) + "_", ""]
     return lines
+
+
+def changes_markdown(
+    kb: KnowledgeBase,
+    rows: Sequence[dict[str, object]],
+    *,
+    since: dt.date,
+    until: dt.date,
+    lang: str,
+) -> str:
+    """`cmx changes` as Markdown: a heading per pillar (the plan's own governance last),
+    newest first, each line with its numbered source; a Sources list at the end."""
+    tr = translator(lang)
+    _ = tr.gettext
+    cites = _Citations()
+    lines = [
+        "# "
+        + _("Changes from {since} to {until}").format(since=tr.day(since), until=tr.day(until)),
+        "",
+    ]
+    scopes = [*(p.id for p in kb.pillars), PLAN_WIDE]
+    for scope in scopes:
+        mine = [r for r in rows if r["pillar"] == scope]
+        if not mine:
+            continue
+        lines += [f"## {_scope_name(kb, scope, tr)}", ""]
+        for r in mine:
+            lines.append(f"- {_change_line(r, tr)} {cites.ref(str(r['source']))}")
+        lines.append("")
+    if not rows:
+        lines += [_("Nothing recorded in this period."), ""]
+    lines += _sources_list(kb, cites, tr)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _scope_name(kb: KnowledgeBase, scope: str, tr: Translator) -> str:
+    """A pillar's number and name, or the heading of the plan's own governance."""
+    if scope == PLAN_WIDE:
+        return tr.gettext("Whole plan (governance)")
+    pillar = kb.get(scope)
+    return f"{pillar.number}. {pillar.name.get(tr.lang)}" if isinstance(pillar, Pillar) else scope
+
+
+def _change_line(r: dict[str, object], tr: Translator) -> str:
+    """One change: date, commitment, and what happened (an event, a status change or a
+    deadline that fell due, with the status reached by then)."""
+    when = tr.date(str(r["date"]))
+    title = f"**{r['title']}**"
+    status = tr.code("status", str(r["status"])) if r.get("status") else ""
+    if r["type"] == "deadline":
+        text = tr.gettext("deadline reached; status then: {status}").format(status=status)
+        return f"{when}: {title}: {text}."
+    if r["type"] == "status":
+        moved = tr.gettext("now {status}").format(status=status)
+        return f"{when}: {title} ({moved}): {r['what']}"
+    return f"{when}: {title}: {r['what']}"
+
+
+def _sources_list(kb: KnowledgeBase, cites: _Citations, tr: Translator) -> list[str]:
+    """The numbered Sources list: only what the text cites, in order of first use."""
+    t = _labels(tr)
+    lines = [f"## {t['sources']}", ""]
+    for i, sid in enumerate(cites.order, 1):
+        src = kb.source(sid)
+        if src is None:
+            continue
+        when = tr.date(src.date) if src.date else t["no_date"]
+        url = f"<{src.url}>" if src.url else t["no_url"]
+        kind = tr.code("source_kind", src.kind.value)
+        stop = "" if when.endswith(".") else "."
+        lines.append(f"{i}. {src.title}. {src.publisher}, {when}{stop} {kind}. {url}")
+    return lines
+
+
+SUMMARY_WORDS = 600  # at most, before the Sources list (300 for one pillar)
+SOON_DAYS = 183  # "falls due in the next six months"
+# How much of each list the summary shows, most first; it takes the first that fits.
+SUMMARY_SHAPES = (  # (lines per list, highlights per pillar, words per quoted event)
+    (5, 2, 22),
+    (4, 2, 16),
+    (3, 2, 12),
+    (3, 1, 12),
+    (2, 1, 10),
+    (1, 1, 8),
+)
+
+
+def summary(
+    kb: KnowledgeBase,
+    items: Sequence[Commitment],
+    *,
+    lang: str = "en",
+    today: dt.date,
+    since: dt.date | None = None,
+) -> str:
+    """The one-page summary (`cmx export markdown`): where things stand, what changed,
+    what is overdue or due soon, and a few highlights per pillar, every fact line cited.
+
+    Highlights, per pillar: entries with recorded progress first (completed, then
+    underway), then those with an amount of money, then those an official text
+    supports; then the most recent event first; ties keep the plan's order. The page
+    holds at most SUMMARY_WORDS words before its Sources list (half for one pillar):
+    longer lists are cut, each with the command that gives the rest."""
+    scopes = {kb.scope(c) for c in items}
+    limit = SUMMARY_WORDS // 2 if len(scopes) == 1 else SUMMARY_WORDS
+    text = ""
+    for shape in SUMMARY_SHAPES:
+        text = _summary(kb, items, lang, today, since or today - dt.timedelta(days=90), shape)
+        if reading_words(text) <= limit:
+            break
+    return text
+
+
+def reading_words(markdown: str) -> int:
+    """Words before the Sources list, which is the last section, counted as `wc -w`
+    does (a table's bars and a list's dashes count too: the strictest count)."""
+    lines = markdown.splitlines()
+    heads = [i for i, line in enumerate(lines) if line.startswith("## ")]
+    if heads:
+        lines = lines[: heads[-1]]
+    return len(" ".join(lines).split())
+
+
+def _summary(
+    kb: KnowledgeBase,
+    items: Sequence[Commitment],
+    lang: str,
+    today: dt.date,
+    since: dt.date,
+    shape: tuple[int, int, int],
+) -> str:
+    from cmx.tracking import changes
+
+    n_list, n_highlights, n_words = shape
+    tr = translator(lang)
+    _ = tr.gettext
+    t = _labels(tr)
+    cites = _Citations()
+    chosen = {c.id for c in items}
+    newest = kb.newest_date()
+    lines = [
+        "# " + _("Canada–Mexico Action Plan 2025–2028: summary"),
+        "",
+        _("As of {today}; newest source: {newest}.").format(
+            today=tr.day(today), newest=tr.date(newest) if newest else "—"
+        )
+        + (
+            " " + t["selection"].format(n=len(items), total=len(kb.commitments))
+            if len(items) < len(kb.commitments)
+            else ""
+        ),
+        "",
+        "## " + _("Where things stand"),
+        "",
+        *_status_rows(kb, items, tr),
+        "",
+    ]
+    changed = [r for r in changes(kb, since, today, lang) if r["id"] in chosen]
+    lines += ["## " + _("What changed since {date}").format(date=tr.day(since)), ""]
+    if changed:
+        for r in changed[:n_list]:
+            r = {**r, "what": _short(str(r["what"]), n_words)}
+            lines.append(f"- {_change_line(r, tr)} {cites.ref(str(r['source']))}")
+        lines += _more(len(changed), n_list, tr, f"cmx changes --since {since.isoformat()}")
+    else:
+        lines.append(_("No change recorded in this period."))
+    lines.append("")
+    late = [c for c in items if c.is_overdue(today)]
+    soon = [
+        c
+        for c in items
+        if c.due
+        and not c.is_overdue(today)
+        and c.status in (Status.PLANNED, Status.UNDERWAY)
+        and today <= date_bounds(c.due)[1] <= today + dt.timedelta(days=SOON_DAYS)
+    ]
+    for title, group, hint in (
+        (_("Overdue"), late, "cmx commitments --overdue"),
+        (_("Due in the next six months"), soon, "cmx timeline"),
+    ):
+        if not group:
+            continue
+        lines += [f"## {title}", ""]
+        for c in sorted(group, key=lambda c: date_bounds(c.due or "")[1])[:n_list]:
+            facts = _("due {date}, {status}").format(
+                date=tr.date(c.due or ""), status=tr.code("status", c.status.value)
+            )
+            lines.append(f"- **{c.title.get(lang)}**: {facts} {cites.ref(c.sources[0].source)}")
+        lines += _more(len(group), n_list, tr, hint)
+        lines.append("")
+    scopes = [(f"{p.number}. {p.name.get(lang)}", p.id) for p in kb.pillars]
+    scopes.append((t["whole_plan"], PLAN_WIDE))
+    present = [
+        (label, scope) for label, scope in scopes if any(kb.scope(c) == scope for c in items)
+    ]
+    per_pillar = n_highlights + (1 if len(present) == 1 else 0)
+    lines += ["## " + _("Highlights"), ""]
+    for label, scope in present:
+        mine = [c for c in items if kb.scope(c) == scope]
+        best = sorted(mine, key=lambda c: _highlight_rank(kb, c))[:per_pillar]
+        lines += [f"### {label}", ""]
+        for c in best:
+            lines.append(f"- {_highlight(kb, c, tr, cites, n_words)}")
+        lines.append("")
+    lines += _sources_list(kb, cites, tr)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _short(text: str, words: int = 22) -> str:
+    """The first `words` words of a text, with "…" when it goes on."""
+    parts = text.split()
+    return text if len(parts) <= words else " ".join(parts[:words]).rstrip(",;:") + "…"
+
+
+def _more(n: int, shown: int, tr: Translator, command: str) -> list[str]:
+    """'…and N more: `cmx …`' under a list cut at `shown` lines."""
+    if n <= shown:
+        return []
+    rest = n - shown
+    text = tr.ngettext("…and {n} more: `{command}`", "…and {n} more: `{command}`", rest)
+    return ["", text.format(n=rest, command=command)]
+
+
+def _highlight_rank(kb: KnowledgeBase, c: Commitment) -> tuple[int, int, int, float]:
+    progress = {Status.COMPLETED: 0, Status.UNDERWAY: 1}.get(c.status, 2)
+    latest = max((date_bounds(e.date)[0].toordinal() for e in c.events), default=0)
+    money = 0 if c.amount else 1
+    official = 0 if kb.basis(c) is Basis.OFFICIAL else 1
+    return (progress, money, official, -latest)
+
+
+def _highlight(
+    kb: KnowledgeBase, c: Commitment, tr: Translator, cites: _Citations, n_words: int
+) -> str:
+    """One line: the title, its status, and the latest event or the amount, cited."""
+    status = tr.code("status", c.status.value)
+    line = f"**{c.title.get(tr.lang)}**: {status}"
+    latest = max(c.events, key=lambda e: date_bounds(e.date)[0], default=None)
+    if latest is not None:
+        what = _short(latest.what.get(tr.lang), n_words)
+        return f"{line}; {tr.date(latest.date)}: {what} {cites.ref(latest.source)}"
+    if c.amount:
+        amount = tr.amount(c.amount.value, c.amount.currency)
+        source = c.amount.source or c.sources[0].source
+        return f"{line}; {amount} {cites.ref(source)}"
+    return f"{line}. {cites.ref(c.sources[0].source, c.sources[0].section)}"

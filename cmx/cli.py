@@ -6,22 +6,73 @@ import datetime as dt
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from typer._click import Command  # Typer's own Click (typer is pinned: pyproject.toml)
+from typer.core import TyperGroup
+from typer.main import get_command_from_info
+from typer.models import CommandInfo
 
 from cmx import __version__, render
 from cmx.i18n import CODE_COLUMNS, LANGUAGES, Translator, language_from_locale, translator
 from cmx.kb import KBError, closest, default_data_dir
-from cmx.model import Commitment, KnowledgeBase, Note, Pillar, Sector, Source
+from cmx.model import PLAN_WIDE, Commitment, KnowledgeBase, Note, Pillar, Sector, Source
 from cmx.render import OutputFormat
 from cmx.store import Store, open_store
 
 EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
+
+class _Commands(MutableMapping[str, Command]):
+    """The subcommands, each turned into a Click command on first use.
+
+    Click's "lazily loading subcommands" pattern: Typer would otherwise build all 17
+    commands from their signatures on every run, 15 ms of a start-up budget of ~30 ms
+    (bench/startup.py); a run needs one. Help and completion list them all.
+    """
+
+    def __init__(self, infos: Sequence[CommandInfo]) -> None:
+        self._infos = {info.name: info for info in infos if info.name}
+        self._built: dict[str, Command] = {}
+
+    def __getitem__(self, name: str) -> Command:
+        command = self._built.get(name)
+        if command is None:
+            command = self._built[name] = get_command_from_info(
+                self._infos[name], pretty_exceptions_short=True, rich_markup_mode=None
+            )
+        return command
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._built[name] = command
+        self._infos.setdefault(name, CommandInfo(name=name))
+
+    def __delitem__(self, name: str) -> None:
+        del self._infos[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+
+class _Group(TyperGroup):
+    """cmx's top-level group: Typer's, with subcommands built on demand (`_Commands`)."""
+
+    infos: tuple[CommandInfo, ...] = ()  # set once, below the last command
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands = _Commands(self.infos)
+
+
 app = typer.Typer(
+    cls=_Group,
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -42,6 +93,8 @@ class _State:
     raw_csv: bool = False
     lang: str = "en"
     store: Store | None = None
+    quiet: bool = False
+    as_of: dt.date | None = None
 
 
 state = _State()
@@ -163,8 +216,44 @@ def env_date(name: str) -> dt.date | None:
 
 
 def today(value: str | None = None) -> dt.date:
-    """--today given to the command, else to cmx, else CMX_TODAY, else the real date."""
-    return parse_date(value, "--today") or state.today or env_date("CMX_TODAY") or dt.date.today()
+    """--today given to the command, else to cmx, else the --as-of date, else CMX_TODAY,
+    else the real date."""
+    given = parse_date(value, "--today")
+    if given:
+        state.today = given  # what the freshness note and the rest of the run use
+    return state.today or state.as_of or env_date("CMX_TODAY") or dt.date.today()
+
+
+STALE_DAYS = 90  # a knowledge base whose newest dated fact is older than this gets a note
+
+
+def freshness_note(store: Store) -> None:
+    """Say once on stderr when the newest dated source or event is more than STALE_DAYS
+    before today (--quiet or CMX_QUIET=1: silent). stdout is never touched."""
+    if state.quiet or env_on("CMX_QUIET"):
+        return
+    from cmx.model import date_bounds
+
+    newest = store.newest_date()
+    if newest is None:
+        return
+    day = today()
+    days = (day - min(date_bounds(newest)[1], day)).days
+    if days > STALE_DAYS:
+        err(
+            tr()
+            .ngettext(
+                "cmx: note: newest source: {date}, {n} day ago (--quiet hides this note)",
+                "cmx: note: newest source: {date}, {n} days ago (--quiet hides this note)",
+                days,
+            )
+            .format(date=newest, n=days)
+        )
+
+
+def as_of_option(value: str | None) -> None:
+    """--as-of DATE: the tracker as it stood then (see cmx.tracking.as_of)."""
+    state.as_of = parse_date(value, "--as-of")
 
 
 def data_dir() -> Path:
@@ -191,11 +280,18 @@ def kb_store() -> Store:
                 .format(n=n)
             )
             raise typer.Exit(EXIT_USAGE) from None
+        freshness_note(state.store)
     return state.store
 
 
 def load() -> KnowledgeBase:
-    return kb_store().kb()
+    """The knowledge base, as it stood on the --as-of date when one is given."""
+    kb = kb_store().kb()
+    if state.as_of is None:
+        return kb
+    from cmx.tracking import as_of
+
+    return as_of(kb, state.as_of)
 
 
 def known_id(value: str | None, ids: Sequence[str], option: str) -> str | None:
@@ -343,6 +439,12 @@ def emit(
     headers: dict[str, str] = {}
     if people:
         shown = localize(rows, {**CODE_COLUMNS, "kind": "kind", **(codes or {})})
+        if "status" in columns and rows and "overdue" in rows[0]:  # "planned · overdue"
+            late = tr().code("mark", "overdue")
+            shown = [
+                {**s, "status": f"{s['status']} · {late}"} if r.get("overdue") else s
+                for s, r in zip(shown, rows, strict=True)
+            ]
         headers = {c: tr().header(c) for c in {*columns, *(rows[0] if rows else ())}}
     view = render.View(columns, title, width, rich, state.raw_csv, headers, links if rich else ())
     out(render.write(render.clean(shown), fmt, view))
@@ -515,6 +617,15 @@ TodayOpt = Annotated[
 OverdueOpt = Annotated[
     bool, typer.Option("--overdue", help="Only entries past their due date and not completed.")
 ]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="The tracker as it stood on DATE: statuses from each history, only events and "
+        "sources dated by then (also sets --today).",
+    ),
+]
 FieldsOpt = Annotated[
     str | None,
     typer.Option(
@@ -569,9 +680,9 @@ def filtered(
     from cmx.search import filter_commitments
 
     chosen_basis = code_choice(basis, "basis", "--basis")
+    scope = pillar_scope(kb, pillar)
     items = filter_commitments(
         kb.commitments,
-        pillar=known_entry(pillar, kb.pillars, "--pillar"),
         sector=known_entry(sector, kb.sectors, "--sector"),
         status=code_choice(status, "status", "--status"),
         instrument=code_choice(instrument, "instrument", "--instrument"),
@@ -583,7 +694,22 @@ def filtered(
     )
     if chosen_basis:
         items = [c for c in items if kb.basis(c).value == chosen_basis]
+    if scope:
+        items = [c for c in items if kb.scope(c) == scope]
     return items
+
+
+def pillar_scope(kb: KnowledgeBase, value: str | None) -> str | None:
+    """--pillar: a pillar (see known_entry), or the plan's own governance ('plan-wide',
+    also as it reads in the reader's language), which is counted apart."""
+    if value is None:
+        return None
+    from cmx.search import fold
+
+    names = {PLAN_WIDE, "plan", *(translator(lang).code("scope", PLAN_WIDE) for lang in LANGUAGES)}
+    if fold(value.strip()) in {fold(n) for n in names}:
+        return PLAN_WIDE
+    return known_entry(value, kb.pillars, "--pillar")
 
 
 # ------------------------------------------------------------------------ commands
@@ -637,6 +763,14 @@ def main_callback(
             "a leading ' so spreadsheets do not run them as formulas).",
         ),
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No note on stderr about how old the newest source is (also CMX_QUIET=1).",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -652,19 +786,43 @@ def main_callback(
     state.use_cache = not no_cache and not env_on("CMX_NO_CACHE")
     state.debug = debug or env_on("CMX_DEBUG")
     state.raw_csv = raw_csv
+    state.quiet = quiet
+    state.as_of = None
 
 
 @app.command("pillars")
 def pillars_cmd(
-    lang: Lang = None, fmt: Fmt = "table", fields: FieldsOpt = None, sort: SortOpt = None
+    lang: Lang = None,
+    fmt: Fmt = "table",
+    fields: FieldsOpt = None,
+    sort: SortOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """The four pillars with their sector and commitment counts."""
     from cmx.render import pillar_row
 
     lang, f = lang_of(lang), fmt_of(fmt)
+    as_of_option(as_of)
     store = kb_store()
-    counts = store.counts()
-    rows = [pillar_row(p, counts, lang) for p in store.pillars()]
+    if state.as_of:
+        kb = load()
+        counts, pillars = kb.counts(), kb.pillars
+    else:  # read from the store without loading the commitments
+        counts, pillars = store.counts(), store.pillars()
+    rows = [pillar_row(p, counts, lang) for p in pillars]
+    if f in (OutputFormat.TABLE, OutputFormat.CSV) and counts.get(PLAN_WIDE):
+        # For people, the plan's own governance is a row of its own, after the four
+        # pillars; JSON and YAML list the pillars only (its count: `cmx stats`).
+        plan_wide = [s for p in pillars for s in p.sectors if s.plan_wide]
+        rows.append(
+            {
+                "number": "",
+                "id": PLAN_WIDE,
+                "name": _("Whole plan (governance)"),
+                "sector_count": len(plan_wide),
+                "commitment_count": counts[PLAN_WIDE],
+            }
+        )
     columns = ["number", "id", "name", "sector_count", "commitment_count"]
     emit(rows, f, columns, fields=fields, sort=sort)
 
@@ -708,16 +866,19 @@ def commitments_cmd(
     fields: FieldsOpt = None,
     sort: SortOpt = None,
     today_: TodayOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Commitments, filtered by pillar, sector, status, instrument, basis, actor, source,
     tag or date."""
     from cmx.render import commitment_row
 
     lang, f = lang_of(lang), fmt_of(fmt)
+    as_of_option(as_of)
+    day = today(today_)
     kb = load()
     chosen = (pillar, sector, status, instrument, actor, source, tag, due_before, overdue)
-    items = filtered(kb, today(today_), *chosen, basis=basis)
-    rows = [commitment_row(c, kb, lang) for c in items]
+    items = filtered(kb, day, *chosen, basis=basis)
+    rows = [commitment_row(c, kb, lang, day) for c in items]
     drop = [name for name, given in (("pillar", pillar), ("status", status)) if given]
     emit(
         rows,
@@ -755,10 +916,14 @@ def show_cmd(
         err(_("cmx: no entry with id '{id}'{hint}").format(id=wanted, hint=hint))
         raise typer.Exit(EXIT_NO_MATCH)
     if f in (OutputFormat.JSON, OutputFormat.YAML):
-        record = render.clean(detail.full_record(entry, kb))
+        record = render.clean(detail.full_record(entry, kb, today(today_)))
         out(render.FORMATS[f](record, render.View(())))
     elif f is OutputFormat.CSV:
-        out(render.to_csv([render.clean(render.entry_row(entry, kb, lang))], raw=state.raw_csv))
+        out(
+            render.to_csv(
+                [render.clean(render.entry_row(entry, kb, lang, today(today_)))], raw=state.raw_csv
+            )
+        )
     else:
         out_detail(render.clean(detail.card(entry, kb, lang, today(today_))))
 
@@ -788,6 +953,22 @@ def out_detail(card: list[list[str]]) -> None:
         out(f"{(label + ':').ljust(width + 1)} {value}\n" if label else f"{value}\n")
 
 
+def _csl_json(sources: Sequence[Source]) -> str:
+    from cmx.cite import to_csl_json
+
+    return render.to_json(to_csl_json(sources))
+
+
+def _bibtex(sources: Sequence[Source]) -> str:
+    from cmx.cite import to_bibtex
+
+    return to_bibtex(sources)
+
+
+# Citation formats of `cmx sources` (the listing formats come from render.FORMATS).
+CITATION_FORMATS = {"csl-json": _csl_json, "bibtex": _bibtex}
+
+
 @app.command("sources")
 def sources_cmd(
     kind: Annotated[
@@ -795,7 +976,16 @@ def sources_cmd(
         typer.Option("--kind", help="official, official-reproduced, news or analysis."),
     ] = None,
     lang: Lang = None,
-    fmt: Fmt = "table",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help=f"Output: {', '.join([*render.FORMATS, *CITATION_FORMATS])} (for Zotero, "
+            "pandoc and reference managers).",
+            show_default=True,
+        ),
+    ] = "table",
     fields: FieldsOpt = None,
     sort: SortOpt = None,
 ) -> None:
@@ -803,10 +993,14 @@ def sources_cmd(
     from cmx.render import source_row
 
     lang_of(lang)
-    f = fmt_of(fmt)
+    cite_as = fmt.strip().lower() if fmt.strip().lower() in CITATION_FORMATS else None
+    f = OutputFormat.JSON if cite_as else fmt_of(fmt)
     kind = code_choice(kind, "source_kind", "--kind")
     kb = load()
     chosen = [s for s in kb.sources if not kind or s.kind.value == kind]
+    if cite_as:
+        out(render.clean(CITATION_FORMATS[cite_as](chosen)))
+        return
     rows = [source_row(s) for s in chosen]
     rich = f is OutputFormat.TABLE and use_rich()  # on a terminal the id links to the URL
     columns = ["id", "kind", "date", "publisher", "title", *([] if rich else ["url"])]
@@ -1069,16 +1263,74 @@ def timeline_cmd(
     lang: Lang = None,
     fmt: Fmt = "table",
     today_: TodayOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Every dated event and deadline in order, marked done, overdue or upcoming."""
     from cmx.tracking import timeline
 
     lang, f = lang_of(lang), fmt_of(fmt)
+    as_of_option(as_of)
     start, end = parse_date(from_, "--from"), parse_date(to, "--to")
     kb = load()
-    pillar = known_entry(pillar, kb.pillars, "--pillar")
+    pillar = pillar_scope(kb, pillar)
     rows = timeline(kb, today(today_), lang, start=start, end=end, pillar=pillar)
     emit(rows, f, ["date", "mark", "type", "id", "what"], empty_hint=_("no dated entry matched"))
+
+
+@app.command("changes")
+def changes_cmd(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", metavar="DATE", help="From DATE (YYYY-MM-DD; default: 90 days before today)."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="DATE", help="To DATE, included (default: today)."),
+    ] = None,
+    pillar: PillarOpt = None,
+    lang: Lang = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="Output: table, json, csv, yaml or markdown.", show_default=True
+        ),
+    ] = "table",
+    today_: TodayOpt = None,
+) -> None:
+    """What happened in a period: events, status changes and deadlines that fell due,
+    grouped by pillar, newest first, with their sources."""
+    from cmx.tracking import changes
+
+    lang = lang_of(lang)
+    markdown = fmt.strip().lower() in ("markdown", "md")
+    f = OutputFormat.TABLE if markdown else fmt_of(fmt)
+    day = today(today_)
+    end = parse_date(until, "--until") or day
+    start = parse_date(since, "--since") or end - dt.timedelta(days=90)
+    if start > end:
+        bad_value("--since", _("'{value}' is after --until").format(value=start.isoformat()))
+    kb = load()
+    scope = pillar_scope(kb, pillar)
+    rows = [r for r in changes(kb, start, end, lang) if not scope or r["pillar"] == scope]
+    if markdown:
+        from cmx.brief import changes_markdown
+
+        out(render.clean(changes_markdown(kb, rows, since=start, until=end, lang=lang)))
+        if not rows:
+            raise typer.Exit(EXIT_NO_MATCH)
+        return
+    emit(
+        rows,
+        f,
+        ["date", "pillar", "type", "id", "status", "what"],
+        empty_hint=_("nothing recorded from {since} to {until}").format(
+            since=start.isoformat(), until=end.isoformat()
+        ),
+        codes={"type": "type"},
+        drop=["pillar"] if scope else [],
+    )
 
 
 @app.command("stats")
@@ -1086,11 +1338,13 @@ def stats_cmd(
     lang: Lang = None,
     fmt: Fmt = "table",
     today_: TodayOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Counts by pillar, status, instrument and source kind."""
     from cmx.tracking import stats
 
     lang, f = lang_of(lang), fmt_of(fmt)
+    as_of_option(as_of)
     data = render.clean(stats(load(), today(today_)))
     if f in (OutputFormat.JSON, OutputFormat.YAML):
         out(render.FORMATS[f](data, render.View(())))
@@ -1134,13 +1388,26 @@ def stats_cmd(
 
 
 class CsvForm:
-    """How `cmx export` writes a table: which one, and the spreadsheet conventions."""
+    """How `cmx export` writes: which table and the spreadsheet conventions (CSV), and
+    the summary or the full dossier since when (Markdown)."""
 
-    def __init__(self, *, bom: bool, delimiter: str, crlf: bool, table: str) -> None:
+    def __init__(
+        self,
+        *,
+        bom: bool,
+        delimiter: str,
+        crlf: bool,
+        table: str,
+        full: bool = False,
+        since: dt.date | None = None,
+    ) -> None:
         self.bom, self.delimiter, self.crlf, self.table = bom, delimiter, crlf, table
+        self.full, self.since = full, since
 
 
-def export_rows(kb: KnowledgeBase, items: list[Commitment], lang: str, table: str) -> list[Any]:
+def export_rows(
+    kb: KnowledgeBase, items: list[Commitment], lang: str, table: str, day: dt.date
+) -> list[Any]:
     """The rows of one export table: a row per commitment, or per event, source or
     citation of the chosen commitments (what spreadsheets and pandas want)."""
     if table == "events":
@@ -1159,7 +1426,7 @@ def export_rows(kb: KnowledgeBase, items: list[Commitment], lang: str, table: st
     if table == "sources":
         cited = dict.fromkeys(sid for c in items for sid in c.cited())
         return [render.source_row(s) for sid in cited if (s := kb.source(sid))]
-    return [render.commitment_row(c, kb, lang) for c in items]
+    return [render.commitment_row(c, kb, lang, day) for c in items]
 
 
 def _export_markdown(
@@ -1172,8 +1439,12 @@ def _export_markdown(
 ) -> str:
     from cmx import brief
 
-    text: str = render.clean(brief.to_markdown(kb, items, lang=lang, today=day, mindmap=mindmap))
-    return text
+    if form.full:
+        text = brief.to_markdown(kb, items, lang=lang, today=day, mindmap=mindmap)
+    else:
+        text = brief.summary(kb, items, lang=lang, today=day, since=form.since)
+    cleaned: str = render.clean(text)
+    return cleaned
 
 
 def _export_rows(fmt: OutputFormat) -> Any:
@@ -1181,11 +1452,11 @@ def _export_rows(fmt: OutputFormat) -> Any:
         kb: KnowledgeBase,
         items: list[Commitment],
         lang: str,
-        _d: dt.date,
+        day: dt.date,
         _m: bool,
         form: CsvForm,
     ) -> str:
-        rows = render.clean(export_rows(kb, items, lang, form.table))
+        rows = render.clean(export_rows(kb, items, lang, form.table, day))
         columns = list(rows[0]) if rows else []
         if fmt is not OutputFormat.CSV:
             return render.write(rows, fmt, render.View(columns))
@@ -1206,10 +1477,19 @@ def _export_rows(fmt: OutputFormat) -> Any:
     return export
 
 
+def _export_ics(
+    kb: KnowledgeBase, items: list[Commitment], lang: str, _d: dt.date, _m: bool, _f: CsvForm
+) -> str:
+    from cmx.ics import to_ics
+
+    return to_ics(kb, tr(), commitments=items).decode("utf-8")
+
+
 # What `cmx export` writes: the listing formats of the format table (but the terminal
-# table), the Markdown brief and a SQLite database (written by cmx.store, not here).
+# table), the Markdown brief, a calendar and a SQLite database (written by cmx.store).
 EXPORTS: dict[str, Any] = {
     "markdown": _export_markdown,
+    "ics": _export_ics,
     **{f.value: _export_rows(f) for f in render.FORMATS if f is not OutputFormat.TABLE},
     "sqlite": None,
 }
@@ -1233,8 +1513,21 @@ def export_cmd(
         str | None, typer.Option("--output", "-o", help="File to write; '-' or none: stdout.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Markdown: the full dossier instead of the one-page summary."),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="DATE",
+            help="Markdown summary: what changed since DATE (default: 90 days before today).",
+        ),
+    ] = None,
     mindmap: Annotated[
-        bool, typer.Option("--mindmap/--no-mindmap", help="Markdown: add a Mermaid mind-map.")
+        bool,
+        typer.Option("--mindmap/--no-mindmap", help="Markdown --full: add a Mermaid mind-map."),
     ] = True,
     bom: Annotated[
         bool | None,
@@ -1263,6 +1556,7 @@ def export_cmd(
         ),
     ] = "commitments",
     today_: TodayOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """A paste-ready brief (Markdown, with citations), the data (JSON, CSV, YAML) or a
     SQLite database for Datasette, sqlite-utils or any SQLite client (-o FILE)."""
@@ -1270,6 +1564,7 @@ def export_cmd(
 
     kind = choice(what, list(EXPORTS), "WHAT")
     lang = lang_of(lang)
+    as_of_option(as_of)
     kb = load()
     chosen = (pillar, sector, status, instrument, actor, source, tag, due_before, overdue)
     items = filtered(kb, today(today_), *chosen, basis=basis)
@@ -1285,6 +1580,8 @@ def export_cmd(
         delimiter=";" if excel else delimiter,
         crlf=excel,
         table=chosen_table or "commitments",
+        full=full,
+        since=parse_date(since, "--since"),
     )
     try:
         if kind == "sqlite":
@@ -1321,6 +1618,9 @@ def schema_cmd() -> None:
 
 
 # ------------------------------------------------------------------------ entry point
+
+# Every command is registered: hand them to the group, which builds the one a run needs.
+_Group.infos, app.registered_commands = tuple(app.registered_commands), []
 
 
 class Terminated(BaseException):

@@ -23,13 +23,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def full_record(entry: object, kb: KnowledgeBase) -> dict[str, Any]:
+def full_record(entry: object, kb: KnowledgeBase, today: dt.date) -> dict[str, Any]:
     """The whole record, all languages, with its kind and resolved sources."""
     record = {"kind": kind_of(entry), **_plain(entry)}
     if isinstance(entry, Pillar):
         record["sectors"] = [s.id for s in entry.sectors]
     if isinstance(entry, Commitment):
+        record["pillar"] = kb.scope(entry)
         record["basis"] = kb.basis(entry).value
+        record["overdue"] = entry.is_overdue(today)
     cited = _cited_ids(entry)
     record["cited_sources"] = [_plain(s) for sid in cited if (s := kb.source(sid))]
     if isinstance(entry, Commitment):
@@ -108,11 +110,17 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
             status += f" ({t.code('mark', 'overdue')})"
         lines += [
             (_("title"), entry.title.get(lang)),
-            (_("pillar"), f"{entry.pillar} / {entry.sector}"),
+            (_("pillar"), f"{t.code('scope', kb.scope(entry))} / {entry.sector}"),
             (_("status"), status),
             (_("instrument"), t.code("instrument", entry.instrument.value)),
             (_("basis"), t.code("basis", kb.basis(entry).value)),
         ]
+        moves = [e for e in entry.events if e.status]
+        if moves:  # the status history, oldest first
+            steps = [
+                f"{t.date(e.date)}: {t.code('status', e.status.value)}" for e in moves if e.status
+            ]
+            lines.append((_("history"), " → ".join(steps)))
         if entry.due:
             lines.append((_("due"), t.date(entry.due)))
         named = "; ".join(kb.actor_name(a, lang) for a in entry.actors)

@@ -107,8 +107,10 @@ CODES: dict[str, dict[str, str]] = {
     "type": {
         "event": C_("type", "event"),
         "deadline": C_("type", "deadline"),
+        "status": C_("type", "status change"),
     },
     "bool": {"yes": C_("bool", "yes"), "no": C_("bool", "no")},
+    "scope": {"plan-wide": C_("scope", "plan-wide")},  # a pillar column; ids read as they are
 }
 
 # Table and CSV headers, by column key (the key itself is the JSON name).
@@ -172,6 +174,7 @@ CODE_COLUMNS: dict[str, str] = {
     "reliability": "reliability",
     "mark": "mark",
     "type": "type",
+    "pillar": "scope",
 }
 
 

@@ -787,6 +787,12 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
                 ctx.add(line, f"{label}: unknown actor '{actor}'{suggest(actor, actor_ids)}")
         moves = [e for e in obj.events if e.status]
         latest = max(moves, key=lambda e: model.date_bounds(e.date)[0], default=None)
+        if not latest and obj.status in (model.Status.UNDERWAY, model.Status.COMPLETED):
+            ctx.add(
+                line,
+                f"{label}: status is '{obj.status.value}' but no event says when it became "
+                f"so (give that event 'status: {obj.status.value}')",
+            )
         if latest and latest.status is not obj.status:
             ctx.add(
                 line,

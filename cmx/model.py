@@ -7,10 +7,12 @@ surprise. Domain facts (is a commitment overdue, what is its basis, is a source
 official) live here, so every output agrees on them.
 
 Start-up: on Python 3.11 `dataclass` compiles each generated method separately (~0.3 ms
-each). The records keep the generated `__init__` and frozen `__setattr__`, and take
-`__eq__`, `__hash__` and `__repr__` from one shared base that does the same by field;
-every class has a docstring, so none is derived from its signature. Together this
-halves the cost of defining the model (bench/startup.py measures the whole start).
+each), and every run defines these classes. So the records keep only the generated
+frozen `__setattr__`/`__delattr__`; `__init__` is written out (fields in order, same
+defaults: tests/test_model.py checks each against `dataclasses.fields`), and `__eq__`,
+`__hash__` and `__repr__` come from one shared base that does the same by field. Every
+class has a docstring, so none is derived from its signature. Together this takes the
+model from ~26 to ~12 ms (bench/startup.py measures the whole start).
 """
 
 import datetime as dt
@@ -18,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+_set = object.__setattr__  # how a frozen record's __init__ fills its slots
 
 
 class Record:
@@ -44,6 +48,7 @@ class Record:
 
 LANGS: tuple[str, ...] = ("en", "es", "fr")
 PILLAR_IDS: tuple[str, ...] = ("prosperity", "mobility", "security", "environment")
+PLAN_WIDE = "plan-wide"  # where the plan's own governance is counted: not a fifth pillar
 
 
 class Status(StrEnum):
@@ -110,13 +115,23 @@ CLOSED = frozenset({Status.COMPLETED, Status.NOT_PURSUED})
 OFFICIAL_KINDS = frozenset({SourceKind.OFFICIAL, SourceKind.OFFICIAL_REPRODUCED})
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Text(Record):
     """One piece of text in English, Spanish and French."""
 
     en: str
     es: str
     fr: str
+
+    def __init__(
+        self,
+        en: str,
+        es: str,
+        fr: str,
+    ) -> None:
+        _set(self, "en", en)
+        _set(self, "es", es)
+        _set(self, "fr", fr)
 
     def get(self, lang: str) -> str:
         value = getattr(self, lang, None) if lang in LANGS else None
@@ -126,15 +141,23 @@ class Text(Record):
         return (self.en, self.es, self.fr)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Citation(Record):
     """Where an entry says something: a source id and, where known, its section."""
 
     source: str
     section: str | None = None
 
+    def __init__(
+        self,
+        source: str,
+        section: str | None = None,
+    ) -> None:
+        _set(self, "source", source)
+        _set(self, "section", section)
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Source(Record):
     """A document the knowledge base cites."""
 
@@ -148,12 +171,34 @@ class Source(Record):
     reliability: Reliability | None = None
     note: str | None = None
 
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        publisher: str,
+        kind: SourceKind,
+        url: str | None = None,
+        date: str | None = None,
+        language: str | None = None,
+        reliability: Reliability | None = None,
+        note: str | None = None,
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "title", title)
+        _set(self, "publisher", publisher)
+        _set(self, "kind", kind)
+        _set(self, "url", url)
+        _set(self, "date", date)
+        _set(self, "language", language)
+        _set(self, "reliability", reliability)
+        _set(self, "note", note)
+
     @property
     def official(self) -> bool:
         return self.kind in OFFICIAL_KINDS
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Sector(Record):
     """A priority area of a pillar."""
 
@@ -166,9 +211,34 @@ class Sector(Record):
     official: bool = False  # False: a heading reconstructed from releases and news
     aliases: tuple[str, ...] = ()
     concepts: tuple[str, ...] = ()  # ids of concepts (concepts.yaml) the area is about
+    plan_wide: bool = False  # the plan's own governance: filed under a pillar, counted apart
+
+    def __init__(
+        self,
+        id: str,
+        pillar: str,
+        number: str | None,
+        name: Text,
+        summary: Text,
+        sources: tuple[Citation, ...],
+        official: bool = False,
+        aliases: tuple[str, ...] = (),
+        concepts: tuple[str, ...] = (),
+        plan_wide: bool = False,
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "pillar", pillar)
+        _set(self, "number", number)
+        _set(self, "name", name)
+        _set(self, "summary", summary)
+        _set(self, "sources", sources)
+        _set(self, "official", official)
+        _set(self, "aliases", aliases)
+        _set(self, "concepts", concepts)
+        _set(self, "plan_wide", plan_wide)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Pillar(Record):
     """One of the plan's four pillars, with its priority areas."""
 
@@ -180,8 +250,26 @@ class Pillar(Record):
     sectors: tuple[Sector, ...] = ()
     aliases: tuple[str, ...] = ()
 
+    def __init__(
+        self,
+        id: str,
+        number: str,
+        name: Text,
+        summary: Text,
+        sources: tuple[Citation, ...],
+        sectors: tuple[Sector, ...] = (),
+        aliases: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "number", number)
+        _set(self, "name", name)
+        _set(self, "summary", summary)
+        _set(self, "sources", sources)
+        _set(self, "sectors", sectors)
+        _set(self, "aliases", aliases)
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Amount(Record):
     """A sum of money attached to a commitment."""
 
@@ -190,8 +278,20 @@ class Amount(Record):
     stage: AmountStage
     source: str | None = None  # where the figure comes from, when not the entry's first source
 
+    def __init__(
+        self,
+        value: float,
+        currency: str,
+        stage: AmountStage,
+        source: str | None = None,
+    ) -> None:
+        _set(self, "value", value)
+        _set(self, "currency", currency)
+        _set(self, "stage", stage)
+        _set(self, "source", source)
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Event(Record):
     """A dated fact about a commitment, with its source."""
 
@@ -200,8 +300,20 @@ class Event(Record):
     source: str
     status: Status | None = None  # the status the commitment moved to on this date
 
+    def __init__(
+        self,
+        date: str,
+        what: Text,
+        source: str,
+        status: Status | None = None,
+    ) -> None:
+        _set(self, "date", date)
+        _set(self, "what", what)
+        _set(self, "source", source)
+        _set(self, "status", status)
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Actor(Record):
     """A government, agency, person or organisation named by the sources."""
 
@@ -211,8 +323,22 @@ class Actor(Record):
     acronym: Text | None = None
     aliases: tuple[str, ...] = ()
 
+    def __init__(
+        self,
+        id: str,
+        kind: ActorKind,
+        name: Text,
+        acronym: Text | None = None,
+        aliases: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "kind", kind)
+        _set(self, "name", name)
+        _set(self, "acronym", acronym)
+        _set(self, "aliases", aliases)
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Commitment(Record):
     """A concrete action of the plan, with its sources."""
 
@@ -233,6 +359,42 @@ class Commitment(Record):
     reviewed: str | None = None  # when the entry was last checked against its sources
     concepts: tuple[str, ...] = ()  # ids of concepts (concepts.yaml) the entry is about
 
+    def __init__(
+        self,
+        id: str,
+        pillar: str,
+        sector: str,
+        title: Text,
+        summary: Text,
+        sources: tuple[Citation, ...],
+        instrument: Instrument = Instrument.OTHER,
+        status: Status = Status.PLANNED,
+        actors: tuple[str, ...] = (),
+        due: str | None = None,
+        amount: Amount | None = None,
+        events: tuple[Event, ...] = (),
+        tags: tuple[str, ...] = (),
+        aliases: tuple[str, ...] = (),
+        reviewed: str | None = None,
+        concepts: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "pillar", pillar)
+        _set(self, "sector", sector)
+        _set(self, "title", title)
+        _set(self, "summary", summary)
+        _set(self, "sources", sources)
+        _set(self, "instrument", instrument)
+        _set(self, "status", status)
+        _set(self, "actors", actors)
+        _set(self, "due", due)
+        _set(self, "amount", amount)
+        _set(self, "events", events)
+        _set(self, "tags", tags)
+        _set(self, "aliases", aliases)
+        _set(self, "reviewed", reviewed)
+        _set(self, "concepts", concepts)
+
     def is_overdue(self, today: dt.date) -> bool:
         """Due before `today` and neither completed nor dropped."""
         if not self.due or self.status in CLOSED:
@@ -247,7 +409,7 @@ class Commitment(Record):
         return list(dict.fromkeys(ids))
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Note(Record):
     """Commentary or analysis: never an official commitment."""
 
@@ -259,8 +421,26 @@ class Note(Record):
     related: tuple[str, ...] = ()
     section: str | None = None
 
+    def __init__(
+        self,
+        id: str,
+        source: str,
+        title: Text,
+        claim: Text,
+        support: Support,
+        related: tuple[str, ...] = (),
+        section: str | None = None,
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "source", source)
+        _set(self, "title", title)
+        _set(self, "claim", claim)
+        _set(self, "support", support)
+        _set(self, "related", related)
+        _set(self, "section", section)
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Labels(Record):
     """Other words for a concept in English, Spanish and French (synonyms, narrower uses)."""
 
@@ -268,11 +448,21 @@ class Labels(Record):
     es: tuple[str, ...] = ()
     fr: tuple[str, ...] = ()
 
+    def __init__(
+        self,
+        en: tuple[str, ...] = (),
+        es: tuple[str, ...] = (),
+        fr: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "en", en)
+        _set(self, "es", es)
+        _set(self, "fr", fr)
+
     def all(self) -> tuple[str, ...]:
         return (*self.en, *self.es, *self.fr)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)  # eq, repr: Record
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class Concept(Record):
     """A policy concept of the thesaurus: preferred and other labels, and its broader concept."""
 
@@ -281,6 +471,20 @@ class Concept(Record):
     alt: Labels | None = None
     broader: str | None = None  # id of the broader concept
     eurovoc: str | None = None  # the EuroVoc descriptor it follows, where there is one
+
+    def __init__(
+        self,
+        id: str,
+        label: Text,
+        alt: Labels | None = None,
+        broader: str | None = None,
+        eurovoc: str | None = None,
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "label", label)
+        _set(self, "alt", alt)
+        _set(self, "broader", broader)
+        _set(self, "eurovoc", eurovoc)
 
     def labels(self) -> dict[str, tuple[str, ...]]:
         """Every label by language, preferred first."""
@@ -291,7 +495,7 @@ class Concept(Record):
 Entry = Pillar | Sector | Commitment | Note | Source | Actor
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
 class KnowledgeBase(Record):
     """The whole knowledge base, with a look-up of any entry by id."""
 
@@ -301,10 +505,25 @@ class KnowledgeBase(Record):
     notes: tuple[Note, ...] = ()
     actors: tuple[Actor, ...] = ()
     concepts: tuple[Concept, ...] = ()
-    _index: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
+    _index: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        index = self._index
+    def __init__(
+        self,
+        pillars: tuple[Pillar, ...],
+        commitments: tuple[Commitment, ...],
+        sources: tuple[Source, ...],
+        notes: tuple[Note, ...] = (),
+        actors: tuple[Actor, ...] = (),
+        concepts: tuple[Concept, ...] = (),
+    ) -> None:
+        _set(self, "pillars", pillars)
+        _set(self, "commitments", commitments)
+        _set(self, "sources", sources)
+        _set(self, "notes", notes)
+        _set(self, "actors", actors)
+        _set(self, "concepts", concepts)
+        index: dict[str, Entry] = {}
+        _set(self, "_index", index)
         for pillar in self.pillars:
             index.setdefault(pillar.id, pillar)
             for sector in pillar.sectors:
@@ -345,12 +564,29 @@ class KnowledgeBase(Record):
         return Basis.NEWS if SourceKind.NEWS in kinds else Basis.ANALYSIS
 
     def counts(self) -> dict[str, int]:
-        """Commitments per pillar id and per sector id."""
+        """Commitments per pillar id (PLAN_WIDE for the plan's governance) and sector id."""
         counts: dict[str, int] = {}
+        plan_wide = self.plan_wide_sectors()
         for c in self.commitments:
-            counts[c.pillar] = counts.get(c.pillar, 0) + 1
+            scope = PLAN_WIDE if c.sector in plan_wide else c.pillar
+            counts[scope] = counts.get(scope, 0) + 1
             counts[c.sector] = counts.get(c.sector, 0) + 1
         return counts
+
+    def plan_wide_sectors(self) -> frozenset[str]:
+        """Ids of the sectors that hold the plan's own governance (counted apart)."""
+        return frozenset(s.id for p in self.pillars for s in p.sectors if s.plan_wide)
+
+    def scope(self, c: Commitment) -> str:
+        """The pillar a commitment counts under, or PLAN_WIDE for the plan's governance."""
+        return PLAN_WIDE if c.sector in self.plan_wide_sectors() else c.pillar
+
+    def newest_date(self) -> str | None:
+        """The newest date of any source or event, as written (possibly partial); a
+        partial date ranks by its first day, so '2026' does not pass for December."""
+        dates = [s.date for s in self.sources if s.date]
+        dates += [e.date for c in self.commitments for e in c.events]
+        return max(dates, key=lambda d: date_bounds(d)[0], default=None)
 
     def actor_name(self, actor_id: str, lang: str) -> str:
         actor = self.actor(actor_id)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmx.i18n import HEADERS
 from cmx.model import (
+    PLAN_WIDE,
     Actor,
     Citation,
     Commitment,
@@ -25,6 +25,9 @@ from cmx.model import (
     Sector,
     Source,
 )
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 
 class OutputFormat(StrEnum):
@@ -42,7 +45,15 @@ def citations(items: Sequence[Citation]) -> list[dict[str, Any]]:
 
 
 def events(items: Sequence[Event], lang: str) -> list[dict[str, Any]]:
-    return [{"date": e.date, "what": e.what.get(lang), "source": e.source} for e in items]
+    return [
+        {
+            "date": e.date,
+            "what": e.what.get(lang),
+            "source": e.source,
+            "status": e.status.value if e.status else None,
+        }
+        for e in items
+    ]
 
 
 def pillar_row(p: Pillar, counts: dict[str, int], lang: str) -> Row:
@@ -51,9 +62,9 @@ def pillar_row(p: Pillar, counts: dict[str, int], lang: str) -> Row:
         "number": p.number,
         "name": p.name.get(lang),
         "summary": p.summary.get(lang),
-        "sectors": [s.id for s in p.sectors],
+        "sectors": [s.id for s in p.sectors if not s.plan_wide],
         "sources": citations(p.sources),
-        "sector_count": len(p.sectors),
+        "sector_count": sum(not s.plan_wide for s in p.sectors),
         "commitment_count": counts.get(p.id, 0),
     }
 
@@ -61,7 +72,7 @@ def pillar_row(p: Pillar, counts: dict[str, int], lang: str) -> Row:
 def sector_row(s: Sector, counts: dict[str, int], lang: str) -> Row:
     return {
         "id": s.id,
-        "pillar": s.pillar,
+        "pillar": PLAN_WIDE if s.plan_wide else s.pillar,
         "number": s.number,
         "name": s.name.get(lang),
         "summary": s.summary.get(lang),
@@ -71,7 +82,7 @@ def sector_row(s: Sector, counts: dict[str, int], lang: str) -> Row:
     }
 
 
-def commitment_row(c: Commitment, kb: KnowledgeBase, lang: str) -> Row:
+def commitment_row(c: Commitment, kb: KnowledgeBase, lang: str, today: dt.date) -> Row:
     amount = None
     if c.amount:
         amount = {
@@ -82,7 +93,7 @@ def commitment_row(c: Commitment, kb: KnowledgeBase, lang: str) -> Row:
         }
     return {
         "id": c.id,
-        "pillar": c.pillar,
+        "pillar": kb.scope(c),
         "sector": c.sector,
         "title": c.title.get(lang),
         "summary": c.summary.get(lang),
@@ -90,6 +101,7 @@ def commitment_row(c: Commitment, kb: KnowledgeBase, lang: str) -> Row:
         "instrument": c.instrument.value,
         "status": c.status.value,
         "due": c.due,
+        "overdue": c.is_overdue(today),
         "amount": amount,
         "events": events(c.events, lang),
         "sources": citations(c.sources),
@@ -135,13 +147,13 @@ def source_row(s: Source, kb: KnowledgeBase | None = None, lang: str = "en") -> 
     }
 
 
-def entry_row(entry: object, kb: KnowledgeBase, lang: str) -> Row:
+def entry_row(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> Row:
     if isinstance(entry, Pillar):
         return pillar_row(entry, kb.counts(), lang)
     if isinstance(entry, Sector):
         return sector_row(entry, kb.counts(), lang)
     if isinstance(entry, Commitment):
-        return commitment_row(entry, kb, lang)
+        return commitment_row(entry, kb, lang, today)
     if isinstance(entry, Note):
         return note_row(entry, kb, lang)
     if isinstance(entry, Source):
@@ -309,17 +321,32 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-@dataclass(frozen=True, slots=True)
 class View:
-    """How a table is shown: columns, a title, and the terminal it goes to."""
+    """How a table is shown: columns, a title, and the terminal it goes to.
 
-    columns: Sequence[str]
-    title: str = ""
-    width: int = 0  # 0: no limit (a pipe)
-    rich: bool = False  # a colour terminal: a Rich table
-    raw_csv: bool = False  # keep cells that start like a formula as they are
-    headers: Mapping[str, str] = field(default_factory=dict)  # column -> heading shown
-    links: Sequence[str | None] = ()  # per row: where its id links to (OSC 8, Rich only)
+    A plain class, not a dataclass: it is a bundle of arguments that nothing compares
+    or stores, and defining a frozen dataclass costs ~2 ms of every start.
+    """
+
+    __slots__ = ("columns", "headers", "links", "raw_csv", "rich", "title", "width")
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        title: str = "",
+        width: int = 0,  # 0: no limit (a pipe)
+        rich: bool = False,  # a colour terminal: a Rich table
+        raw_csv: bool = False,  # keep cells that start like a formula as they are
+        headers: Mapping[str, str] | None = None,  # column -> heading shown
+        links: Sequence[str | None] = (),  # per row: where its id links to (OSC 8, Rich only)
+    ) -> None:
+        self.columns = columns
+        self.title = title
+        self.width = width
+        self.rich = rich
+        self.raw_csv = raw_csv
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.links = links
 
 
 def to_table(rows: Sequence[Row], view: View) -> str:

@@ -26,7 +26,7 @@ import unicodedata
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from cmx.model import (
     LANGS,
@@ -449,10 +449,24 @@ def add_postings(postings: dict[str, array[int]], doc: int, found: dict[str, int
         postings[word].append(base + level)
 
 
-class Index:
+Levels = tuple[Sequence[int], Sequence[int], Sequence[int]]  # a term's docs by field level
+
+
+def by_level(codes: Sequence[int]) -> Levels:
+    """Postings (doc * 4 + level, in doc order) as the docs at each field level, each in
+    doc order: ranking takes a level's docs as a block, at C speed."""
+    levels: tuple[array[int], array[int], array[int]] = (array("i"), array("i"), array("i"))
+    for code in codes:
+        levels[code & 3].append(code >> 2)
+    return levels
+
+
+class Index(Protocol):
     """What ranking needs of an index; MemoryIndex and the store's index provide it.
 
-    Entries are numbered in index order, so an entry's kind is known from its number.
+    Entries are numbered in index order, so an entry's kind is known from its number
+    (`doc_kind`). A protocol, so that the store need not import this module until a
+    search runs.
     """
 
     n_docs: int
@@ -470,7 +484,7 @@ class Index:
     def labels(self) -> dict[str, list[str]]:  # concept label key -> concept ids
         raise NotImplementedError
 
-    def postings(self, term: str) -> Sequence[int]:  # doc * 4 + level, each doc once
+    def postings(self, term: str) -> Levels:  # the docs with `term`, by field level
         raise NotImplementedError
 
     def stem_words(self, term: str) -> Sequence[str]:  # KB words with a stem ('~en:emiss')
@@ -485,8 +499,10 @@ class Index:
     def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
         raise NotImplementedError
 
-    def kind(self, doc: int) -> str:
-        return KINDS[bisect.bisect_right(self.starts, doc) - 1]
+
+def doc_kind(index: Index, doc: int) -> str:
+    """The kind of the entry numbered `doc`."""
+    return KINDS[bisect.bisect_right(index.starts, doc) - 1]
 
 
 class MemoryIndex(Index):
@@ -499,6 +515,7 @@ class MemoryIndex(Index):
         for doc, indexed in enumerate(indexed_docs(kb)):
             self._docs.append(indexed)
             add_postings(self._postings, doc, indexed.words)
+        self._levels: dict[str, Levels] = {}
         self._vocab: list[str] | None = None
         self._stems: dict[str, list[str]] | None = None
         self._labels = concept_labels(kb)
@@ -531,8 +548,11 @@ class MemoryIndex(Index):
             i += 1
         return out
 
-    def postings(self, term: str) -> Sequence[int]:
-        return self._postings.get(term, ())
+    def postings(self, term: str) -> Levels:
+        found = self._levels.get(term)
+        if found is None:
+            found = self._levels[term] = by_level(self._postings.get(term, ()))
+        return found
 
     def infos(self, docs: Iterable[int]) -> dict[int, DocInfo]:
         return {d: self._docs[d].info for d in docs}
@@ -714,34 +734,70 @@ def _unit_parts(unit: Unit, index: Index) -> list[dict[str, Match]]:
 def _score_part(
     part: dict[str, Match], index: Index, n_docs: int
 ) -> tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]:
-    """Per entry: the best value of a part, the term and match behind it, its strength."""
+    """Per entry: the best value of a part, the term and match behind it, its strength.
+
+    A term gives every entry at one field level the same value, so each (term, level)
+    is a block of entries: blocks are taken best first and each entry keeps the first
+    block it is in (on a tie, the earlier term), with set and dict operations that run
+    in C. A common word in a large KB thus costs a few passes over its postings."""
+    blocks = []  # (-value, term order, level, term, match, docs)
+    strengths = []  # (-strength, term order, level, docs)
+    for order, (term, match) in enumerate(part.items()):
+        levels = index.postings(term)
+        idf = math.log(1 + n_docs / max(sum(map(len, levels)), 1))
+        base = STRENGTH[match.how]
+        for level, docs in enumerate(levels):
+            if docs:
+                blocks.append(
+                    (-match.quality * WEIGHTS[level] * idf, order, level, term, match, docs)
+                )
+                strengths.append((-(base * LOW_FIELD if level == 2 else base), order, level, docs))
     best: dict[int, float] = {}
     which: dict[int, tuple[str, Match, int]] = {}
+    for negative, _, level, term, match, docs in sorted(blocks, key=lambda b: b[:3]):
+        fresh = set(docs).difference(best) if best else docs
+        best.update(dict.fromkeys(fresh, -negative))
+        which.update(dict.fromkeys(fresh, (term, match, level)))
     strong: dict[int, float] = {}
-    for term, match in part.items():
-        posted = index.postings(term)
-        idf = math.log(1 + n_docs / max(len(posted), 1))
-        by_level = (*(match.quality * weight * idf for weight in WEIGHTS), 0.0)
-        base = STRENGTH[match.how]
-        by_strength = (base, base, base * LOW_FIELD, 0.0)
-        if not best:  # the first term posts each entry once: build the maps in one go
-            levels = [(code >> 2, code & 3) for code in posted]
-            best = {doc: by_level[level] for doc, level in levels}
-            which = {doc: (term, match, level) for doc, level in levels}
-            strong = {doc: by_strength[level] for doc, level in levels}
-            continue
-        get = best.get
-        for code in posted:
-            doc, level = code >> 2, code & 3
-            value = by_level[level]
-            if value > get(doc, 0.0):
-                best[doc] = value
-                which[doc] = (term, match, level)
-                if by_strength[level] > strong.get(doc, 0.0):
-                    strong[doc] = by_strength[level]
-            elif by_strength[level] > strong.get(doc, 0.0):
-                strong[doc] = by_strength[level]
+    for negative, _, _, docs in sorted(strengths, key=lambda b: b[:3]):
+        strong.update(dict.fromkeys(set(docs).difference(strong) if strong else docs, -negative))
     return best, which, strong
+
+
+def _run_of_words(
+    parts: list[tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]],
+) -> tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]:
+    """A run's values: per entry the better of the concept link (parts[0]) and its words
+    together (the sum of the other parts; the strength is their mean). Dict merges run
+    in C; only entries found by more than one part are added up one by one."""
+    linked, linked_which, linked_strong = parts[0]
+    words = parts[1:]
+    n = len(words)
+    summed: dict[int, float] = {}
+    strength: dict[int, float] = {}
+    first: dict[int, tuple[str, Match, int]] = {}
+    for values, which, strong in reversed(words):  # the first part's term wins
+        if summed:
+            both = summed.keys() & values.keys()
+            added = {d: summed[d] + values[d] for d in both}
+            added_strength = {d: strength[d] + strong[d] for d in both}
+            summed.update(values)
+            summed.update(added)
+            strength.update(strong)
+            strength.update(added_strength)
+        else:
+            summed, strength = dict(values), dict(strong)
+        first.update(which)
+    together = {d: v / n for d, v in strength.items()} if n > 1 else strength
+    best = {**summed, **linked}
+    chosen = {**first, **linked_which}
+    strong_out = {**together, **linked_strong}
+    for doc in linked.keys() & summed.keys():  # few: entries linked to the concept
+        if summed[doc] > linked[doc]:
+            best[doc] = summed[doc]
+            chosen[doc] = first[doc]
+        strong_out[doc] = max(together[doc], linked_strong[doc])
+    return best, chosen, strong_out
 
 
 def _kept(info: DocInfo, pillar: str | None, sector: str | None, status: str | None) -> bool:
@@ -785,25 +841,7 @@ def search(
         parts = [_score_part(p, index, n_docs) for p in _unit_parts(unit, index)]
         best, which, strong = parts[0]
         if len(parts) > 1:  # a run of words: the concept link, or the words together
-            best, which, strong = dict(best), dict(which), dict(strong)
-            n = len(parts) - 1
-            summed: dict[int, float] = {}
-            strength: dict[int, float] = {}
-            first: dict[int, tuple[str, Match, int]] = {}
-            for part_values, part_which, part_strength in parts[1:]:  # dict loops, in C-ish
-                for doc, value in part_values.items():
-                    summed[doc] = summed.get(doc, 0.0) + value
-                for doc, value in part_strength.items():
-                    strength[doc] = strength.get(doc, 0.0) + value
-                for doc, how in part_which.items():
-                    first.setdefault(doc, how)
-            for doc, value in summed.items():
-                if value > best.get(doc, 0.0):
-                    best[doc] = value
-                    which[doc] = first[doc]
-                together = strength.get(doc, 0.0) / n
-                if together > strong.get(doc, 0.0):
-                    strong[doc] = together
+            best, which, strong = _run_of_words(parts)
         values.append(best)
         matched_by.append(which)
         strengths.append(strong)
@@ -811,7 +849,7 @@ def search(
     total_weight = sum(weights)
     docs: set[int] = set().union(*values)
     if kinds:
-        docs = {d for d in docs if index.kind(d) in kinds}
+        docs = {d for d in docs if doc_kind(index, d) in kinds}
     if pillar or sector or status:
         infos = index.infos(sorted(docs))
         docs = {d for d in docs if _kept(infos[d], pillar, sector, status)}
@@ -820,7 +858,17 @@ def search(
     scored: list[tuple[float, int]] = []  # (-score, doc): sorts best first, ties by doc
     if len(values) == 1:
         only = values[0]
-        scored = [(-(only[d] * priors[where(starts, d) - 1]), d) for d in docs]
+        # Commitments, by far the most entries, have a prior of 1: only the few other
+        # entries (numbered outside the commitments' range) are weighted one by one.
+        kept = only if len(docs) == len(only) else {d: only[d] for d in docs}
+        first_c = starts[KINDS.index("commitment")]
+        after_c = starts[KINDS.index("commitment") + 1]
+        others = docs.intersection(range(first_c)) | docs.intersection(range(after_c, n_docs))
+        if others:
+            kept = dict(kept)
+            for d in others:
+                kept[d] *= priors[where(starts, d) - 1]
+        scored = [(-v, d) for d, v in kept.items()]
     else:
         n = len(units)
         for doc in docs:

@@ -26,12 +26,13 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cmx import __version__, search
+from cmx import __version__
 from cmx.kb import KBError, check_data_dir, current_key, read_kb
 from cmx.model import (
     LANGS,
+    PLAN_WIDE,
     Actor,
     ActorKind,
     Amount,
@@ -56,7 +57,11 @@ from cmx.model import (
     iter_entries,
 )
 
-SCHEMA_VERSION = "4"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text
+if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
+    from cmx import search
+
+SCHEMA_VERSION = "6"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
+# 5: postings by field level; 6: sectors.plan_wide, meta newest_date
 STALE_TEMP_SECONDS = 3600  # temporary files older than this were left by a killed run
 
 # Everything a stored value can raise when the file is damaged or not ours.
@@ -80,7 +85,7 @@ CREATE TABLE sectors (
   id TEXT PRIMARY KEY, position INTEGER NOT NULL,
   pillar TEXT NOT NULL REFERENCES pillars(id), number TEXT, official INTEGER NOT NULL,
   {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL,
-  concepts TEXT NOT NULL);
+  concepts TEXT NOT NULL, plan_wide INTEGER NOT NULL);
 CREATE TABLE actors (
   id TEXT PRIMARY KEY, position INTEGER NOT NULL, kind TEXT NOT NULL,
   {_text_columns("name")}, acronym_en TEXT, acronym_es TEXT, acronym_fr TEXT,
@@ -228,7 +233,10 @@ def _create(conn: sqlite3.Connection, schema: str) -> None:
 def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, str]) -> None:
     """Write the public tables of `kb` (the store's, and those of `cmx export sqlite`)."""
     _create(conn, PUBLIC_SCHEMA)
-    conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+    newest = kb.newest_date()  # read on every run (the freshness note): kept, not queried
+    conn.executemany(
+        "INSERT INTO meta VALUES (?, ?)", {**meta, "newest_date": newest or ""}.items()
+    )
     conn.executemany(
         "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?)",
         (
@@ -245,10 +253,10 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
         ),
     )
     conn.executemany(
-        "INSERT INTO sectors VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO sectors VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             (s.id, i, s.pillar, s.number, int(s.official), *_tx(s.name), *_tx(s.summary),
-             _json(s.aliases), _json(s.concepts))
+             _json(s.aliases), _json(s.concepts), int(s.plan_wide))
             for i, s in enumerate(kb.sectors)
         ),
     )  # fmt: skip
@@ -324,6 +332,8 @@ def write_fts(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
 
 
 def _fts_rows(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, str]]:
+    from cmx import search
+
     for entry in iter_entries(kb):
         high, middle, low = search.entry_texts(entry)
         yield (type(entry).__name__.lower(), entry.id, "\n".join(high), "\n".join(middle + low))
@@ -331,6 +341,8 @@ def _fts_rows(kb: KnowledgeBase) -> Iterator[tuple[str, str, str, str]]:
 
 def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
     """Write cmx's search index: one row per entry, one row per word with its postings."""
+    from cmx import search
+
     _create(conn, INDEX_SCHEMA)
     postings = search.new_postings()
 
@@ -342,7 +354,7 @@ def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
     conn.executemany("INSERT INTO _cmx_docs VALUES (?,?,?,?,?,?,?,?)", docs())
     conn.executemany(
         "INSERT INTO _cmx_terms VALUES (?,?,?)",
-        ((term, len(p), p.tobytes()) for term, p in postings.items()),
+        ((term, len(p), _pack(search.by_level(p))) for term, p in postings.items()),
     )
     conn.executemany(
         "INSERT INTO _cmx_stems VALUES (?,?)",
@@ -526,7 +538,7 @@ def _pillars(conn: sqlite3.Connection) -> tuple[Pillar, ...]:
     for r in conn.execute("SELECT * FROM pillars ORDER BY position"):
         own = tuple(
             Sector(s[1], s[0], s[2], _text(s, 9), _text(s, 12), cites.get(s[1], ()),
-                   bool(s[3]), _list(s[15]), _list(s[16]))
+                   bool(s[3]), _list(s[15]), _list(s[16]), bool(s[17]))
             for s in sectors.get(r[0], ())
         )  # fmt: skip
         pillars.append(
@@ -620,10 +632,37 @@ def _concepts(conn: sqlite3.Connection) -> tuple[Concept, ...]:
     return tuple(out)
 
 
-class SqliteIndex(search.Index):
+def _pack(levels: search.Levels) -> bytes:
+    """A term's postings as stored: the counts at levels 0 and 1, then the docs of each
+    level in turn (32-bit machine ints)."""
+    packed = array("i", (len(levels[0]), len(levels[1])))
+    for docs in levels:
+        packed.extend(docs)
+    return packed.tobytes()
+
+
+def _unpack(blob: bytes, n_docs: int) -> search.Levels:
+    """The inverse of _pack; anything malformed is a ValueError (the store is rebuilt)."""
+    codes = array("i")
+    codes.frombytes(blob)
+    if len(codes) < 2:
+        raise ValueError("postings too short")
+    one, two = 2 + codes[0], 2 + codes[0] + codes[1]
+    if not 2 <= one <= two <= len(codes):
+        raise ValueError("postings counts out of range")
+    levels = (codes[2:one], codes[one:two], codes[two:])
+    for docs in levels:  # each level is in doc order: its first and last bound it
+        if docs and not (docs[0] >= 0 and docs[-1] < n_docs):
+            raise ValueError("postings out of range")
+    return levels
+
+
+class SqliteIndex:  # a search.Index
     """cmx's search index read from a store: only the words a query needs are read."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
+        from cmx import search
+
         self._conn = conn
         row = conn.execute("SELECT value FROM meta WHERE key = 'kind_starts'").fetchone()
         starts = json.loads(row[0])
@@ -666,20 +705,17 @@ class SqliteIndex(search.Index):
         return _list(found[0]) if found else ()
 
     def vocab(self) -> Sequence[str]:
+        from cmx import search
+
         if self._vocab is None:
             rows = self._conn.execute("SELECT term FROM _cmx_terms ORDER BY term")
             self._vocab = [str(r[0]) for r in rows if not search.is_special(str(r[0]))]
         return self._vocab
 
-    def postings(self, term: str) -> Sequence[int]:
+    def postings(self, term: str) -> search.Levels:
         row = self._conn.execute("SELECT postings FROM _cmx_terms WHERE term = ?", (term,))
         found = row.fetchone()
-        codes = array("i")
-        if found:
-            codes.frombytes(found[0])
-            if codes and not 0 <= codes[-1] >> 2 < self.n_docs:
-                raise ValueError("postings out of range")
-        return codes
+        return _unpack(found[0], self.n_docs) if found else ((), (), ())
 
     def _rows(self, sql: str, docs: Iterable[int]) -> Any:
         return self._conn.execute(
@@ -687,6 +723,8 @@ class SqliteIndex(search.Index):
         )
 
     def infos(self, docs: Iterable[int]) -> dict[int, search.DocInfo]:
+        from cmx import search
+
         rows = self._rows("SELECT doc, kind, id, pillar, sector, status FROM _cmx_docs", docs)
         return {int(r[0]): search.DocInfo(*r[1:]) for r in rows}
 
@@ -773,12 +811,29 @@ class Store:
 
         def count(conn: sqlite3.Connection) -> dict[str, int]:
             out: dict[str, int] = {}
-            for column in ("pillar", "sector"):
-                sql = f"SELECT {column}, count(*) FROM commitments GROUP BY {column}"
-                out.update({str(k): int(n) for k, n in conn.execute(sql)})
+            scopes = conn.execute(
+                "SELECT CASE WHEN s.plan_wide THEN ? ELSE c.pillar END, count(*) "
+                "FROM commitments c JOIN sectors s ON s.id = c.sector GROUP BY 1",
+                (PLAN_WIDE,),
+            )
+            out.update({str(k): int(n) for k, n in scopes})
+            sql = "SELECT sector, count(*) FROM commitments GROUP BY sector"
+            out.update({str(k): int(n) for k, n in conn.execute(sql)})
             return out
 
         found: dict[str, int] = self._read(count, lambda: self.kb().counts())
+        return found
+
+    def newest_date(self) -> str | None:
+        """KnowledgeBase.newest_date, without reading the commitments from a store."""
+
+        def newest(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'newest_date'").fetchone()
+            if row is None:
+                raise ValueError("no newest_date")  # not a store of this version: rebuilt
+            return str(row[0]) or None
+
+        found: str | None = self._read(newest, lambda: self.kb().newest_date())
         return found
 
     def kb(self) -> KnowledgeBase:
@@ -794,6 +849,8 @@ class Store:
     def index(self) -> search.Index:
         """The search index: the store's (added to it by the first search), else one
         built in memory (no store, or one that cannot be written)."""
+        from cmx import search
+
         if self._index is None:
             try:
                 if self._conn is not None and not _has_index(self._conn):
@@ -817,6 +874,8 @@ class Store:
 
     def search(self, query: str, **options: Any) -> list[search.Hit]:
         """Ranked hits (see cmx.search.search); a damaged store is rebuilt, not fatal."""
+        from cmx import search
+
         try:
             return search.search(self.index(), query, **options)
         except _BAD_STORE:
@@ -827,6 +886,8 @@ class Store:
         return search.search(self._index, query, **options)
 
     def suggestions(self, query: str) -> list[str]:
+        from cmx import search
+
         try:
             return search.suggestions(self.index(), query)
         except _BAD_STORE:

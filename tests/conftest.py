@@ -21,6 +21,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     for var in ("CMX_DATA", "CMX_LANG", "CMX_TODAY", "CMX_NO_CACHE", "CMX_DEBUG", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("CMX_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    # The note about how old the newest source is goes to stderr whenever the real date
+    # is far from the data's; the tests of that note (test_tracking.py) turn it back on.
+    monkeypatch.setenv("CMX_QUIET", "1")
 
 
 @pytest.fixture

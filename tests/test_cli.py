@@ -9,10 +9,11 @@ import subprocess
 import sys
 
 import pytest
+from typer.main import get_command
 
 from cmx.cli import app
 
-COMMANDS = sorted(c.name for c in app.registered_commands if c.name)
+COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 
 def test_the_command_list_is_complete():
@@ -146,7 +147,7 @@ def test_empty_csv_keeps_header(runner, kb_dir):
         (["notes", "--support", "said"], "choose from"),
         (["sources", "--kind", "offical"], "did you mean 'official'?"),
         (["timeline", "--from", "soon"], "not a date"),
-        (["export", "pdf"], "choose from: markdown, json, csv, yaml"),
+        (["export", "pdf"], "choose from: markdown, ics, json, csv, yaml"),
     ],
 )
 def test_bad_values_exit_2_with_a_hint(runner, kb_dir, args, message):
@@ -160,7 +161,8 @@ def test_show_commitment_card(runner, kb_dir):
     result = run(runner, kb_dir, "show", "port-upgrade", "--lang", "es")
     assert result.exit_code == 0
     assert "Modernizar el puerto de Manzanillo" in result.stdout
-    assert "1 de diciembre de 2025: Grúas entregadas. [paper]" in result.stdout
+    assert "1 de diciembre de 2025: Grúas entregadas." in result.stdout
+    assert "historial:" in result.stdout
     assert "https://example.org/plan" in result.stdout  # its source, resolved
 
 

@@ -41,17 +41,18 @@ def sources_list(markdown: str) -> list[str]:
     return [t.content for t in tokens[start:] if t.type == "inline"][1:]
 
 
-def test_brief_structure(runner, kb_dir):
-    result = run(runner, kb_dir, "export", "markdown")
+def test_dossier_structure(runner, kb_dir):
+    result = run(runner, kb_dir, "export", "markdown", "--full")
     assert result.exit_code == 0, result.stderr
     md = result.stdout
     assert headings(md)[:2] == [
-        ("h1", "Canada–Mexico Action Plan 2025–2028: brief"),
+        ("h1", "Canada–Mexico Action Plan 2025–2028: dossier"),
         ("h2", "Overview"),
     ]
     h2 = [text for tag, text in headings(md) if tag == "h2"]
     assert h2 == [
         "Overview",
+        "About the sources",
         "I. Prosperity",
         "III. Security",
         "Commentary (analysis, not official commitments)",
@@ -65,7 +66,7 @@ def test_brief_structure(runner, kb_dir):
 
 
 def test_every_citation_resolves_to_a_source(runner, kb_dir):
-    md = run(runner, kb_dir, "export", "markdown").stdout
+    md = run(runner, kb_dir, "export", "markdown", "--full").stdout
     items = sources_list(md)
     numbers = {int(n) for n in re.findall(r"\[(\d+)(?:, [^\]]+)?\]", md)}
     assert numbers == set(range(1, len(items) + 1))
@@ -75,7 +76,7 @@ def test_every_citation_resolves_to_a_source(runner, kb_dir):
 
 
 def test_filtered_brief_holds_only_the_selection(runner, kb_dir):
-    md = run(runner, kb_dir, "export", "markdown", "--pillar", "security").stdout
+    md = run(runner, kb_dir, "export", "markdown", "--full", "--pillar", "security").stdout
     assert "Funding against fentanyl" in md and "Border security talks" in md
     assert "Manzanillo" not in md and "hydrogen" not in md.lower()
     assert "Commentary" not in md  # the only note is about a prosperity commitment
@@ -83,11 +84,11 @@ def test_filtered_brief_holds_only_the_selection(runner, kb_dir):
 
 
 def test_brief_in_spanish_and_french(runner, kb_dir):
-    es = run(runner, kb_dir, "export", "markdown", "--lang", "es").stdout
+    es = run(runner, kb_dir, "export", "markdown", "--full", "--lang", "es").stdout
     assert next(t for tag, t in headings(es) if tag == "h2") == "Panorama general"
     assert "Fuentes" in [t for _, t in headings(es)]
     assert "**Estado:** cumplido" in es and "Modernizar el puerto de Manzanillo" in es
-    fr = run(runner, kb_dir, "export", "markdown", "--lang", "fr").stdout
+    fr = run(runner, kb_dir, "export", "markdown", "--full", "--lang", "fr").stdout
     assert "Vue d'ensemble" in [t for _, t in headings(fr)]
     assert "**État :** réalisé" in fr  # French sets a space before the colon
 

@@ -451,7 +451,7 @@ def test_no_output_format_lets_a_control_character_or_formula_through(kb):
     today = dt.date(2026, 6, 1)
     c = kb.commitments[0]
     listing = [
-        render.commitment_row(c, kb, "en"),
+        render.commitment_row(c, kb, "en", dt.date(2026, 1, 1)),
         render.pillar_row(kb.pillars[0], kb.counts(), "en"),
     ]
     rows = render.clean(listing)
@@ -461,8 +461,8 @@ def test_no_output_format_lets_a_control_character_or_formula_through(kb):
             outputs.append(
                 writer(rows, render.View(["id", "title", "summary", "status"], "t", 80, rich))
             )
-    outputs.append(render.to_json(render.clean(detail.full_record(c, kb))))
-    outputs.append(render.to_yaml(render.clean(detail.full_record(c, kb))))
+    outputs.append(render.to_json(render.clean(detail.full_record(c, kb, dt.date(2026, 1, 1)))))
+    outputs.append(render.to_yaml(render.clean(detail.full_record(c, kb, dt.date(2026, 1, 1)))))
     outputs += [
         f"{label}: {value}" for label, value in render.clean(detail.card(c, kb, "en", today))
     ]

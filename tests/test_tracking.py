@@ -1,0 +1,279 @@
+"""The summary a policy team pastes, and a tracker that knows time: plan-wide governance,
+overdue everywhere, status history, --as-of, `cmx changes`, freshness, calendars and
+citations. Real data (the shipped knowledge base) unless a bad one is the point."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from cmx.cli import app
+from cmx.kb import default_data_dir, load_kb
+from cmx.tracking import as_of, changes
+
+TODAY = "2026-11-22"
+KB = load_kb(default_data_dir())
+
+
+def run(runner, *args: str, env: dict[str, str] | None = None):
+    return runner.invoke(app, ["--today", TODAY, *args], env=env)
+
+
+def words_before_sources(markdown: str) -> int:
+    """Words before the Sources list, counted as `wc -w` would (table bars included)."""
+    body = re.split(r"^## (?:Sources|Fuentes)$", markdown, flags=re.M)[0]
+    return len(body.split())
+
+
+def cited_numbers(markdown: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)(?:, [^\]]+)?\]", markdown)}
+
+
+def sources_items(markdown: str) -> list[str]:
+    tokens = MarkdownIt().parse(markdown)
+    start = max(i for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2")
+    return [t.content for t in tokens[start:] if t.type == "inline"][1:]
+
+
+# ------------------------------------------------------------------ the summary
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr"])
+@pytest.mark.parametrize("day", ["2025-10-01", "2026-01-15", "2026-06-01", TODAY])
+def test_the_summary_is_one_page_in_every_language(runner, lang, day):
+    result = runner.invoke(app, ["--today", day, "export", "markdown", "--lang", lang])
+    assert result.exit_code == 0, result.stderr
+    md = result.stdout
+    assert words_before_sources(md) <= 600, words_before_sources(md)
+    html = MarkdownIt().enable("table").render(md)  # renders as GitHub would: a real table
+    assert "<table>" in html and "<h1>" in html
+    items = sources_items(md)
+    assert cited_numbers(md) == set(range(1, len(items) + 1))  # every source listed is cited
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr"])
+@pytest.mark.parametrize("pillar", ["prosperity", "mobility", "security", "environment"])
+def test_a_pillar_summary_fits_in_300_words(runner, lang, pillar):
+    md = run(runner, "export", "markdown", "--pillar", pillar, "--lang", lang).stdout
+    assert 0 < words_before_sources(md) <= 300
+
+
+def test_the_summary_has_governance_apart_and_dates_in_words(runner):
+    md = run(runner, "export", "markdown").stdout
+    assert "| Whole plan (governance) | 0 | 4 | 0 | 0 | 4 |" in md
+    assert "| I. Prosperity | 12 | 4 | 2 | 0 | 18 |" in md
+    assert "As of November 22, 2026; newest source: July 2026." in md
+    assert "## Overdue" in md and "## Highlights" in md
+
+
+def test_the_summary_lists_what_changed_since_a_date(runner):
+    md = run(runner, "export", "markdown", "--since", "2026-01-01").stdout
+    assert "## What changed since January 1, 2026" in md
+    assert "cmx changes --since 2026-01-01" in md  # the rest is one command away
+    quiet = run(runner, "export", "markdown").stdout  # the last 90 days: nothing recorded
+    assert "No change recorded in this period." in quiet
+
+
+def test_the_summary_in_spanish_reads_spanish(runner):
+    md = run(runner, "export", "markdown", "--lang", "es").stdout
+    assert "# Plan de Acción Canadá–México 2025–2028: resumen" in md
+    assert "## Situación actual" in md and "| Todo el plan (gobernanza) |" in md
+    assert "22 de noviembre de 2026" in md
+
+
+# ------------------------------------------------------------------ the dossier
+
+
+def test_the_dossier_says_each_hedge_once_and_nothing_about_research(runner):
+    md = run(runner, "export", "markdown", "--full").stdout
+    assert md.count("Headings marked † are reconstructed") == 1
+    assert "reconstructed priority area" not in md and "heading reconstructed" not in md
+    assert "**Instrument:** other" not in md  # a default says nothing
+    assert "**Instrument:** MoU" in md and "**Instrument:** mou" not in md
+    for research in ("cmx also files", "excerpt", "every entry needs a pillar"):
+        assert research not in md
+    h2 = [line for line in md.splitlines() if line.startswith("## ")]
+    assert h2.index("## Whole plan (governance)") > h2.index(
+        "## IV. Environment and Sustainability"
+    )
+
+
+# ------------------------------------------------------------------ counts and overdue
+
+
+def test_pillars_count_governance_apart(runner):
+    table = run(runner, "pillars").stdout
+    assert re.search(r"prosperity\s+Prosperity\s+7\s+18", table)
+    assert re.search(r"plan-wide\s+Whole plan \(governance\)\s+1\s+4", table)
+    data = json.loads(run(runner, "pillars", "-f", "json").stdout)
+    assert [p["id"] for p in data] == ["prosperity", "mobility", "security", "environment"]
+    assert data[0]["commitment_count"] == 18 and "governance" not in data[0]["sectors"]
+    stats = json.loads(run(runner, "stats", "-f", "json").stdout)
+    assert stats["by_pillar"]["plan-wide"] == 4 and sum(stats["by_pillar"].values()) == 47
+
+
+def test_pillar_filter_keeps_governance_apart(runner):
+    prosperity = json.loads(run(runner, "commitments", "--pillar", "I", "-f", "json").stdout)
+    assert "leaders-meetings" not in {c["id"] for c in prosperity}
+    assert {c["pillar"] for c in prosperity} == {"prosperity"}
+    whole = run(runner, "commitments", "--pillar", "todo el plan", "-f", "json").stdout
+    assert {c["id"] for c in json.loads(whole)} == {
+        "leaders-meetings", "ministerial-meetings", "joint-evaluation", "partnership-structure"
+    }  # fmt: skip
+
+
+def test_overdue_is_in_every_format(runner):
+    rows = json.loads(run(runner, "commitments", "-f", "json").stdout)
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["research-mou"]["overdue"] is True  # due 2026-03-31, still planned
+    assert by_id["trade-mission-2026"]["overdue"] is False  # completed
+    assert all(isinstance(r["overdue"], bool) for r in rows)
+    early = json.loads(
+        runner.invoke(app, ["commitments", "--today", "2026-01-01", "-f", "json"]).stdout
+    )
+    assert {r["id"]: r["overdue"] for r in early}["research-mou"] is False
+    csv_rows = list(csv.DictReader(io.StringIO(run(runner, "commitments", "-f", "csv").stdout)))
+    assert {r["id"]: r["overdue"] for r in csv_rows}["research-mou"] == "yes"
+    table = run(runner, "commitments", "--pillar", "prosperity").stdout
+    assert re.search(r"research-mou .* planned · overdue +2026-03-31", table)
+    assert "previsto · vencido" in run(runner, "commitments", "--lang", "es").stdout
+
+
+# ------------------------------------------------------------------ history and as-of
+
+
+def test_show_prints_the_status_history(runner):
+    card = run(runner, "show", "trade-mission-2026").stdout
+    assert "history:    February 15, 2026: underway → February 20, 2026: completed" in card
+
+
+def test_as_of_shows_the_statuses_of_that_day(runner):
+    result = run(runner, "commitments", "--as-of", "2025-12-01", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = {r["id"]: r for r in json.loads(result.stdout)}
+    assert rows["trade-mission-2026"]["status"] == "planned"  # underway 2026-02-15
+    assert rows["parks-canada-conanp-mou"]["status"] == "planned"  # completed 2026-01-06
+    assert rows["leaders-meetings"]["status"] == "underway"  # since the launch
+    assert "economic-action-plan-2026" not in rows  # announced in February 2026
+    for r in rows.values():
+        assert all(e["date"] <= "2025-12-01" for e in r["events"])
+    pillars = run(runner, "pillars", "--as-of", "2025-12-01", "-f", "json").stdout
+    assert sum(p["commitment_count"] for p in json.loads(pillars)) < 43
+
+
+def test_as_of_is_the_history_replayed():
+    then = as_of(KB, dt.date(2026, 2, 16))
+    mission = then.get("trade-mission-2026")
+    assert mission is not None and mission.status.value == "underway"
+    assert all(s.date is None or s.date[:7] <= "2026-02" for s in then.sources)
+    now = as_of(KB, dt.date(2026, 11, 22))
+    assert [c.status for c in now.commitments] == [c.status for c in KB.commitments]
+
+
+def test_validate_wants_an_event_for_every_status_move(runner, tmp_path):
+    data = tmp_path / "kb"
+    shutil.copytree(default_data_dir(), data)
+    path = data / "commitments.yaml"
+    text = path.read_text(encoding="utf-8")
+    moved = text.replace("        status: completed\n", "", 1)
+    assert moved != text
+    path.write_text(moved, encoding="utf-8")
+    result = runner.invoke(app, ["--data", str(data), "validate"])
+    assert result.exit_code == 2
+    assert re.search(r"commitments\.yaml:\d+: .*status is 'completed' but", result.stderr)
+
+
+# ------------------------------------------------------------------ changes
+
+
+def test_changes_lists_the_2026_events(runner):
+    result = run(runner, "changes", "--since", "2026-01-01", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    dated_2026 = {
+        (c.id, e.date) for c in KB.commitments for e in c.events if e.date.startswith("2026")
+    }
+    assert {(r["id"], r["date"]) for r in rows if r["type"] != "deadline"} == dated_2026
+    deadline = next(r for r in rows if r["id"] == "research-mou" and r["type"] == "deadline")
+    assert deadline["status"] == "planned"
+    pillars = [r["pillar"] for r in rows]  # grouped by pillar, in the plan's order
+    assert pillars == sorted(pillars, key=["prosperity", "mobility", "security",
+                                           "environment", "plan-wide"].index)  # fmt: skip
+
+
+def test_changes_in_markdown_cite_their_sources(runner):
+    md = run(runner, "changes", "--since", "2026-01-01", "--until", "2026-03-31", "-f", "markdown")
+    assert md.exit_code == 0
+    items = sources_items(md.stdout)
+    assert cited_numbers(md.stdout) == set(range(1, len(items) + 1))
+    assert "# Changes from January 1, 2026 to March 31, 2026" in md.stdout
+
+
+def test_changes_with_nothing_in_the_period_exit_1(runner):
+    result = run(runner, "changes", "--since", "2026-10-01")
+    assert result.exit_code == 1
+    assert "nothing recorded from 2026-10-01 to 2026-11-22" in result.stderr
+    assert run(runner, "changes", "--since", "2026-12-01").exit_code == 2  # after --until
+
+
+def test_changes_core_keeps_a_period():
+    rows = changes(KB, dt.date(2026, 2, 15), dt.date(2026, 2, 20), "en")
+    assert rows and all("2026-02-15" <= r["date"] <= "2026-02-20" for r in rows)
+
+
+# ------------------------------------------------------------------ freshness
+
+
+def test_the_freshness_note_goes_to_stderr_only(runner, monkeypatch):
+    monkeypatch.delenv("CMX_QUIET")
+    result = run(runner, "pillars", "-f", "json")
+    assert result.exit_code == 0
+    assert result.stderr.count("newest source: 2026-07, 114 days ago") == 1
+    assert "newest" not in result.stdout
+    json.loads(result.stdout)
+    assert run(runner, "--quiet", "pillars").stderr == ""
+    assert run(runner, "pillars", env={"CMX_QUIET": "1"}).stderr == ""
+    fresh = runner.invoke(app, ["--today", "2026-08-01", "pillars"])
+    assert fresh.stderr == ""  # 1 day over 90 is not yet stale
+
+
+def test_the_freshness_note_speaks_the_readers_language(runner, monkeypatch):
+    monkeypatch.delenv("CMX_QUIET")
+    es = run(runner, "--lang", "es", "pillars").stderr
+    assert "fuente más reciente: 2026-07, hace 114 días" in es
+
+
+# ------------------------------------------------------------------ calendars, citations
+
+
+def test_export_ics_parses_with_icalendar(runner, tmp_path):
+    import icalendar
+
+    out = tmp_path / "plan.ics"
+    result = run(runner, "export", "ics", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    calendar = icalendar.Calendar.from_ical(out.read_bytes())
+    uids = [str(e["uid"]) for e in calendar.walk("VEVENT")]
+    assert "trade-mission-2026.due@cmx" in uids and len(uids) == len(set(uids))
+    assert run(runner, "export", "ics", "-o", str(out)).exit_code == 2  # no overwrite
+
+
+def test_sources_as_csl_json_and_bibtex(runner):
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent / "data" / "csl-data.json").read_text())
+    items = json.loads(run(runner, "sources", "--format", "csl-json").stdout)
+    jsonschema.Draft7Validator(schema).validate(items)
+    assert len(items) == len(KB.sources)
+    bib = run(runner, "sources", "--format", "bibtex", "--kind", "official").stdout
+    assert bib.count("\n@") + bib.startswith("@") == sum(
+        1 for s in KB.sources if s.kind.value == "official"
+    )
