@@ -290,21 +290,29 @@ def _scope_name(kb: KnowledgeBase, scope: str, tr: Translator) -> str:
 def _change_line(r: dict[str, object], tr: Translator) -> str:
     """One change: date, commitment, and what happened (an event, a status change or a
     deadline that fell due, with the status reached by then)."""
+    c = colon(tr)
     when = tr.date(str(r["date"]))
     title = f"**{r['title']}**"
     status = tr.code("status", str(r["status"])) if r.get("status") else ""
     if r["type"] == "deadline":
         text = tr.gettext("deadline reached; status then: {status}").format(status=status)
-        return f"{when}: {title}: {text}."
+        return f"{when}{c} {title}{c} {text}."
     if r["type"] == "status":
         moved = tr.gettext("now {status}").format(status=status)
-        return f"{when}: {title} ({moved}): {r['what']}"
-    return f"{when}: {title}: {r['what']}"
+        return f"{when}{c} {title} ({moved}){c} {r['what']}"
+    return f"{when}{c} {title}{c} {r['what']}"
+
+
+def colon(tr: Translator) -> str:
+    """The colon as the language writes it after a label: ":" or, in French, " :"."""
+    return tr.gettext("{label}: {value}").format(label="", value="").rstrip()
 
 
 def _sources_list(kb: KnowledgeBase, cites: _Citations, tr: Translator) -> list[str]:
     """The numbered Sources list: only what the text cites, in order of first use."""
     t = _labels(tr)
+    if not cites.order:
+        return []
     lines = [f"## {t['sources']}", ""]
     for i, sid in enumerate(cites.order, 1):
         src = kb.source(sid)
@@ -314,6 +322,7 @@ def _sources_list(kb: KnowledgeBase, cites: _Citations, tr: Translator) -> list[
         url = f"<{src.url}>" if src.url else t["no_url"]
         kind = tr.code("source_kind", src.kind.value)
         stop = "" if when.endswith(".") else "."
+        kind = kind[:1].upper() + kind[1:]  # it starts a sentence
         lines.append(f"{i}. {src.title}. {src.publisher}, {when}{stop} {kind}. {url}")
     return lines
 
@@ -407,7 +416,8 @@ def _summary(
         for r in changed[:n_list]:
             r = {**r, "what": _short(str(r["what"]), n_words)}
             lines.append(f"- {_change_line(r, tr)} {cites.ref(str(r['source']))}")
-        lines += _more(len(changed), n_list, tr, f"cmx changes --since {since.isoformat()}")
+        command = f"cmx changes --since {since.isoformat()} --until {today.isoformat()}"
+        lines += _more(len(changed), n_list, tr, command)
     else:
         lines.append(_("No change recorded in this period."))
     lines.append("")
@@ -428,10 +438,12 @@ def _summary(
             continue
         lines += [f"## {title}", ""]
         for c in sorted(group, key=lambda c: date_bounds(c.due or "")[1])[:n_list]:
-            facts = _("due {date}, {status}").format(
-                date=tr.date(c.due or ""), status=tr.code("status", c.status.value)
+            due = (
+                _("was due {date}; still {status}") if group is late else _("due {date}, {status}")
             )
-            lines.append(f"- **{c.title.get(lang)}**: {facts} {cites.ref(c.sources[0].source)}")
+            facts = due.format(date=tr.date(c.due or ""), status=tr.code("status", c.status.value))
+            title = f"**{c.title.get(lang)}**{_mark(kb, c)}"
+            lines.append(f"- {title}{colon(tr)} {facts} {cites.ref(c.sources[0].source)}")
         lines += _more(len(group), n_list, tr, hint)
         lines.append("")
     scopes = [(f"{p.number}. {p.name.get(lang)}", p.id) for p in kb.pillars]
@@ -448,14 +460,22 @@ def _summary(
         for c in best:
             lines.append(f"- {_highlight(kb, c, tr, cites, n_words)}")
         lines.append("")
+    if "‡" in "\n".join(lines):
+        lines += [_("‡ No official text supports this entry: it rests on news or analysis."), ""]
     lines += _sources_list(kb, cites, tr)
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _short(text: str, words: int = 22) -> str:
-    """The first `words` words of a text, with "…" when it goes on."""
+    """The text if it has at most `words` words; else its first sentence if that is
+    short enough; else its first `words` words, with "…"."""
     parts = text.split()
-    return text if len(parts) <= words else " ".join(parts[:words]).rstrip(",;:") + "…"
+    if len(parts) <= words:
+        return text
+    first = text.split(". ", 1)[0].rstrip(".") + "."
+    if len(first.split()) <= words and len(first) < len(text):
+        return first
+    return " ".join(parts[:words]).rstrip(",;:") + "…"
 
 
 def _more(n: int, shown: int, tr: Translator, command: str) -> list[str]:
@@ -465,6 +485,11 @@ def _more(n: int, shown: int, tr: Translator, command: str) -> list[str]:
     rest = n - shown
     text = tr.ngettext("…and {n} more: `{command}`", "…and {n} more: `{command}`", rest)
     return ["", text.format(n=rest, command=command)]
+
+
+def _mark(kb: KnowledgeBase, c: Commitment) -> str:
+    """‡ after an entry that no official text supports (news or analysis only)."""
+    return "" if kb.basis(c) is Basis.OFFICIAL else " ‡"
 
 
 def _highlight_rank(kb: KnowledgeBase, c: Commitment) -> tuple[int, int, int, float]:
@@ -480,11 +505,11 @@ def _highlight(
 ) -> str:
     """One line: the title, its status, and the latest event or the amount, cited."""
     status = tr.code("status", c.status.value)
-    line = f"**{c.title.get(tr.lang)}**: {status}"
+    line = f"**{c.title.get(tr.lang)}**{_mark(kb, c)}{colon(tr)} {status}"
     latest = max(c.events, key=lambda e: date_bounds(e.date)[0], default=None)
     if latest is not None:
         what = _short(latest.what.get(tr.lang), n_words)
-        return f"{line}; {tr.date(latest.date)}: {what} {cites.ref(latest.source)}"
+        return f"{line}; {tr.date(latest.date)}{colon(tr)} {what} {cites.ref(latest.source)}"
     if c.amount:
         amount = tr.amount(c.amount.value, c.amount.currency)
         source = c.amount.source or c.sources[0].source

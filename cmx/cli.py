@@ -243,11 +243,13 @@ def freshness_note(store: Store) -> None:
         err(
             tr()
             .ngettext(
-                "cmx: note: newest source: {date}, {n} day ago (--quiet hides this note)",
-                "cmx: note: newest source: {date}, {n} days ago (--quiet hides this note)",
+                "cmx: note: newest source: {date}, {n} day ago "
+                "(cmx --quiet … or CMX_QUIET=1 hides this note)",
+                "cmx: note: newest source: {date}, {n} days ago "
+                "(cmx --quiet … or CMX_QUIET=1 hides this note)",
                 days,
             )
-            .format(date=newest, n=days)
+            .format(date=tr().date(newest), n=days)
         )
 
 
@@ -680,7 +682,7 @@ def filtered(
     from cmx.search import filter_commitments
 
     chosen_basis = code_choice(basis, "basis", "--basis")
-    scope = pillar_scope(kb, pillar)
+    scope = pillar_scope(kb.pillars, pillar)
     items = filter_commitments(
         kb.commitments,
         sector=known_entry(sector, kb.sectors, "--sector"),
@@ -699,17 +701,28 @@ def filtered(
     return items
 
 
-def pillar_scope(kb: KnowledgeBase, value: str | None) -> str | None:
+def pillar_scope(pillars: Sequence[Pillar], value: str | None) -> str | None:
     """--pillar: a pillar (see known_entry), or the plan's own governance ('plan-wide',
     also as it reads in the reader's language), which is counted apart."""
     if value is None:
         return None
     from cmx.search import fold
 
-    names = {PLAN_WIDE, "plan", *(translator(lang).code("scope", PLAN_WIDE) for lang in LANGUAGES)}
-    if fold(value.strip()) in {fold(n) for n in names}:
-        return PLAN_WIDE
-    return known_entry(value, kb.pillars, "--pillar")
+    wanted = fold(value.strip())
+    if any(wanted in {fold(n) for n in entry_names(p) if n} for p in pillars):
+        return known_entry(value, pillars, "--pillar")
+    # short names as tables show them (seguridad, movilidad, environnement), any language
+    scopes = [*(p.id for p in pillars), PLAN_WIDE]
+    names: dict[str, str] = {"plan": PLAN_WIDE, "governance": PLAN_WIDE}
+    for lang in LANGUAGES:
+        t = translator(lang)
+        names[fold(t.gettext("Whole plan (governance)"))] = PLAN_WIDE
+        names.update({fold(t.code("scope", s)): s for s in scopes})
+    found = names.get(wanted) or {"gobernanza": PLAN_WIDE, "gouvernance": PLAN_WIDE}.get(wanted)
+    if found:
+        return found
+    shown = [tr().code("scope", s) for s in scopes]
+    invalid("--pillar", value, [*shown, *(p.name.get(state.lang) for p in pillars)], shown)
 
 
 # ------------------------------------------------------------------------ commands
@@ -841,9 +854,14 @@ def sectors_cmd(
     lang, f = lang_of(lang), fmt_of(fmt)
     store = kb_store()
     pillars = store.pillars()
-    pillar = known_entry(pillar, pillars, "--pillar")
+    pillar = pillar_scope(pillars, pillar)
     counts = store.counts()
-    sectors = [s for p in pillars for s in p.sectors if not pillar or s.pillar == pillar]
+    sectors = [
+        s
+        for p in pillars
+        for s in p.sectors
+        if not pillar or (PLAN_WIDE if s.plan_wide else s.pillar) == pillar
+    ]
     rows = [sector_row(s, counts, lang) for s in sectors]
     columns = ["pillar", "number", "id", "name", "commitment_count"]
     emit(rows, f, columns, fields=fields, sort=sort, drop=["pillar"] if pillar else [])
@@ -993,8 +1011,9 @@ def sources_cmd(
     from cmx.render import source_row
 
     lang_of(lang)
-    cite_as = fmt.strip().lower() if fmt.strip().lower() in CITATION_FORMATS else None
-    f = OutputFormat.JSON if cite_as else fmt_of(fmt)
+    chosen_format = choice(fmt, [*render.FORMATS, *CITATION_FORMATS], "--format") or "table"
+    cite_as = chosen_format if chosen_format in CITATION_FORMATS else None
+    f = OutputFormat.JSON if cite_as else fmt_of(chosen_format)
     kind = code_choice(kind, "source_kind", "--kind")
     kb = load()
     chosen = [s for s in kb.sources if not kind or s.kind.value == kind]
@@ -1173,10 +1192,11 @@ def search_cmd(
     store = kb_store()
     if pillar is not None or sector is not None:
         kb = store.kb()
-        pillar = known_entry(pillar, kb.pillars, "--pillar")
+        pillar = pillar_scope(kb.pillars, pillar)
         sector = known_entry(sector, kb.sectors, "--sector")
     hits = store.search(text, kinds=kinds, pillar=pillar, sector=sector, status=status, limit=limit)
-    rows = render.clean([hit_row(h, lang, explain=explain) for h in hits])
+    plan_wide = frozenset(s.id for p in store.pillars() for s in p.sectors if s.plan_wide)
+    rows = render.clean([hit_row(h, lang, explain=explain, plan_wide=plan_wide) for h in hits])
     hint = _("nothing matched")
     if not rows:
         close = store.suggestions(text)
@@ -1271,8 +1291,15 @@ def timeline_cmd(
     lang, f = lang_of(lang), fmt_of(fmt)
     as_of_option(as_of)
     start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+    if start and end and start > end:
+        bad_value(
+            "--from",
+            _("'{value}' is after the end of the period ({end})").format(
+                value=start.isoformat(), end=end.isoformat()
+            ),
+        )
     kb = load()
-    pillar = pillar_scope(kb, pillar)
+    pillar = pillar_scope(kb.pillars, pillar)
     rows = timeline(kb, today(today_), lang, start=start, end=end, pillar=pillar)
     emit(rows, f, ["date", "mark", "type", "id", "what"], empty_hint=_("no dated entry matched"))
 
@@ -1310,24 +1337,31 @@ def changes_cmd(
     end = parse_date(until, "--until") or day
     start = parse_date(since, "--since") or end - dt.timedelta(days=90)
     if start > end:
-        bad_value("--since", _("'{value}' is after --until").format(value=start.isoformat()))
+        bad_value(
+            "--since",
+            _("'{value}' is after the end of the period ({end})").format(
+                value=start.isoformat(), end=end.isoformat()
+            ),
+        )
     kb = load()
-    scope = pillar_scope(kb, pillar)
+    scope = pillar_scope(kb.pillars, pillar)
     rows = [r for r in changes(kb, start, end, lang) if not scope or r["pillar"] == scope]
+    empty_hint = _("nothing recorded from {since} to {until}").format(
+        since=start.isoformat(), until=end.isoformat()
+    )
     if markdown:
         from cmx.brief import changes_markdown
 
         out(render.clean(changes_markdown(kb, rows, since=start, until=end, lang=lang)))
         if not rows:
+            err(_("cmx: {message}").format(message=empty_hint))
             raise typer.Exit(EXIT_NO_MATCH)
         return
     emit(
         rows,
         f,
         ["date", "pillar", "type", "id", "status", "what"],
-        empty_hint=_("nothing recorded from {since} to {until}").format(
-            since=start.isoformat(), until=end.isoformat()
-        ),
+        empty_hint=empty_hint,
         codes={"type": "type"},
         drop=["pillar"] if scope else [],
     )

@@ -60,10 +60,12 @@ def _cite(kb: KnowledgeBase, source_id: str, t: Translator, section: str | None 
     if s.reliability:
         weak = (
             " ("
-            + t("reliability: {level}").format(level=t.code("reliability", s.reliability.value))
+            + t.gettext("reliability: {level}").format(
+                level=t.code("reliability", s.reliability.value)
+            )
             + ")"
         )
-    url = s.url or t("no URL")
+    url = s.url or t.gettext("no URL")
     kind = t.code("source_kind", s.kind.value)
     return f"[{s.id}] {s.title} — {s.publisher}{date}, {kind}{weak}{where}; {url}"
 
@@ -117,8 +119,11 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
         ]
         moves = [e for e in entry.events if e.status]
         if moves:  # the status history, oldest first
+            sep = t.gettext("{label}: {value}").format(label="", value="").rstrip()  # fr: " :"
             steps = [
-                f"{t.date(e.date)}: {t.code('status', e.status.value)}" for e in moves if e.status
+                f"{t.date(e.date)}{sep} {t.code('status', e.status.value)}"
+                for e in moves
+                if e.status
             ]
             lines.append((_("history"), " → ".join(steps)))
         if entry.due:

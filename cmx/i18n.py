@@ -110,7 +110,13 @@ CODES: dict[str, dict[str, str]] = {
         "status": C_("type", "status change"),
     },
     "bool": {"yes": C_("bool", "yes"), "no": C_("bool", "no")},
-    "scope": {"plan-wide": C_("scope", "plan-wide")},  # a pillar column; ids read as they are
+    "scope": {  # a pillar column, for people: short names (JSON keeps the ids)
+        "prosperity": C_("scope", "prosperity"),
+        "mobility": C_("scope", "mobility"),
+        "security": C_("scope", "security"),
+        "environment": C_("scope", "environment"),
+        "plan-wide": C_("scope", "plan-wide"),
+    },
 }
 
 # Table and CSV headers, by column key (the key itself is the JSON name).
@@ -280,7 +286,10 @@ class Translator:
 
         parts = iso.split("-")
         if len(parts) == 3:
-            return str(format_date(dt.date.fromisoformat(iso), "long", locale=self.locale))
+            text = str(format_date(dt.date.fromisoformat(iso), "long", locale=self.locale))
+            if self.lang == "fr" and parts[2] == "01":  # French writes the 1st "1er"
+                text = "1er" + text[1:] if text.startswith("1 ") else text
+            return text
         if len(parts) == 2:
             day = dt.date(int(parts[0]), int(parts[1]), 1)
             return str(format_skeleton("yMMMM", day, locale=self.locale))

@@ -161,12 +161,17 @@ def entry_row(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> Ro
     raise TypeError(f"not an entry: {entry!r}")
 
 
-def hit_row(hit: Any, lang: str, *, explain: bool = False) -> Row:
-    """A search hit (cmx.search.Hit) as a row; `explain` adds why it matched."""
+def hit_row(
+    hit: Any, lang: str, *, explain: bool = False, plan_wide: frozenset[str] = frozenset()
+) -> Row:
+    """A search hit (cmx.search.Hit) as a row; `explain` adds why it matched. Entries
+    of the sectors in `plan_wide` (the plan's own governance) have PLAN_WIDE as pillar."""
     from cmx.search import snippet
 
     e: Any = hit.entry
     pillar = getattr(e, "pillar", None) if not isinstance(e, Pillar) else e.id
+    if (e.id if isinstance(e, Sector) else getattr(e, "sector", None)) in plan_wide:
+        pillar = PLAN_WIDE
     if isinstance(e, Source):
         title, summary = e.title, ", ".join(filter(None, [e.publisher, e.date, e.kind.value]))
     elif isinstance(e, Note):
@@ -285,6 +290,10 @@ def to_yaml(rows: Any) -> str:
 
 
 TEXT_COLUMNS = frozenset({"title", "name", "summary", "snippet", "what", "claim", "publisher"})
+# On a narrow terminal, these go first (in this order) so that ids stay whole and the
+# text keeps at least TEXT_MIN columns: each is a filter away or shown elsewhere.
+NARROW_DROPS = ("pillar", "type", "kind", "number")
+TEXT_MIN = 24
 
 
 def header(column: str) -> str:
@@ -372,15 +381,25 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     columns = [c for c in view.columns if any(flat(row.get(c)) for row in rows)] or list(
         view.columns
     )
+    widest = {
+        c: max([len(view.headers.get(c, header(c))), *(len(flat(r.get(c))) for r in rows)])
+        for c in columns
+    }
+
+    def needed(cols: list[str]) -> int:
+        return sum(TEXT_MIN if c in TEXT_COLUMNS else widest[c] for c in cols) + 2 * len(cols)
+
+    for col in NARROW_DROPS:  # a narrow terminal: drop what can go before anything breaks
+        if needed(columns) > (view.width or 80) and col in columns and len(columns) > 2:
+            columns.remove(col)
     view = View(columns, view.title, view.width, view.rich, view.raw_csv, view.headers, view.links)
     cells = [[flat(row.get(col)) for col in view.columns] for row in rows]
-    for i, col in enumerate(view.columns):
+    for col in view.columns:
         head = view.headers.get(col, header(col))
         if col in TEXT_COLUMNS:  # wraps at spaces; a word longer than the column folds
             table.add_column(head, overflow="fold", ratio=3)
         else:  # ids, codes, numbers and dates are never broken or cut
-            widest = max([len(head), *(len(r[i]) for r in cells)])
-            table.add_column(head, no_wrap=True, overflow="ignore", min_width=widest)
+            table.add_column(head, no_wrap=True, overflow="ignore", min_width=widest[col])
     for n, row in enumerate(cells):
         link = view.links[n] if n < len(view.links) else None
         table.add_row(

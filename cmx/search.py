@@ -30,6 +30,7 @@ from typing import NamedTuple, Protocol
 
 from cmx.model import (
     LANGS,
+    PLAN_WIDE,
     Commitment,
     Entry,
     KnowledgeBase,
@@ -329,14 +330,18 @@ class IndexedDoc(NamedTuple):
     low: str  # the same for the low-weight texts
 
 
-def doc_info(entry: Entry) -> DocInfo:
+def doc_info(entry: Entry, plan_wide: frozenset[str] = frozenset()) -> DocInfo:
+    """What filters and hits need of an entry; the pillar of the plan's own governance
+    (sectors in `plan_wide`) is PLAN_WIDE, as everywhere else."""
     kind = kind_of(entry)
     if isinstance(entry, Pillar):
         return DocInfo(kind, entry.id, entry.id, None, None)
     if isinstance(entry, Sector):
-        return DocInfo(kind, entry.id, entry.pillar, entry.id, None)
+        pillar = PLAN_WIDE if entry.id in plan_wide else entry.pillar
+        return DocInfo(kind, entry.id, pillar, entry.id, None)
     if isinstance(entry, Commitment):
-        return DocInfo(kind, entry.id, entry.pillar, entry.sector, entry.status.value)
+        pillar = PLAN_WIDE if entry.sector in plan_wide else entry.pillar
+        return DocInfo(kind, entry.id, pillar, entry.sector, entry.status.value)
     return DocInfo(kind, entry.id, None, None, None)
 
 
@@ -344,6 +349,7 @@ def index_doc(
     entry: Entry,
     aliases: dict[str, list[str]] | None = None,
     concepts_up: dict[str, list[str]] | None = None,
+    plan_wide: frozenset[str] = frozenset(),
 ) -> IndexedDoc:
     """Fold and split an entry's text for the index, with stems and concepts.
 
@@ -375,7 +381,7 @@ def index_doc(
             term, level = concept_term(up), 1 if depth == 0 else 2
             if found.get(term, 3) > level:
                 found[term] = level
-    return IndexedDoc(doc_info(entry), found, phrases[0], phrases[2])
+    return IndexedDoc(doc_info(entry, plan_wide), found, phrases[0], phrases[2])
 
 
 def concepts_up(kb: KnowledgeBase) -> dict[str, list[str]]:
@@ -423,8 +429,9 @@ def indexed_docs(kb: KnowledgeBase) -> Iterator[IndexedDoc]:
     """Every entry of `kb` in index order (pillars, sectors, commitments, notes, sources)."""
     aliases = actor_aliases(kb)
     up = concepts_up(kb)
+    plan_wide = kb.plan_wide_sectors()
     for entry in iter_entries(kb):
-        yield index_doc(entry, aliases, up)
+        yield index_doc(entry, aliases, up, plan_wide)
 
 
 def kind_starts(kb: KnowledgeBase) -> list[int]:

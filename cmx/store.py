@@ -61,7 +61,8 @@ if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it
     from cmx import search
 
 SCHEMA_VERSION = "6"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
-# 5: postings by field level; 6: sectors.plan_wide, meta newest_date
+# 5: postings by field level; 6: plan-wide governance (sectors.plan_wide, in the index),
+# meta newest_date
 STALE_TEMP_SECONDS = 3600  # temporary files older than this were left by a killed run
 
 # Everything a stored value can raise when the file is damaged or not ours.

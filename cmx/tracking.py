@@ -133,8 +133,9 @@ def stats_lines(data: dict[str, Any], t: Translator, width: int = 30) -> list[st
 
 
 def _on_or_before(date: str | None, day: dt.date) -> bool:
-    """Undated, or dated on or before `day` (a partial date counts from its first day)."""
-    return date is None or date_bounds(date)[0] <= day
+    """Undated, or surely dated on or before `day`: a partial date (2025-12) counts
+    from its last day, since it may be any day of its month or year."""
+    return date is None or date_bounds(date)[1] <= day
 
 
 def as_of(kb: KnowledgeBase, day: dt.date) -> KnowledgeBase:

@@ -211,3 +211,22 @@ def test_bash_completion_offers_ids_from_the_knowledge_base():
         "--install-completion"
         in subprocess.run([*CMX, "--help"], capture_output=True, text=True).stdout
     )
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["commitments", "--lang", "es"],
+        ["changes", "--since", "2026-01-01", "--lang", "fr", "--today", "2026-11-22"],
+        ["timeline", "--lang", "fr", "--today", "2026-11-22"],
+    ],
+)
+def test_tables_fit_the_terminal_and_keep_room_for_text(args, columns):
+    """Wider than the terminal, a table is wrapped by the terminal itself, splitting ids:
+    on a narrow one cmx leaves out the pillar and type columns instead."""
+    screen = visible(on_pty(args, columns, CMX_QUIET="1"))
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert lines and max(len(line) for line in lines) <= columns
+    ids = expected_ids(args)
+    assert all(i in screen for i in ids)

@@ -236,7 +236,7 @@ def test_the_freshness_note_goes_to_stderr_only(runner, monkeypatch):
     monkeypatch.delenv("CMX_QUIET")
     result = run(runner, "pillars", "-f", "json")
     assert result.exit_code == 0
-    assert result.stderr.count("newest source: 2026-07, 114 days ago") == 1
+    assert result.stderr.count("newest source: July 2026, 114 days ago") == 1
     assert "newest" not in result.stdout
     json.loads(result.stdout)
     assert run(runner, "--quiet", "pillars").stderr == ""
@@ -248,7 +248,7 @@ def test_the_freshness_note_goes_to_stderr_only(runner, monkeypatch):
 def test_the_freshness_note_speaks_the_readers_language(runner, monkeypatch):
     monkeypatch.delenv("CMX_QUIET")
     es = run(runner, "--lang", "es", "pillars").stderr
-    assert "fuente más reciente: 2026-07, hace 114 días" in es
+    assert "fuente más reciente: julio de 2026, hace 114 días" in es
 
 
 # ------------------------------------------------------------------ calendars, citations
@@ -277,3 +277,50 @@ def test_sources_as_csl_json_and_bibtex(runner):
     assert bib.count("\n@") + bib.startswith("@") == sum(
         1 for s in KB.sources if s.kind.value == "official"
     )
+
+
+def test_governance_is_plan_wide_in_sectors_and_search(runner):
+    sectors = json.loads(run(runner, "sectors", "--pillar", "plan-wide", "-f", "json").stdout)
+    assert [(s["id"], s["pillar"]) for s in sectors] == [("governance", "plan-wide")]
+    prosperity = json.loads(run(runner, "sectors", "--pillar", "I", "-f", "json").stdout)
+    assert "governance" not in {s["id"] for s in prosperity}
+    hits = json.loads(
+        run(runner, "search", "meetings", "--pillar", "plan-wide", "-f", "json").stdout
+    )
+    assert hits and {h["pillar"] for h in hits} == {"plan-wide"}
+    others = json.loads(
+        run(runner, "search", "meetings", "--pillar", "prosperity", "-f", "json").stdout
+    )
+    assert "leaders-meetings" not in {h["id"] for h in others}
+
+
+def test_readers_words_work_for_pillars_and_errors_say_them(runner):
+    for name, scope in (("movilidad", "mobility"), ("environnement", "environment"),
+                        ("gobernanza", "plan-wide"), ("Ensemble du plan", "plan-wide")):  # fmt: skip
+        rows = json.loads(run(runner, "commitments", "--pillar", name, "-f", "json").stdout)
+        assert rows and {r["pillar"] for r in rows} == {scope}, name
+    bad = run(runner, "commitments", "--pillar", "movilidd", "--lang", "es")
+    assert bad.exit_code == 2 and "¿quiso decir 'movilidad'?" in bad.stderr
+    assert "todo el plan" in bad.stderr and "mobility" not in bad.stderr
+
+
+def test_french_dates_and_colons_follow_french_usage(runner):
+    md = run(runner, "changes", "--since", "2026-07-01", "--lang", "fr", "-f", "markdown").stdout
+    assert "1er juillet 2026 : **" in md
+    card = run(runner, "show", "trade-mission-2026", "--lang", "fr").stdout
+    assert "15 février 2026 : en cours → 20 février 2026 : réalisé" in card
+
+
+def test_the_summary_marks_entries_without_an_official_text(runner):
+    md = run(runner, "export", "markdown").stdout
+    assert "**Research collaboration MoU between NSERC, SSHRC and SECIHTI" in md
+    assert re.search(r"31 March 2026\*\* ‡: was due March 31, 2026; still planned", md)
+    assert md.count("‡ No official text supports this entry") == 1
+
+
+def test_bad_periods_and_formats_are_usage_errors(runner):
+    result = run(runner, "timeline", "--from", "2026-05-01", "--to", "2026-01-01")
+    assert result.exit_code == 2 and "after the end of the period (2026-01-01)" in result.stderr
+    result = run(runner, "sources", "-f", "bibtx")
+    assert result.exit_code == 2 and "did you mean 'bibtex'?" in result.stderr
+    assert "csl-json" in result.stderr
