@@ -249,7 +249,7 @@ def freshness_note(store: Store) -> None:
                 "(cmx --quiet … or CMX_QUIET=1 hides this note)",
                 days,
             )
-            .format(date=tr().date(newest), n=days)
+            .format(date=newest, n=days)  # ISO: prose dates need Babel, ~30 ms on every run
         )
 
 

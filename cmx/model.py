@@ -31,7 +31,8 @@ class Record:
     __dataclass_fields__: dict[str, Any]
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__dataclass_fields__)
+        fields = self.__dataclass_fields__.values()
+        return tuple(getattr(self, f.name) for f in fields if f.compare)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -42,7 +43,8 @@ class Record:
         return hash(self._values())
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__dataclass_fields__)
+        fields = self.__dataclass_fields__.values()
+        inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields if f.repr)
         return f"{type(self).__name__}({inner})"
 
 
@@ -506,6 +508,7 @@ class KnowledgeBase(Record):
     actors: tuple[Actor, ...] = ()
     concepts: tuple[Concept, ...] = ()
     _index: dict[str, Entry] = field(init=False, repr=False, compare=False)
+    _plan_wide: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -524,6 +527,7 @@ class KnowledgeBase(Record):
         _set(self, "concepts", concepts)
         index: dict[str, Entry] = {}
         _set(self, "_index", index)
+        _set(self, "_plan_wide", frozenset(s.id for p in pillars for s in p.sectors if s.plan_wide))
         for pillar in self.pillars:
             index.setdefault(pillar.id, pillar)
             for sector in pillar.sectors:
@@ -575,11 +579,11 @@ class KnowledgeBase(Record):
 
     def plan_wide_sectors(self) -> frozenset[str]:
         """Ids of the sectors that hold the plan's own governance (counted apart)."""
-        return frozenset(s.id for p in self.pillars for s in p.sectors if s.plan_wide)
+        return self._plan_wide
 
     def scope(self, c: Commitment) -> str:
         """The pillar a commitment counts under, or PLAN_WIDE for the plan's governance."""
-        return PLAN_WIDE if c.sector in self.plan_wide_sectors() else c.pillar
+        return PLAN_WIDE if c.sector in self._plan_wide else c.pillar
 
     def newest_date(self) -> str | None:
         """The newest date of any source or event, as written (possibly partial); a

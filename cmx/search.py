@@ -25,7 +25,7 @@ import re
 import unicodedata
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple, Protocol
 
 from cmx.model import (
@@ -773,7 +773,7 @@ def _score_part(
 
 def _run_of_words(
     parts: list[tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]],
-) -> tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]:
+) -> tuple[dict[int, float], dict[int, tuple[str, Match, int]], Mapping[int, float]]:
     """A run's values: per entry the better of the concept link (parts[0]) and its words
     together (the sum of the other parts; the strength is their mean). Dict merges run
     in C; only entries found by more than one part are added up one by one."""
@@ -795,16 +795,33 @@ def _run_of_words(
         else:
             summed, strength = dict(values), dict(strong)
         first.update(which)
-    together = {d: v / n for d, v in strength.items()} if n > 1 else strength
     best = {**summed, **linked}
     chosen = {**first, **linked_which}
-    strong_out = {**together, **linked_strong}
+    over = dict(linked_strong)
     for doc in linked.keys() & summed.keys():  # few: entries linked to the concept
         if summed[doc] > linked[doc]:
             best[doc] = summed[doc]
             chosen[doc] = first[doc]
-        strong_out[doc] = max(together[doc], linked_strong[doc])
-    return best, chosen, strong_out
+        over[doc] = max(strength[doc] / n, linked_strong[doc])
+    return best, chosen, _Mean(strength, n, over)
+
+
+class _Mean(Mapping[int, float]):
+    """Strengths summed over `n` parts, read as their mean (`over` first): divided only
+    for the entries read, a page of hits, not for every entry a common word is in."""
+
+    def __init__(self, sums: dict[int, float], n: int, over: dict[int, float]) -> None:
+        self._sums, self._n, self._over = sums, n, over
+
+    def __getitem__(self, doc: int) -> float:
+        found = self._over.get(doc)
+        return found if found is not None else self._sums[doc] / self._n
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._sums.keys() | self._over.keys())
+
+    def __len__(self) -> int:
+        return len(self._sums.keys() | self._over.keys())
 
 
 def _kept(info: DocInfo, pillar: str | None, sector: str | None, status: str | None) -> bool:
@@ -843,9 +860,10 @@ def search(
     # Per unit: each entry's best value, the term that gave it, and its match strength.
     values: list[dict[int, float]] = []
     matched_by: list[dict[int, tuple[str, Match, int]]] = []
-    strengths: list[dict[int, float]] = []
+    strengths: list[Mapping[int, float]] = []
     for unit in units:
         parts = [_score_part(p, index, n_docs) for p in _unit_parts(unit, index)]
+        strong: Mapping[int, float]
         best, which, strong = parts[0]
         if len(parts) > 1:  # a run of words: the concept link, or the words together
             best, which, strong = _run_of_words(parts)
@@ -862,54 +880,60 @@ def search(
         docs = {d for d in docs if _kept(infos[d], pillar, sector, status)}
     priors = [KIND_PRIOR[kind] for kind in KINDS]
     starts, where = index.starts, bisect.bisect_right
-    scored: list[tuple[float, int]] = []  # (-score, doc): sorts best first, ties by doc
     if len(values) == 1:
         only = values[0]
         # Commitments, by far the most entries, have a prior of 1: only the few other
         # entries (numbered outside the commitments' range) are weighted one by one.
-        kept = only if len(docs) == len(only) else {d: only[d] for d in docs}
+        final = only if len(docs) == len(only) else {d: only[d] for d in docs}
         first_c = starts[KINDS.index("commitment")]
         after_c = starts[KINDS.index("commitment") + 1]
         others = docs.intersection(range(first_c)) | docs.intersection(range(after_c, n_docs))
         if others:
-            kept = dict(kept)
+            final = dict(final)
             for d in others:
-                kept[d] *= priors[where(starts, d) - 1]
-        scored = [(-v, d) for d, v in kept.items()]
+                final[d] *= priors[where(starts, d) - 1]
     else:
         n = len(units)
+        final = {}
         for doc in docs:
             found = [v[doc] for v in values if doc in v]
             coverage = len(found) / n
             prior = priors[where(starts, doc) - 1]
-            scored.append((-(sum(found) * coverage * coverage * prior), doc))
-    # Ties go to the earlier entry: pillars, sectors, commitments (in file order), notes,
-    # sources. The whole query as a phrase in a title (or summary) then lifts an entry;
-    # only the best few hundred are checked, so a common word in a large KB stays fast.
-    scored.sort()
+            final[doc] = sum(found) * coverage * coverage * prior
+    # Best first; ties go to the earlier entry: pillars, sectors, commitments (in file
+    # order), notes, sources. Two sorts that run in C: by number, then (stable) by score.
+    order = sorted(final)
+    order.sort(key=final.__getitem__, reverse=True)
+    # The whole query as a phrase in a title (or summary) then lifts an entry; only the
+    # best few hundred are checked, so a common word in a large KB stays fast.
     phrase = " ".join(w for w in words(query) if w)  # stop words kept: "pomme de terre"
+    scored: list[tuple[float, int]]  # (-score, doc): sorts best first, ties by doc
     if " " in phrase or len(phrase) >= 4:
-        pool = min(PHRASE_POOL, len(scored))
-        texts = index.phrases([doc for _, doc in scored[:pool]])
-        for rank in range(pool):
-            negative, doc = scored[rank]
+        pool = min(PHRASE_POOL, len(order))
+        texts = index.phrases(order[:pool])
+        head = []
+        for doc in order[:pool]:
+            negative = -final[doc]
             high, low = texts[doc]
             if phrase in high:
-                scored[rank] = (negative * 1.5, doc)
+                negative *= 1.5
             elif phrase in low:
-                scored[rank] = (negative * 1.2, doc)
-        head = sorted((round(negative, 3), doc) for negative, doc in scored[:pool])
-        rest = scored[pool:]  # untouched, in order: round() keeps that order
+                negative *= 1.2
+            head.append((round(negative, 3), doc))
+        head.sort()
+        rest = order[pool:]  # untouched, in order: round() keeps that order
         if limit and rest and len(head) >= limit:
             cutoff, tail = head[limit - 1][0], []
-            for negative, doc in rest:  # only what could still tie into the top
-                rounded = round(negative, 3)
+            for doc in rest:  # only what could still tie into the top
+                rounded = round(-final[doc], 3)
                 if rounded > cutoff:
                     break
                 tail.append((rounded, doc))
             scored = sorted(head + tail)
         else:
-            scored = sorted(head + [(round(negative, 3), doc) for negative, doc in rest])
+            scored = sorted(head + [(round(-final[doc], 3), doc) for doc in rest])
+    else:
+        scored = [(-final[doc], doc) for doc in (order[:limit] if limit else order)]
     top = scored[:limit] if limit else scored
     entries = index.entries([doc for _, doc in top])
     hits = []

@@ -236,7 +236,7 @@ def test_the_freshness_note_goes_to_stderr_only(runner, monkeypatch):
     monkeypatch.delenv("CMX_QUIET")
     result = run(runner, "pillars", "-f", "json")
     assert result.exit_code == 0
-    assert result.stderr.count("newest source: July 2026, 114 days ago") == 1
+    assert result.stderr.count("newest source: 2026-07, 114 days ago") == 1
     assert "newest" not in result.stdout
     json.loads(result.stdout)
     assert run(runner, "--quiet", "pillars").stderr == ""
@@ -248,7 +248,7 @@ def test_the_freshness_note_goes_to_stderr_only(runner, monkeypatch):
 def test_the_freshness_note_speaks_the_readers_language(runner, monkeypatch):
     monkeypatch.delenv("CMX_QUIET")
     es = run(runner, "--lang", "es", "pillars").stderr
-    assert "fuente más reciente: julio de 2026, hace 114 días" in es
+    assert "fuente más reciente: 2026-07, hace 114 días" in es
 
 
 # ------------------------------------------------------------------ calendars, citations
