@@ -29,11 +29,11 @@ def _inner(tp: Any, where: tuple[type, str], defs: dict[str, Any]) -> dict[str, 
         return {"type": "array", "items": items}
     if tp is str:
         if where in kbmod.DATE_FIELDS:
-            return {"type": "string", "pattern": kbmod.DATE_RE.pattern}
+            return {"type": "string", "pattern": kbmod.DATE_PATTERN}
         if where in kbmod.URL_FIELDS:
             return {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$"}
         if where in kbmod.ID_FIELDS:
-            return {"type": "string", "pattern": kbmod.ID_RE.pattern}
+            return {"type": "string", "pattern": kbmod.ID_PATTERN}
         return {"type": "string", "minLength": 1}
     if tp is bool:
         return {"type": "boolean"}
