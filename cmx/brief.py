@@ -503,15 +503,17 @@ def _highlight_rank(kb: KnowledgeBase, c: Commitment) -> tuple[int, int, int, fl
 def _highlight(
     kb: KnowledgeBase, c: Commitment, tr: Translator, cites: _Citations, n_words: int
 ) -> str:
-    """One line: the title, its status, and the latest event or the amount, cited."""
+    """One line: the title, its status, then its amount of money (the fact a memo
+    wants) or else its latest event, cited."""
     status = tr.code("status", c.status.value)
     line = f"**{c.title.get(tr.lang)}**{_mark(kb, c)}{colon(tr)} {status}"
+    if c.amount:
+        amount = tr.amount(c.amount.value, c.amount.currency)
+        stage = tr.code("stage", c.amount.stage.value)
+        source = c.amount.source or c.sources[0].source
+        return f"{line}; {amount} ({stage}) {cites.ref(source)}"
     latest = max(c.events, key=lambda e: date_bounds(e.date)[0], default=None)
     if latest is not None:
         what = _short(latest.what.get(tr.lang), n_words)
         return f"{line}; {tr.date(latest.date)}{colon(tr)} {what} {cites.ref(latest.source)}"
-    if c.amount:
-        amount = tr.amount(c.amount.value, c.amount.currency)
-        source = c.amount.source or c.sources[0].source
-        return f"{line}; {amount} {cites.ref(source)}"
     return f"{line}. {cites.ref(c.sources[0].source, c.sources[0].section)}"

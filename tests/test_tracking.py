@@ -324,3 +324,10 @@ def test_bad_periods_and_formats_are_usage_errors(runner):
     result = run(runner, "sources", "-f", "bibtx")
     assert result.exit_code == 2 and "did you mean 'bibtex'?" in result.stderr
     assert "csl-json" in result.stderr
+
+
+def test_the_summary_writes_money_the_readers_way(runner):
+    fr = run(runner, "export", "markdown", "--lang", "fr").stdout
+    assert "5\u00a0500\u00a0000\u00a0$\u00a0CA (annoncé)" in fr  # a highlight with money
+    es = run(runner, "export", "markdown", "--lang", "es").stdout
+    assert "9.9 millones" in es and "5,500,000.00\u00a0CAD" not in es
