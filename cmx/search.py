@@ -26,7 +26,7 @@ import unicodedata
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeAlias
 
 from cmx.model import (
     LANGS,
@@ -443,29 +443,31 @@ def kind_starts(kb: KnowledgeBase) -> list[int]:
     return starts
 
 
-def new_postings() -> dict[str, array[int]]:
-    """Word -> entries that contain it, each as doc * 4 + level, in doc order."""
-    return defaultdict(functools.partial(array, "i"))
-
-
-def add_postings(postings: dict[str, array[int]], doc: int, found: dict[str, int]) -> None:
-    """Record `doc` under each of its words (docs come in order). `postings` comes from
-    new_postings(): a missing word starts a new list on its own."""
-    base = doc * 4
-    for word, level in found.items():
-        postings[word].append(base + level)
-
-
 Levels = tuple[Sequence[int], Sequence[int], Sequence[int]]  # a term's docs by field level
+Postings: TypeAlias = "dict[str, tuple[array[int], array[int], array[int]]]"
+NO_POSTINGS: Levels = ((), (), ())
 
 
-def by_level(codes: Sequence[int]) -> Levels:
-    """Postings (doc * 4 + level, in doc order) as the docs at each field level, each in
-    doc order: ranking takes a level's docs as a block, at C speed."""
-    levels: tuple[array[int], array[int], array[int]] = (array("i"), array("i"), array("i"))
-    for code in codes:
-        levels[code & 3].append(code >> 2)
-    return levels
+def _three_arrays() -> tuple[array[int], array[int], array[int]]:
+    return (array("i"), array("i"), array("i"))
+
+
+def new_postings() -> Postings:
+    """Word -> the entries that contain it at each field level (its best one), each in
+    doc order: ranking takes a level's entries as a block, at C speed."""
+    return defaultdict(_three_arrays)
+
+
+def add_postings(postings: Postings, doc: int, found: dict[str, int]) -> None:
+    """Record `doc` under each of its words (docs come in order). `postings` comes from
+    new_postings(): a missing word starts new lists on its own."""
+    for word, level in found.items():
+        postings[word][level].append(doc)
+
+
+def df_of(levels: Levels) -> int:
+    """How many entries a term's postings hold (each entry is at one level only)."""
+    return len(levels[0]) + len(levels[1]) + len(levels[2])
 
 
 class Index(Protocol):
@@ -522,7 +524,6 @@ class MemoryIndex(Index):
         for doc, indexed in enumerate(indexed_docs(kb)):
             self._docs.append(indexed)
             add_postings(self._postings, doc, indexed.words)
-        self._levels: dict[str, Levels] = {}
         self._vocab: list[str] | None = None
         self._stems: dict[str, list[str]] | None = None
         self._labels = concept_labels(kb)
@@ -533,8 +534,7 @@ class MemoryIndex(Index):
         return self._labels
 
     def df(self, term: str) -> int:
-        bucket = self._postings.get(term)
-        return len(bucket) if bucket is not None else 0
+        return df_of(self._postings.get(term, NO_POSTINGS))
 
     def vocab(self) -> Sequence[str]:
         if self._vocab is None:
@@ -556,10 +556,7 @@ class MemoryIndex(Index):
         return out
 
     def postings(self, term: str) -> Levels:
-        found = self._levels.get(term)
-        if found is None:
-            found = self._levels[term] = by_level(self._postings.get(term, ()))
-        return found
+        return self._postings.get(term, NO_POSTINGS)
 
     def infos(self, docs: Iterable[int]) -> dict[int, DocInfo]:
         return {d: self._docs[d].info for d in docs}
@@ -751,7 +748,7 @@ def _score_part(
     strengths = []  # (-strength, term order, level, docs)
     for order, (term, match) in enumerate(part.items()):
         levels = index.postings(term)
-        idf = math.log(1 + n_docs / max(sum(map(len, levels)), 1))
+        idf = math.log(1 + n_docs / max(df_of(levels), 1))
         base = STRENGTH[match.how]
         for level, docs in enumerate(levels):
             if docs:

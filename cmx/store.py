@@ -355,7 +355,7 @@ def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
     conn.executemany("INSERT INTO _cmx_docs VALUES (?,?,?,?,?,?,?,?)", docs())
     conn.executemany(
         "INSERT INTO _cmx_terms VALUES (?,?,?)",
-        ((term, len(p), _pack(search.by_level(p))) for term, p in postings.items()),
+        ((term, search.df_of(p), _pack(p)) for term, p in postings.items()),
     )
     conn.executemany(
         "INSERT INTO _cmx_stems VALUES (?,?)",
@@ -716,7 +716,7 @@ class SqliteIndex:  # a search.Index
     def postings(self, term: str) -> search.Levels:
         row = self._conn.execute("SELECT postings FROM _cmx_terms WHERE term = ?", (term,))
         found = row.fetchone()
-        return _unpack(found[0], self.n_docs) if found else ((), (), ())
+        return _unpack(found[0], self.n_docs) if found else search.NO_POSTINGS
 
     def _rows(self, sql: str, docs: Iterable[int]) -> Any:
         return self._conn.execute(
