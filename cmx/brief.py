@@ -138,7 +138,7 @@ def to_markdown(
     governance = [c for c in items if c.sector in plan_wide]
     if governance:
         lines += [f"## {t['whole_plan']}", ""]
-        sectors = [s for p in kb.pillars for s in p.sectors if s.plan_wide]
+        sectors = [s for s in kb.sectors if s.plan_wide]
         lines += _sectors(kb, sectors, governance, lang, cites, today, tr, level="###")
     notes = [n for n in kb.notes if chosen.intersection(n.related)]
     if notes:
@@ -203,10 +203,9 @@ def _status_rows(kb: KnowledgeBase, items: Sequence[Commitment], tr: Translator)
     return lines
 
 
-def _fact(t: dict[str, str], label: str, value: str) -> str:
+def _fact(tr: Translator, label: str, value: str) -> str:
     """**Label:** value, with the language's own colon ("Statut : …" in French)."""
-    colon = t["label"].format(label="", value="").rstrip()  # ":" or " :" (French)
-    return f"**{label}{colon}** {value}".rstrip()
+    return f"**{label}{tr.colon()}** {value}".rstrip()
 
 
 def _commitment_block(
@@ -217,26 +216,26 @@ def _commitment_block(
     status = tr.code("status", c.status.value)
     if c.is_overdue(today):
         status += f" ({tr.code('mark', 'overdue')})"
-    facts = [_fact(t, t["status"], status)]
+    facts = [_fact(tr, t["status"], status)]
     if c.due:
-        facts.append(_fact(t, t["due"], tr.date(c.due)))
+        facts.append(_fact(tr, t["due"], tr.date(c.due)))
     if c.instrument is not Instrument.OTHER:  # "other" says nothing: left out
-        facts.append(_fact(t, t["instrument"], tr.code("instrument", c.instrument.value)))
+        facts.append(_fact(tr, t["instrument"], tr.code("instrument", c.instrument.value)))
     basis = kb.basis(c)
-    facts.append(_fact(t, t["basis"], tr.code("basis", basis.value)))
+    facts.append(_fact(tr, t["basis"], tr.code("basis", basis.value)))
     refs = "".join(cites.ref(x.source, x.section) for x in c.sources)
     mark = "" if basis is Basis.OFFICIAL else " ‡"
     lines = [f"#### {c.title.get(lang)}{mark}", "", " · ".join(facts), ""]
     lines += [f"{c.summary.get(lang)} {refs}", ""]
     named = ", ".join(kb.actor_name(a, lang) for a in c.actors) or f"_{t['no_actors']}_"
-    lines += [_fact(t, t["actors"], named), ""]
+    lines += [_fact(tr, t["actors"], named), ""]
     if c.amount:
         a = c.amount
         ref = cites.ref(a.source) if a.source else ""
         stage = tr.code("stage", a.stage.value)
-        lines += [_fact(t, t["amount"], f"{tr.amount(a.value, a.currency)} ({stage}) {ref}"), ""]
+        lines += [_fact(tr, t["amount"], f"{tr.amount(a.value, a.currency)} ({stage}) {ref}"), ""]
     if c.events:
-        lines += [_fact(t, t["events"], ""), ""]
+        lines += [_fact(tr, t["events"], ""), ""]
         lines += [
             f"- {tr.date(e.date)}: {e.what.get(lang)} {cites.ref(e.source)}" for e in c.events
         ]
@@ -290,7 +289,7 @@ def _scope_name(kb: KnowledgeBase, scope: str, tr: Translator) -> str:
 def _change_line(r: dict[str, object], tr: Translator) -> str:
     """One change: date, commitment, and what happened (an event, a status change or a
     deadline that fell due, with the status reached by then)."""
-    c = colon(tr)
+    c = tr.colon()
     when = tr.date(str(r["date"]))
     title = f"**{r['title']}**"
     status = tr.code("status", str(r["status"])) if r.get("status") else ""
@@ -301,11 +300,6 @@ def _change_line(r: dict[str, object], tr: Translator) -> str:
         moved = tr.gettext("now {status}").format(status=status)
         return f"{when}{c} {title} ({moved}){c} {r['what']}"
     return f"{when}{c} {title}{c} {r['what']}"
-
-
-def colon(tr: Translator) -> str:
-    """The colon as the language writes it after a label: ":" or, in French, " :"."""
-    return tr.gettext("{label}: {value}").format(label="", value="").rstrip()
 
 
 def _sources_list(kb: KnowledgeBase, cites: _Citations, tr: Translator) -> list[str]:
@@ -356,11 +350,11 @@ def summary(
     supports; then the most recent event first; ties keep the plan's order. The page
     holds at most SUMMARY_WORDS words before its Sources list (half for one pillar):
     longer lists are cut, each with the command that gives the rest."""
-    scopes = {kb.scope(c) for c in items}
-    limit = SUMMARY_WORDS // 2 if len(scopes) == 1 else SUMMARY_WORDS
+    page = _SummaryFacts(kb, items, lang, today, since or today - dt.timedelta(days=90))
+    limit = SUMMARY_WORDS // 2 if len(page.highlights) == 1 else SUMMARY_WORDS
     text = ""
-    for shape in SUMMARY_SHAPES:
-        text = _summary(kb, items, lang, today, since or today - dt.timedelta(days=90), shape)
+    for shape in SUMMARY_SHAPES:  # the fullest shape that fits
+        text = _summary(page, shape)
         if reading_words(text) <= limit:
             break
     return text
@@ -376,23 +370,50 @@ def reading_words(markdown: str) -> int:
     return len(" ".join(lines).split())
 
 
-def _summary(
-    kb: KnowledgeBase,
-    items: Sequence[Commitment],
-    lang: str,
-    today: dt.date,
-    since: dt.date,
-    shape: tuple[int, int, int],
-) -> str:
-    from cmx.tracking import changes
+class _SummaryFacts:
+    """What the summary says, found once; each shape tried only lays it out."""
 
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        items: Sequence[Commitment],
+        lang: str,
+        today: dt.date,
+        since: dt.date,
+    ) -> None:
+        from cmx.tracking import changes
+
+        self.kb, self.items, self.today, self.since = kb, items, today, since
+        self.tr = translator(lang)
+        self.newest = kb.newest_date()
+        chosen = {c.id for c in items}
+        self.changed = [r for r in changes(kb, since, today, lang) if r["id"] in chosen]
+        by_due = sorted((c for c in items if c.due), key=lambda c: date_bounds(c.due or "")[1])
+        self.late = [c for c in by_due if c.is_overdue(today)]
+        self.soon = [
+            c
+            for c in by_due
+            if not c.is_overdue(today)
+            and c.status in (Status.PLANNED, Status.UNDERWAY)
+            and today <= date_bounds(c.due or "")[1] <= today + dt.timedelta(days=SOON_DAYS)
+        ]
+        labels = [(f"{p.number}. {p.name.get(lang)}", p.id) for p in kb.pillars]
+        labels.append((_labels(self.tr)["whole_plan"], PLAN_WIDE))
+        # per pillar present, best first (the rule in summary's docstring)
+        self.highlights = [
+            (label, sorted(mine, key=lambda c: _highlight_rank(kb, c)))
+            for label, scope in labels
+            if (mine := [c for c in items if kb.scope(c) == scope])
+        ]
+
+
+def _summary(page: _SummaryFacts, shape: tuple[int, int, int]) -> str:
     n_list, n_highlights, n_words = shape
-    tr = translator(lang)
+    kb, items, today, since, tr = page.kb, page.items, page.today, page.since, page.tr
     _ = tr.gettext
     t = _labels(tr)
     cites = _Citations()
-    chosen = {c.id for c in items}
-    newest = kb.newest_date()
+    newest = page.newest
     lines = [
         "# " + _("Canada–Mexico Action Plan 2025–2028: summary"),
         "",
@@ -410,54 +431,34 @@ def _summary(
         *_status_rows(kb, items, tr),
         "",
     ]
-    changed = [r for r in changes(kb, since, today, lang) if r["id"] in chosen]
     lines += ["## " + _("What changed since {date}").format(date=tr.day(since)), ""]
-    if changed:
-        for r in changed[:n_list]:
+    if page.changed:
+        for r in page.changed[:n_list]:
             r = {**r, "what": _short(str(r["what"]), n_words)}
             lines.append(f"- {_change_line(r, tr)} {cites.ref(str(r['source']))}")
         command = f"cmx changes --since {since.isoformat()} --until {today.isoformat()}"
-        lines += _more(len(changed), n_list, tr, command)
+        lines += _more(len(page.changed), n_list, tr, command)
     else:
         lines.append(_("No change recorded in this period."))
     lines.append("")
-    late = [c for c in items if c.is_overdue(today)]
-    soon = [
-        c
-        for c in items
-        if c.due
-        and not c.is_overdue(today)
-        and c.status in (Status.PLANNED, Status.UNDERWAY)
-        and today <= date_bounds(c.due)[1] <= today + dt.timedelta(days=SOON_DAYS)
-    ]
-    for title, group, hint in (
-        (_("Overdue"), late, "cmx commitments --overdue"),
-        (_("Due in the next six months"), soon, "cmx timeline"),
+    for title, group, due, hint in (
+        (_("Overdue"), page.late, _("was due {date}; still {status}"), "cmx commitments --overdue"),
+        (_("Due in the next six months"), page.soon, _("due {date}, {status}"), "cmx timeline"),
     ):
         if not group:
             continue
         lines += [f"## {title}", ""]
-        for c in sorted(group, key=lambda c: date_bounds(c.due or "")[1])[:n_list]:
-            due = (
-                _("was due {date}; still {status}") if group is late else _("due {date}, {status}")
-            )
+        for c in group[:n_list]:
             facts = due.format(date=tr.date(c.due or ""), status=tr.code("status", c.status.value))
-            title = f"**{c.title.get(lang)}**{_mark(kb, c)}"
-            lines.append(f"- {title}{colon(tr)} {facts} {cites.ref(c.sources[0].source)}")
+            title = f"**{c.title.get(tr.lang)}**{_mark(kb, c)}"
+            lines.append(f"- {title}{tr.colon()} {facts} {cites.ref(c.sources[0].source)}")
         lines += _more(len(group), n_list, tr, hint)
         lines.append("")
-    scopes = [(f"{p.number}. {p.name.get(lang)}", p.id) for p in kb.pillars]
-    scopes.append((t["whole_plan"], PLAN_WIDE))
-    present = [
-        (label, scope) for label, scope in scopes if any(kb.scope(c) == scope for c in items)
-    ]
-    per_pillar = n_highlights + (1 if len(present) == 1 else 0)
+    per_pillar = n_highlights + (1 if len(page.highlights) == 1 else 0)
     lines += ["## " + _("Highlights"), ""]
-    for label, scope in present:
-        mine = [c for c in items if kb.scope(c) == scope]
-        best = sorted(mine, key=lambda c: _highlight_rank(kb, c))[:per_pillar]
+    for label, ranked in page.highlights:
         lines += [f"### {label}", ""]
-        for c in best:
+        for c in ranked[:per_pillar]:
             lines.append(f"- {_highlight(kb, c, tr, cites, n_words)}")
         lines.append("")
     if "‡" in "\n".join(lines):
@@ -506,7 +507,7 @@ def _highlight(
     """One line: the title, its status, then its amount of money (the fact a memo
     wants) or else its latest event, cited."""
     status = tr.code("status", c.status.value)
-    line = f"**{c.title.get(tr.lang)}**{_mark(kb, c)}{colon(tr)} {status}"
+    line = f"**{c.title.get(tr.lang)}**{_mark(kb, c)}{tr.colon()} {status}"
     if c.amount:
         amount = tr.amount(c.amount.value, c.amount.currency)
         stage = tr.code("stage", c.amount.stage.value)
@@ -515,5 +516,5 @@ def _highlight(
     latest = max(c.events, key=lambda e: date_bounds(e.date)[0], default=None)
     if latest is not None:
         what = _short(latest.what.get(tr.lang), n_words)
-        return f"{line}; {tr.date(latest.date)}{colon(tr)} {what} {cites.ref(latest.source)}"
+        return f"{line}; {tr.date(latest.date)}{tr.colon()} {what} {cites.ref(latest.source)}"
     return f"{line}. {cites.ref(c.sources[0].source, c.sources[0].section)}"

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from cmx.model import Source, SourceKind
+from cmx.model import Source, SourceKind, without_controls
 
 # CSL item type per kind of source.
 # - Official texts (releases, readouts, joint statements, the plan's page) and official
@@ -34,14 +34,10 @@ CSL_TYPES: dict[SourceKind, str] = {
     SourceKind.ANALYSIS: "report",
 }
 
-# C0 and C1 control characters: dropped from every value (tabs and newlines are spaces
-# once whitespace is collapsed; a reference has no line structure to keep).
-_CONTROLS = dict.fromkeys((*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)))
-
 
 def _text(value: str) -> str:
     """`value` on one line: control characters dropped, runs of whitespace one space."""
-    return " ".join(value.translate(_CONTROLS).split())
+    return " ".join(without_controls(value).split())  # a reference has no line structure
 
 
 def date_parts(value: str) -> list[int]:
@@ -122,7 +118,7 @@ def bib_escape(value: str) -> str:
 
 
 def _bib_url(value: str) -> str:
-    url = value.translate(_CONTROLS).strip()
+    url = without_controls(value).strip()
     return _URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), url)
 
 

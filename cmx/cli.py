@@ -19,7 +19,17 @@ from typer.models import CommandInfo
 from cmx import __version__, render
 from cmx.i18n import CODE_COLUMNS, LANGUAGES, Translator, language_from_locale, translator
 from cmx.kb import KBError, closest, default_data_dir
-from cmx.model import PLAN_WIDE, Commitment, KnowledgeBase, Note, Pillar, Sector, Source
+from cmx.model import (
+    PLAN_WIDE,
+    Commitment,
+    KnowledgeBase,
+    Note,
+    Pillar,
+    Sector,
+    Source,
+    date_bounds,
+    plan_wide_sectors,
+)
 from cmx.render import OutputFormat
 from cmx.store import Store, open_store
 
@@ -232,8 +242,6 @@ def freshness_note(store: Store) -> None:
     before today (--quiet or CMX_QUIET=1: silent). stdout is never touched."""
     if state.quiet or env_on("CMX_QUIET"):
         return
-    from cmx.model import date_bounds
-
     newest = store.newest_date()
     if newest is None:
         return
@@ -702,23 +710,25 @@ def filtered(
 
 
 def pillar_scope(pillars: Sequence[Pillar], value: str | None) -> str | None:
-    """--pillar: a pillar (see known_entry), or the plan's own governance ('plan-wide',
-    also as it reads in the reader's language), which is counted apart."""
+    """--pillar: a pillar by any name known_entry takes or by its short name as tables
+    show it (seguridad, environnement); or the plan's own governance, counted apart, by
+    'plan-wide', its label in any language or any name of its sector (gobernanza)."""
     if value is None:
         return None
     from cmx.search import fold
 
-    wanted = fold(value.strip())
-    if any(wanted in {fold(n) for n in entry_names(p) if n} for p in pillars):
-        return known_entry(value, pillars, "--pillar")
-    # short names as tables show them (seguridad, movilidad, environnement), any language
     scopes = [*(p.id for p in pillars), PLAN_WIDE]
-    names: dict[str, str] = {"plan": PLAN_WIDE, "governance": PLAN_WIDE}
+    names: dict[str, str] = {"plan": PLAN_WIDE}
     for lang in LANGUAGES:
         t = translator(lang)
         names[fold(t.gettext("Whole plan (governance)"))] = PLAN_WIDE
         names.update({fold(t.code("scope", s)): s for s in scopes})
-    found = names.get(wanted) or {"gobernanza": PLAN_WIDE, "gouvernance": PLAN_WIDE}.get(wanted)
+    for p in pillars:  # last, so that a pillar's own names win
+        for s in p.sectors:
+            if s.plan_wide:
+                names.update({fold(n): PLAN_WIDE for n in entry_names(s) if n})
+        names.update({fold(n): p.id for n in entry_names(p) if n})
+    found = names.get(fold(value.strip()))
     if found:
         return found
     shown = [tr().code("scope", s) for s in scopes]
@@ -826,7 +836,7 @@ def pillars_cmd(
     if f in (OutputFormat.TABLE, OutputFormat.CSV) and counts.get(PLAN_WIDE):
         # For people, the plan's own governance is a row of its own, after the four
         # pillars; JSON and YAML list the pillars only (its count: `cmx stats`).
-        plan_wide = [s for p in pillars for s in p.sectors if s.plan_wide]
+        plan_wide = plan_wide_sectors(pillars)
         rows.append(
             {
                 "number": "",
@@ -856,12 +866,7 @@ def sectors_cmd(
     pillars = store.pillars()
     pillar = pillar_scope(pillars, pillar)
     counts = store.counts()
-    sectors = [
-        s
-        for p in pillars
-        for s in p.sectors
-        if not pillar or (PLAN_WIDE if s.plan_wide else s.pillar) == pillar
-    ]
+    sectors = [s for p in pillars for s in p.sectors if not pillar or s.scope == pillar]
     rows = [sector_row(s, counts, lang) for s in sectors]
     columns = ["pillar", "number", "id", "name", "commitment_count"]
     emit(rows, f, columns, fields=fields, sort=sort, drop=["pillar"] if pillar else [])
@@ -1195,7 +1200,7 @@ def search_cmd(
         pillar = pillar_scope(kb.pillars, pillar)
         sector = known_entry(sector, kb.sectors, "--sector")
     hits = store.search(text, kinds=kinds, pillar=pillar, sector=sector, status=status, limit=limit)
-    plan_wide = frozenset(s.id for p in store.pillars() for s in p.sectors if s.plan_wide)
+    plan_wide = plan_wide_sectors(store.pillars())
     rows = render.clean([hit_row(h, lang, explain=explain, plan_wide=plan_wide) for h in hits])
     hint = _("nothing matched")
     if not rows:

@@ -119,7 +119,7 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
         ]
         moves = [e for e in entry.events if e.status]
         if moves:  # the status history, oldest first
-            sep = t.gettext("{label}: {value}").format(label="", value="").rstrip()  # fr: " :"
+            sep = t.colon()
             steps = [
                 f"{t.date(e.date)}{sep} {t.code('status', e.status.value)}"
                 for e in moves

@@ -225,6 +225,10 @@ class Translator:
             return message
         return str(self._catalog.pgettext(context, message))
 
+    def colon(self) -> str:
+        """The colon as the language writes it after a label: ":" or, in French, " :"."""
+        return self.gettext("{label}: {value}").format(label="", value="").rstrip()
+
     def code(self, kind: str, value: str) -> str:
         """A code as the reader sees it: `code("status", "underway")` -> "en curso"."""
         english = CODES.get(kind, {}).get(value)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from cmx.i18n import Translator
-from cmx.model import Commitment, KnowledgeBase, Source, date_bounds
+from cmx.model import Commitment, KnowledgeBase, Source, date_bounds, without_controls
 
 if TYPE_CHECKING:
     from icalendar import Event as VEvent
@@ -29,18 +29,11 @@ PLAN_LAUNCH = dt.datetime(2025, 9, 18, tzinfo=dt.UTC)
 
 SUMMARY_LIMIT = 80  # characters of event text in a SUMMARY (the DESCRIPTION has it all)
 
-# C0 and C1 control characters but tab and newline (ESC, BEL, CR, NUL, DEL, CSI…): a
-# calendar shows text, so they are dropped, not made visible as cmx.render.clean does.
-_CONTROLS = dict.fromkeys((*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)))
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 
 
-def _plain(text: str) -> str:
-    return text.translate(_CONTROLS) if not text.isprintable() else text
-
-
 def _one_line(text: str) -> str:
-    return " ".join(_plain(text).split())
+    return " ".join(without_controls(text).split())
 
 
 def _shorten(text: str, limit: int = SUMMARY_LIMIT) -> str:
@@ -129,7 +122,7 @@ def to_ics(
         seen: dict[str, int] = {}
         for e in c.events:
             n = seen[e.date] = seen.get(e.date, -1) + 1
-            what = _plain(e.what.get(lang)).strip()
+            what = without_controls(e.what.get(lang)).strip()
             lines = [what, ""]
             if e.status:
                 lines.append(_("Status: {status}").format(status=t.code("status", e.status)))
@@ -148,7 +141,7 @@ def to_ics(
                 ev.add("url", _one_line(src.url))
             cal.add_component(ev)
         if c.due:
-            lines = [_plain(c.summary.get(lang)).strip(), ""]
+            lines = [without_controls(c.summary.get(lang)).strip(), ""]
             lines.append(_("Status: {status}").format(status=t.code("status", c.status)))
             if len(c.due) < len("2026-03-12"):
                 lines.append(_("Date in the sources: {date}").format(date=c.due))

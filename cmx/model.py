@@ -16,7 +16,7 @@ model from ~26 to ~12 ms (bench/startup.py measures the whole start).
 """
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -238,6 +238,11 @@ class Sector(Record):
         _set(self, "aliases", aliases)
         _set(self, "concepts", concepts)
         _set(self, "plan_wide", plan_wide)
+
+    @property
+    def scope(self) -> str:
+        """The pillar the area counts under, or PLAN_WIDE for the plan's governance."""
+        return PLAN_WIDE if self.plan_wide else self.pillar
 
 
 @dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
@@ -527,7 +532,7 @@ class KnowledgeBase(Record):
         _set(self, "concepts", concepts)
         index: dict[str, Entry] = {}
         _set(self, "_index", index)
-        _set(self, "_plan_wide", frozenset(s.id for p in pillars for s in p.sectors if s.plan_wide))
+        _set(self, "_plan_wide", plan_wide_sectors(pillars))
         for pillar in self.pillars:
             index.setdefault(pillar.id, pillar)
             for sector in pillar.sectors:
@@ -595,6 +600,21 @@ class KnowledgeBase(Record):
     def actor_name(self, actor_id: str, lang: str) -> str:
         actor = self.actor(actor_id)
         return actor.name.get(lang) if actor else actor_id
+
+
+# C0 and C1 control characters but tab and newline (ESC, BEL, CR, NUL, DEL, CSI…).
+_CONTROLS = dict.fromkeys((*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)))
+
+
+def without_controls(text: str) -> str:
+    """`text` with control characters dropped, for files other programs read (a calendar,
+    a reference manager); what cmx prints shows them instead (cmx.render.clean)."""
+    return text.translate(_CONTROLS) if not text.isprintable() else text
+
+
+def plan_wide_sectors(pillars: Iterable[Pillar]) -> frozenset[str]:
+    """Ids of the sectors that hold the plan's own governance (counted apart)."""
+    return frozenset(s.id for p in pillars for s in p.sectors if s.plan_wide)
 
 
 def kind_of(entry: object) -> str:

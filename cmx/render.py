@@ -72,7 +72,7 @@ def pillar_row(p: Pillar, counts: dict[str, int], lang: str) -> Row:
 def sector_row(s: Sector, counts: dict[str, int], lang: str) -> Row:
     return {
         "id": s.id,
-        "pillar": PLAN_WIDE if s.plan_wide else s.pillar,
+        "pillar": s.scope,
         "number": s.number,
         "name": s.name.get(lang),
         "summary": s.summary.get(lang),
@@ -170,7 +170,9 @@ def hit_row(
 
     e: Any = hit.entry
     pillar = getattr(e, "pillar", None) if not isinstance(e, Pillar) else e.id
-    if (e.id if isinstance(e, Sector) else getattr(e, "sector", None)) in plan_wide:
+    if isinstance(e, Sector):
+        pillar = e.scope
+    elif isinstance(e, Commitment) and e.sector in plan_wide:
         pillar = PLAN_WIDE
     if isinstance(e, Source):
         title, summary = e.title, ", ".join(filter(None, [e.publisher, e.date, e.kind.value]))
@@ -377,14 +379,10 @@ def to_table(rows: Sequence[Row], view: View) -> str:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
+    texts = {c: [flat(row.get(c)) for row in rows] for c in view.columns}  # each cell once
     # on a terminal, a column with nothing in it only takes room from the text
-    columns = [c for c in view.columns if any(flat(row.get(c)) for row in rows)] or list(
-        view.columns
-    )
-    widest = {
-        c: max([len(view.headers.get(c, header(c))), *(len(flat(r.get(c))) for r in rows)])
-        for c in columns
-    }
+    columns = [c for c in view.columns if any(texts[c])] or list(view.columns)
+    widest = {c: max([len(view.headers.get(c, header(c))), *map(len, texts[c])]) for c in columns}
 
     def needed(cols: list[str]) -> int:
         return sum(TEXT_MIN if c in TEXT_COLUMNS else widest[c] for c in cols) + 2 * len(cols)
@@ -392,9 +390,8 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     for col in NARROW_DROPS:  # a narrow terminal: drop what can go before anything breaks
         if needed(columns) > (view.width or 80) and col in columns and len(columns) > 2:
             columns.remove(col)
-    view = View(columns, view.title, view.width, view.rich, view.raw_csv, view.headers, view.links)
-    cells = [[flat(row.get(col)) for col in view.columns] for row in rows]
-    for col in view.columns:
+    cells = list(zip(*(texts[c] for c in columns), strict=True))
+    for col in columns:
         head = view.headers.get(col, header(col))
         if col in TEXT_COLUMNS:  # wraps at spaces; a word longer than the column folds
             table.add_column(head, overflow="fold", ratio=3)
@@ -405,7 +402,7 @@ def to_table(rows: Sequence[Row], view: View) -> str:
         table.add_row(
             *(
                 RichText(v, style=f"link {link}") if link and col == "id" else escape(v)
-                for v, col in zip(row, view.columns, strict=True)
+                for v, col in zip(row, columns, strict=True)
             )
         )
     buf = io.StringIO()

@@ -337,8 +337,7 @@ def doc_info(entry: Entry, plan_wide: frozenset[str] = frozenset()) -> DocInfo:
     if isinstance(entry, Pillar):
         return DocInfo(kind, entry.id, entry.id, None, None)
     if isinstance(entry, Sector):
-        pillar = PLAN_WIDE if entry.id in plan_wide else entry.pillar
-        return DocInfo(kind, entry.id, pillar, entry.id, None)
+        return DocInfo(kind, entry.id, entry.scope, entry.id, None)
     if isinstance(entry, Commitment):
         pillar = PLAN_WIDE if entry.sector in plan_wide else entry.pillar
         return DocInfo(kind, entry.id, pillar, entry.sector, entry.status.value)
