@@ -1,3 +1,5 @@
-from cmx.cli import main
+"""`python -m cmx`: the same as the `cmx` command."""
+
+from cmx.process import main
 
 main()

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from cmx.i18n import LANGUAGE_TABLE
 from cmx.model import Source, SourceKind, without_controls
 
 # CSL item type per kind of source.
@@ -86,7 +87,7 @@ BIB_TYPES: dict[SourceKind, str] = {
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 # biblatex's langid (hyphenation, and quotes with csquotes) for the languages cmx speaks.
-LANGIDS = {"en": "english", "es": "spanish", "fr": "french"}
+LANGIDS = {lang: row.langid for lang, row in LANGUAGE_TABLE.items()}
 
 # LaTeX's special characters as text commands. Braces become \textbraceleft{} rather than
 # \{ : BibTeX counts every brace in a value, escaped or not, so a lone "\{" would end

@@ -5,7 +5,7 @@ displayed (`code("status", "planned")`), table headers, and numbers, amounts and
 in the reader's locale (Babel, CLDR data; imported only when a number or date is
 formatted). The catalogs are `cmx/locale/<lang>/LC_MESSAGES/cmx.po`, compiled to `.mo`
 and shipped in the package; English is the source language. Adding a language is one
-catalog plus the knowledge base's text for it, and a line in LOCALES.
+catalog plus one row in LANGUAGE_TABLE.
 
 Machine formats (JSON, YAML) never come here: their keys and codes stay English.
 """
@@ -16,14 +16,68 @@ import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "cmx"
-# Language -> the locale its numbers and dates follow (Canadian English and French,
-# Mexican Spanish: the plan's readers).
-LOCALES = {"en": "en_CA", "es": "es_MX", "fr": "fr_CA"}
-LANGUAGES: tuple[str, ...] = tuple(LOCALES)
+
+
+class Language(NamedTuple):
+    """What cmx needs to know of one language: a row of LANGUAGE_TABLE."""
+
+    locale: str  # numbers, amounts and dates (Babel, CLDR): the plan's readers' locales
+    stemmer: str  # the Snowball stemmer of words in this language (PyStemmer)
+    langid: str  # the language as BibTeX/biblatex names it (a source's `langid`)
+    # Question and filler words, folded: never scored in a search, so that "what was
+    # agreed on money laundering" is a query about money laundering.
+    stopwords: frozenset[str]
+
+
+# The interface languages: a new one is its catalog (locale/<lang>/LC_MESSAGES/cmx.po)
+# plus one row here. The knowledge base's own languages are cmx.model.LANGS; text a
+# knowledge base lacks in the reader's language is shown in English.
+LANGUAGE_TABLE: dict[str, Language] = {
+    "en": Language(
+        "en_CA",
+        "english",
+        "english",
+        frozenset(
+            """
+            a about an and any are as at be been being by can could did do does done for from
+            had has have how i in into is it its of on or our over the their there these they
+            this those to was we were what when where which who whom whose why will with would
+            agreed happened happening planned plan's say said tell me us
+            """.split()
+        ),
+    ),
+    "es": Language(
+        "es_MX",
+        "spanish",
+        "spanish",
+        frozenset(
+            """
+            a al algo como con cual cuales cuando de del donde el ella ellos en entre es esta
+            estan este esto fue han hay la las le les lo los mas o para paso pasa pero por que
+            quien quienes se sea ser si sobre son su sus un una uno unos y ya acordo acordaron
+            hace hizo
+            """.split()
+        ),
+    ),
+    "fr": Language(
+        "fr_CA",
+        "french",
+        "french",
+        frozenset(
+            """
+            a au aux avec c ce ces cet cette comment d dans de des du elle en est et il ils l la
+            le les leur lui ou par pour prevoit prevu qu quand que quel quelle quelles quels qui
+            quoi s se sont sur un une y questce qu'est quest t eu lieu
+            """.split()
+        ),
+    ),
+}
+LOCALES = {lang: row.locale for lang, row in LANGUAGE_TABLE.items()}
+LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_TABLE)
 
 
 def N_(message: str) -> str:

@@ -1,198 +1,18 @@
-"""Entries -> rows -> table / JSON / CSV / YAML text. Returns values, never prints.
+"""Rows and cards -> table / JSON / CSV / YAML text. Returns values, never prints.
 
-FORMATS is the one table of output formats: each maps to the function that writes
-rows in it, and command help lists formats from it. A new format is one function
-plus one line there.
+Pure functions, one per shape of text; which one a result gets is decided by
+cmx.output's format table, and only there.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from cmx.i18n import HEADERS
-from cmx.model import (
-    PLAN_WIDE,
-    Actor,
-    Citation,
-    Commitment,
-    Event,
-    KnowledgeBase,
-    Note,
-    Pillar,
-    Sector,
-    Source,
-)
-
-if TYPE_CHECKING:
-    import datetime as dt
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-    YAML = "yaml"
-
 
 Row = dict[str, Any]
-
-
-def citations(items: Sequence[Citation]) -> list[dict[str, Any]]:
-    return [{"source": c.source, "section": c.section} for c in items]
-
-
-def events(items: Sequence[Event], lang: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "date": e.date,
-            "what": e.what.get(lang),
-            "source": e.source,
-            "status": e.status.value if e.status else None,
-        }
-        for e in items
-    ]
-
-
-def pillar_row(p: Pillar, counts: dict[str, int], lang: str) -> Row:
-    return {
-        "id": p.id,
-        "number": p.number,
-        "name": p.name.get(lang),
-        "summary": p.summary.get(lang),
-        "sectors": [s.id for s in p.sectors if not s.plan_wide],
-        "sources": citations(p.sources),
-        "sector_count": sum(not s.plan_wide for s in p.sectors),
-        "commitment_count": counts.get(p.id, 0),
-    }
-
-
-def sector_row(s: Sector, counts: dict[str, int], lang: str) -> Row:
-    return {
-        "id": s.id,
-        "pillar": s.scope,
-        "number": s.number,
-        "name": s.name.get(lang),
-        "summary": s.summary.get(lang),
-        "official": s.official,
-        "sources": citations(s.sources),
-        "commitment_count": counts.get(s.id, 0),
-    }
-
-
-def commitment_row(c: Commitment, kb: KnowledgeBase, lang: str, today: dt.date) -> Row:
-    amount = None
-    if c.amount:
-        amount = {
-            "value": c.amount.value,
-            "currency": c.amount.currency,
-            "stage": c.amount.stage.value,
-            "source": c.amount.source,
-        }
-    return {
-        "id": c.id,
-        "pillar": kb.scope(c),
-        "sector": c.sector,
-        "title": c.title.get(lang),
-        "summary": c.summary.get(lang),
-        "actors": list(c.actors),
-        "instrument": c.instrument.value,
-        "status": c.status.value,
-        "due": c.due,
-        "overdue": c.is_overdue(today),
-        "amount": amount,
-        "events": events(c.events, lang),
-        "sources": citations(c.sources),
-        "tags": list(c.tags),
-        "basis": kb.basis(c).value,
-    }
-
-
-def actor_row(a: Actor, kb: KnowledgeBase, lang: str) -> Row:
-    return {
-        "id": a.id,
-        "kind": a.kind.value,
-        "name": a.name.get(lang),
-        "acronym": a.acronym.get(lang) if a.acronym else None,
-        "aliases": list(a.aliases),
-        "commitment_count": sum(1 for c in kb.commitments if a.id in c.actors),
-    }
-
-
-def note_row(n: Note, kb: KnowledgeBase, lang: str) -> Row:
-    return {
-        "id": n.id,
-        "source": n.source,
-        "section": n.section,
-        "title": n.title.get(lang),
-        "claim": n.claim.get(lang),
-        "support": n.support.value,
-        "related": list(n.related),
-    }
-
-
-def source_row(s: Source, kb: KnowledgeBase | None = None, lang: str = "en") -> Row:
-    return {
-        "id": s.id,
-        "title": s.title,
-        "publisher": s.publisher,
-        "date": s.date,
-        "url": s.url,
-        "kind": s.kind.value,
-        "language": s.language,
-        "reliability": s.reliability.value if s.reliability else None,
-        "note": s.note,
-    }
-
-
-def entry_row(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> Row:
-    if isinstance(entry, Pillar):
-        return pillar_row(entry, kb.counts(), lang)
-    if isinstance(entry, Sector):
-        return sector_row(entry, kb.counts(), lang)
-    if isinstance(entry, Commitment):
-        return commitment_row(entry, kb, lang, today)
-    if isinstance(entry, Note):
-        return note_row(entry, kb, lang)
-    if isinstance(entry, Source):
-        return source_row(entry)
-    raise TypeError(f"not an entry: {entry!r}")
-
-
-def hit_row(
-    hit: Any, lang: str, *, explain: bool = False, plan_wide: frozenset[str] = frozenset()
-) -> Row:
-    """A search hit (cmx.search.Hit) as a row; `explain` adds why it matched. Entries
-    of the sectors in `plan_wide` (the plan's own governance) have PLAN_WIDE as pillar."""
-    from cmx.search import snippet
-
-    e: Any = hit.entry
-    pillar = getattr(e, "pillar", None) if not isinstance(e, Pillar) else e.id
-    if isinstance(e, Sector):
-        pillar = e.scope
-    elif isinstance(e, Commitment) and e.sector in plan_wide:
-        pillar = PLAN_WIDE
-    if isinstance(e, Source):
-        title, summary = e.title, ", ".join(filter(None, [e.publisher, e.date, e.kind.value]))
-    elif isinstance(e, Note):
-        title, summary = e.title.get(lang), e.claim.get(lang)
-    elif isinstance(e, Pillar | Sector):
-        title, summary = e.name.get(lang), e.summary.get(lang)
-    else:
-        title, summary = e.title.get(lang), e.summary.get(lang)
-    return {
-        "kind": hit.kind,
-        "id": e.id,
-        "pillar": pillar,
-        "sector": e.sector if isinstance(e, Commitment) else None,
-        "title": title,
-        "summary": summary,
-        "score": hit.score,
-        "snippet": snippet(summary, hit.terms),
-        "confidence": hit.confidence,
-    } | ({"why": list(hit.why)} if explain else {})
 
 
 # ------------------------------------------------------------------------ formats
@@ -339,15 +159,14 @@ class View:
     or stores, and defining a frozen dataclass costs ~2 ms of every start.
     """
 
-    __slots__ = ("columns", "headers", "links", "raw_csv", "rich", "title", "width")
+    __slots__ = ("columns", "headers", "links", "rich", "title", "width")
 
     def __init__(
         self,
         columns: Sequence[str],
         title: str = "",
         width: int = 0,  # 0: no limit (a pipe)
-        rich: bool = False,  # a colour terminal: a Rich table
-        raw_csv: bool = False,  # keep cells that start like a formula as they are
+        rich: bool = False,  # a terminal: a Rich table
         headers: Mapping[str, str] | None = None,  # column -> heading shown
         links: Sequence[str | None] = (),  # per row: where its id links to (OSC 8, Rich only)
     ) -> None:
@@ -355,7 +174,6 @@ class View:
         self.title = title
         self.width = width
         self.rich = rich
-        self.raw_csv = raw_csv
         self.headers: Mapping[str, str] = headers if headers is not None else {}
         self.links = links
 
@@ -368,7 +186,6 @@ def to_table(rows: Sequence[Row], view: View) -> str:
 
     from rich import box
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text as RichText
 
@@ -401,26 +218,38 @@ def to_table(rows: Sequence[Row], view: View) -> str:
         link = view.links[n] if n < len(view.links) else None
         table.add_row(
             *(
-                RichText(v, style=f"link {link}") if link and col == "id" else escape(v)
+                RichText(v, style=f"link {link}") if link and col == "id" else RichText(v)
                 for v, col in zip(row, columns, strict=True)
             )
         )
     buf = io.StringIO()
-    Console(file=buf, force_terminal=True, width=view.width or 80).print(table, crop=False)
+    console = Console(file=buf, force_terminal=True, width=view.width or 80, emoji=False)
+    console.print(table, crop=False)
     return buf.getvalue()
 
 
-Writer = Callable[[Sequence[Row], View], str]
-FORMATS: dict[OutputFormat, Writer] = {
-    OutputFormat.TABLE: to_table,
-    OutputFormat.JSON: lambda rows, view: to_json(rows) + "\n",
-    OutputFormat.CSV: lambda rows, view: to_csv(
-        rows, view.columns if not rows else None, raw=view.raw_csv, headers=view.headers
-    ),
-    OutputFormat.YAML: lambda rows, view: to_yaml(rows),
-}
+def card_lines(card: Sequence[tuple[str, str]], width: int = 0, *, bold: bool = False) -> str:
+    """A card's (label, value) lines, labels aligned. With a `width` (a terminal), each
+    value wraps under itself at that width, never inside a word or a URL; `bold` styles
+    the labels (the only styling: knowledge-base text is shown as it is)."""
+    import textwrap
 
-
-def write(rows: Sequence[Row], fmt: OutputFormat, view: View) -> str:
-    """`rows` in format `fmt` (an empty result: [] in JSON/YAML, the header in CSV)."""
-    return FORMATS[fmt](rows, view)
+    pad = max((len(label) for label, _ in card), default=0) + 2
+    room = width - pad if width else 0
+    lines = []
+    for label, value in card:
+        if not label:
+            lines.append(value)
+            continue
+        head = f"{label}:".ljust(pad)
+        if bold:
+            head = f"\x1b[1m{label}:\x1b[0m".ljust(pad + 8)
+        if room >= 20:
+            parts = textwrap.wrap(value, room, break_long_words=False, break_on_hyphens=False) or [
+                ""
+            ]
+            lines.append(head + parts[0])
+            lines.extend(" " * pad + part for part in parts[1:])
+        else:
+            lines.append(head + value)
+    return "".join(line.rstrip() + "\n" for line in lines)

@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple, Protocol, TypeAlias
 
+from cmx.i18n import LANGUAGE_TABLE
 from cmx.model import (
     LANGS,
     PLAN_WIDE,
@@ -38,7 +39,6 @@ from cmx.model import (
     Pillar,
     Sector,
     Source,
-    Text,
     date_bounds,
     iter_entries,
     kind_of,
@@ -49,29 +49,10 @@ KIND_PRIOR = {"commitment": 1.0, "sector": 0.95, "pillar": 0.9, "note": 0.8, "so
 WEIGHTS = (3.0, 2.0, 1.0)  # title/name/aliases/id, actors/tags/source titles, summaries
 MAX_QUERY_WORDS = 24
 PHRASE_POOL = 300  # how many of the best hits get the phrase check
-# Per language, folded; question words and the verbs of questions included, so that
-# "what was agreed on money laundering" is a query about money laundering.
-STOPWORDS_BY_LANG = {
-    "en": frozenset(
-        """a about an and any are as at be been being by can could did do does done for
-        from had has have how i in into is it its of on or our over the their there these
-        they this those to was we were what when where which who whom whose why will with
-        would agreed happened happening planned plan's say said tell me us""".split()
-    ),
-    "es": frozenset(
-        """a al algo como con cual cuales cuando de del donde el ella ellos en entre es esta
-        estan este esto fue han hay la las le les lo los mas o para paso pasa pero por que
-        quien quienes se sea ser si sobre son su sus un una uno unos y ya acordo acordaron
-        hace hizo""".split()
-    ),
-    "fr": frozenset(
-        """a au aux avec c ce ces cet cette comment d dans de des du elle en est et il ils
-        l la le les leur lui ou par pour prevoit prevu qu quand que quel quelle quelles quels
-        qui quoi s se sont sur un une y questce qu'est quest t eu lieu""".split()
-    ),
-}
+# Question and filler words and stemmers per language: cmx.i18n's language table.
+STOPWORDS_BY_LANG = {lang: LANGUAGE_TABLE[lang].stopwords for lang in LANGS}
 STOPWORDS = frozenset().union(*STOPWORDS_BY_LANG.values())
-STEMMERS = {"en": "english", "es": "spanish", "fr": "french"}
+STEMMERS = {lang: LANGUAGE_TABLE[lang].stemmer for lang in LANGS}
 # How well a unit is matched, whatever its score: what confidence is made of.
 STRENGTH = {"exact": 1.0, "stem": 1.0, "concept": 1.0, "prefix": 0.75, "typo": 0.6}
 LOW_FIELD = 0.9  # a match only in a summary or an event counts a little less
@@ -176,7 +157,6 @@ def is_special(term: str) -> bool:
 def filter_commitments(
     items: Iterable[Commitment],
     *,
-    pillar: str | None = None,
     sector: str | None = None,
     status: str | None = None,
     instrument: str | None = None,
@@ -191,8 +171,6 @@ def filter_commitments(
     tag_key = fold(tag) if tag else None
     out = []
     for c in items:
-        if pillar and c.pillar != pillar:
-            continue
         if sector and c.sector != sector:
             continue
         if status and c.status.value != status:
@@ -286,29 +264,6 @@ def entry_texts(entry: object) -> tuple[list[str], list[str], list[str]]:
     if isinstance(entry, Source):
         return ([entry.id], [entry.title, entry.publisher], [entry.note or ""])
     return ([], [], [])
-
-
-def entry_lang_texts(entry: object) -> list[tuple[int, str, str]]:
-    """(field level, language, text) of the texts whose language is known, to stem."""
-    out: list[tuple[int, str, str]] = []
-
-    def add(level: int, text: Text) -> None:
-        out.extend((level, lang, value) for lang, value in zip(LANGS, text.all(), strict=True))
-
-    if isinstance(entry, Commitment):
-        add(0, entry.title)
-        add(2, entry.summary)
-        for event in entry.events:
-            add(2, event.what)
-    elif isinstance(entry, Sector | Pillar):
-        add(0, entry.name)
-        add(2, entry.summary)
-    elif isinstance(entry, Note):
-        add(0, entry.title)
-        add(2, entry.claim)
-    elif isinstance(entry, Source) and entry.language in LANGS:
-        out.append((1, entry.language or "en", entry.title))
-    return out
 
 
 class DocInfo(NamedTuple):
@@ -574,12 +529,21 @@ def build_index(kb: KnowledgeBase) -> MemoryIndex:
 # ------------------------------------------------------------------------ search
 
 
+class Why(NamedTuple):
+    """How one part of the query matched a hit (--explain); cmx.output words it."""
+
+    query: str  # the part of the query, as folded
+    how: str  # exact, stem, prefix, typo, concept, narrower (a narrower concept), unmatched
+    term: str = ""  # the knowledge-base word, stem or concept id it matched
+    field: int | None = None  # 0 a title or name, 1 actors/tags/links, 2 a summary or event
+
+
 class Hit(NamedTuple):
     entry: Entry
     score: float
     terms: tuple[str, ...]  # the KB words that matched, for highlighting
     confidence: str = "high"  # high, medium or low: comparable across queries
-    why: tuple[str, ...] = ()  # per query unit: what it matched and how (--explain)
+    why: tuple[Why, ...] = ()  # per query unit: what it matched and how (--explain)
 
     @property
     def kind(self) -> str:
@@ -943,28 +907,17 @@ def search(
                 tuple(dict.fromkeys(m.shown for _, (_, m, _) in matches if m.how != "concept")),
                 confidence(share / total_weight),
                 tuple(_explain(u, m, level) for u, (_, m, level) in matches)
-                + tuple(f"{u.text}: not matched" for u, m in zip(units, matched_by, strict=True)
+                + tuple(Why(u.text, "unmatched") for u, m in zip(units, matched_by, strict=True)
                         if doc not in m),
             )
         )  # fmt: skip
     return hits
 
 
-_FIELDS = ("a title or name", "actors, tags or links", "a summary or event")
-
-
-def _explain(unit: Unit, match: Match, level: int) -> str:
-    where = _FIELDS[level]
+def _explain(unit: Unit, match: Match, level: int) -> Why:
     if match.how == "concept":
-        via = "linked" if level == 1 else "linked to a narrower concept"
-        return f"{unit.text}: concept '{match.shown}' ({via})"
-    if match.how == "exact":
-        return f"{unit.text}: word '{match.shown}' in {where}"
-    if match.how == "stem":
-        return f"{unit.text}: same stem '{match.shown}' in {where}"
-    if match.how == "prefix":
-        return f"{unit.text}: start of '{match.shown}' in {where}"
-    return f"{unit.text}: typo for '{match.shown}' in {where}"
+        return Why(unit.text, "concept" if level == 1 else "narrower", match.shown)
+    return Why(unit.text, match.how, match.shown, level)
 
 
 def suggestions(index: Index, query: str, n: int = 3) -> list[str]:

@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmx import brief, detail, render, tracking
+from cmx import output, render, tracking
+from cmx import rows as rows_of
 from cmx.cli import app
 from cmx.kb import KBError, load_kb
 from cmx.model import (
@@ -150,7 +151,7 @@ def test_a_file_name_near_the_limit_is_written(runner, kb_dir, tmp_path):
 
 SLOW_EXPORT = """
 import sys, time
-from cmx import cli, files
+from cmx import files, process
 real = files.write_atomic_with
 def slow(path, fill, force=False):
     def slow_fill(tmp):
@@ -160,7 +161,7 @@ def slow(path, fill, force=False):
     real(path, slow_fill, force=force)
 files.write_atomic_with = slow
 sys.argv = ["cmx", *sys.argv[1:]]
-cli.main()
+process.main()
 """
 
 
@@ -309,9 +310,9 @@ def test_no_home_and_no_cache_setting_runs_without_a_store(tmp_path):
         "import pathlib, sys\n"
         "def nohome(cls): raise RuntimeError('Could not determine home directory.')\n"
         "pathlib.Path.home = classmethod(nohome)\n"
-        "from cmx import cli\n"
+        "from cmx import process\n"
         "sys.argv = ['cmx', 'search', 'energy', '-f', 'json']\n"
-        "cli.main()\n"
+        "process.main()\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -371,11 +372,11 @@ def test_a_bad_environment_variable_is_named(runner, kb_dir, var, value):
 @pytest.mark.parametrize("value", ["0", "false", "no", "off", ""])
 def test_cmx_debug_off_values_mean_off(tmp_path, value):
     script = (
-        "import sys, cmx.cli as c\n"
+        "import sys, cmx.run, cmx.process\n"
         "def boom(*a, **k): raise RuntimeError('boom')\n"
-        "c.kb_store = boom\n"
+        "cmx.run.Run.store = boom\n"
         "sys.argv = ['cmx', 'pillars']\n"
-        "c.main()\n"
+        "cmx.process.main()\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -451,31 +452,32 @@ def test_no_output_format_lets_a_control_character_or_formula_through(kb):
     today = dt.date(2026, 6, 1)
     c = kb.commitments[0]
     listing = [
-        render.commitment_row(c, kb, "en", dt.date(2026, 1, 1)),
-        render.pillar_row(kb.pillars[0], kb.counts(), "en"),
+        rows_of.commitment_row(c, kb, "en", dt.date(2026, 1, 1)),
+        rows_of.pillar_row(kb.pillars[0], kb.counts(), "en"),
     ]
     rows = render.clean(listing)
-    outputs = []
-    for fmt, writer in render.FORMATS.items():
-        for rich in (False, True) if fmt is render.OutputFormat.TABLE else (False,):
-            outputs.append(
-                writer(rows, render.View(["id", "title", "summary", "status"], "t", 80, rich))
-            )
-    outputs.append(render.to_json(render.clean(detail.full_record(c, kb, dt.date(2026, 1, 1)))))
-    outputs.append(render.to_yaml(render.clean(detail.full_record(c, kb, dt.date(2026, 1, 1)))))
-    outputs += [
-        f"{label}: {value}" for label, value in render.clean(detail.card(c, kb, "en", today))
-    ]
-    outputs.append(
-        render.clean(brief.to_markdown(kb, list(kb.commitments), lang="en", today=today))
-    )
-    outputs += [render.to_json(render.clean(tracking.timeline(kb, today, "en")))]
-    from cmx.render import hit_row
-
     hits = search(MemoryIndex(kb), c.title.en, limit=5)
-    outputs += [render.to_json(render.clean([hit_row(h, "en") for h in hits]))]
+    results = [
+        output.Listing(listing, ["id", "title", "summary", "status"]),
+        output.Record(c, kb),
+        output.Selection(kb, list(kb.commitments), full=True),
+        output.Hits(hits, [rows_of.hit_row(h, "en") for h in hits], [], explain=True,
+                    columns=["id", "title", "snippet", "why"]),
+    ]  # fmt: skip
+    outputs = []
+    for result in results:
+        for name in output.formats(type(result)):
+            fmt = output.Format(name)
+            if fmt is output.Format.SQLITE:
+                continue
+            for rich in (False, True) if fmt is output.Format.TABLE else (False,):
+                reader = output.Reader("en", today, 80, rich, rich)
+                outputs.append(output.write(result, fmt, reader))
+    outputs += [render.to_json(render.clean(tracking.timeline(kb, today, "en")))]
     for text in outputs:
-        stripped = re.sub(r"\x1b\[[0-9;]*m", "", text)  # Rich's own colours, nothing else
+        stripped = re.sub(r"\x1b\[[0-9;]*m", "", text)  # cmx's own colours, nothing else
+        stripped = re.sub(r"\x1b\]8;[^\x1b]*\x1b\\", "", stripped)  # and its links
+        stripped = stripped.replace("\r\n", "\n")  # the line ends of a calendar
         assert not has_raw_control(stripped.replace("\n", "").replace("\t", "")), repr(text)
     for row in csv.reader(io.StringIO(render.to_csv(rows))):
         assert not any(cell.startswith(render.FORMULA_START) for cell in row), row

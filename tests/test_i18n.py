@@ -201,7 +201,17 @@ def test_every_message_in_the_code_is_translated_in_every_catalog():
     from babel.messages.extract import extract_from_dir
     from babel.messages.pofile import read_po
 
-    keywords = {"_": None, "N_": None, "C_": ((1, "c"), 2), "ngettext": (1, 2)}
+    # Every spelling of a translatable call: _("…"), t.gettext("…"), tr().ngettext(…),
+    # t.pgettext(context, "…"), and the markers N_ and C_ (babel matches the name that
+    # comes just before the parenthesis, whatever object it is called on).
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "N_": None,
+        "C_": ((1, "c"), 2),
+        "pgettext": ((1, "c"), 2),
+        "ngettext": (1, 2),
+    }
     found = {
         (context, msg if isinstance(msg, str) else msg[0])
         for _, _, msg, _, context in extract_from_dir(

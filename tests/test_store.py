@@ -253,7 +253,7 @@ def test_concurrent_first_runs_all_succeed(kb_copy, tmp_path):
 
 SLOW = """
 import sys, time
-from cmx import cli, store
+from cmx import process, store
 name = sys.argv.pop(1)
 real = getattr(store, name)
 def slow(*args):
@@ -262,7 +262,7 @@ def slow(*args):
     time.sleep(60)
 setattr(store, name, slow)
 sys.argv = ["cmx", *sys.argv[1:]]
-cli.main()
+process.main()
 """
 
 

@@ -1,0 +1,239 @@
+"""How the command line is declared: the top-level group (subcommands built on demand,
+user errors turned into one line and an exit code) and the options commands share,
+the filter options among them (gathered into one `Filters`).
+"""
+
+import functools
+import inspect
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from typing import Annotated, Any
+
+import typer
+from typer._click import Command, Context  # Typer's own Click (typer is pinned: pyproject)
+from typer.core import TyperGroup
+from typer.main import get_command_from_info
+from typer.models import CommandInfo
+
+from cmx import completion
+from cmx.errors import CmxError
+from cmx.filters import Filters
+from cmx.i18n import LANGUAGES
+from cmx.kb import KBError
+from cmx.output import Listing, formats
+from cmx.run import Run, report
+
+
+class _Commands(MutableMapping[str, Command]):
+    """The subcommands, each turned into a Click command on first use.
+
+    Click's "lazily loading subcommands" pattern: Typer would otherwise build every
+    command from its signature on every run, 15 ms of a start-up budget of ~30 ms
+    (bench/startup.py); a run needs one. Help and completion list them all.
+    """
+
+    def __init__(self, infos: Sequence[CommandInfo]) -> None:
+        self._infos = {info.name: info for info in infos if info.name}
+        self._built: dict[str, Command] = {}
+
+    def __getitem__(self, name: str) -> Command:
+        command = self._built.get(name)
+        if command is None:
+            command = self._built[name] = get_command_from_info(
+                self._infos[name], pretty_exceptions_short=True, rich_markup_mode=None
+            )
+        return command
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._built[name] = command
+        self._infos.setdefault(name, CommandInfo(name=name))
+
+    def __delitem__(self, name: str) -> None:
+        del self._infos[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+
+class Group(TyperGroup):
+    """cmx's top-level group: subcommands built on demand (`_Commands`), and the one
+    place a user's error becomes a message and an exit code (no traceback)."""
+
+    infos: tuple[CommandInfo, ...] = ()  # set once, below the last command
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands = _Commands(self.infos)
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (CmxError, KBError) as error:
+            run = ctx.obj if isinstance(ctx.obj, Run) else Run()
+            raise typer.Exit(report(error, run.t)) from None
+
+
+def fmt_help(kind: type) -> str:
+    return f"Output: {', '.join(formats(kind))}."
+
+
+# ------------------------------------------------------------------------ options
+
+Lang = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        "-l",
+        help="Language: en, es or fr (default: cmx --lang, CMX_LANG, LANG, else en).",
+        autocompletion=completion.fixed(*LANGUAGES),
+    ),
+]
+
+
+def fmt_option(kind: type) -> Any:
+    return typer.Option(
+        "--format",
+        "-f",
+        help=fmt_help(kind),
+        show_default=True,
+        autocompletion=completion.fixed(*formats(kind)),
+    )
+
+
+ListFmt = Annotated[str, fmt_option(Listing)]
+PillarOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pillar",
+        "-p",
+        help="Pillar: id, number or name in any language (security, III, seguridad), or plan-wide.",
+        autocompletion=completion.pillars,
+    ),
+]
+SectorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sector",
+        "-s",
+        help="Priority area: id, number (I.1) or name (see cmx sectors).",
+        autocompletion=completion.sectors,
+    ),
+]
+StatusOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--status",
+        help="planned, underway, completed or not-pursued (or as they read in es/fr).",
+        autocompletion=completion.codes("status"),
+    ),
+]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--today", metavar="DATE", help="Date to treat as today (YYYY-MM-DD; also CMX_TODAY)."
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="The tracker as it stood on DATE: statuses from each history, only events and "
+        "sources dated by then (also sets --today).",
+    ),
+]
+FieldsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fields", metavar="A,B,C", help="Columns to show (any key of -f json), comma-separated."
+    ),
+]
+SortOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sort", metavar="FIELD", help="Sort by FIELD (any key of -f json); -FIELD: descending."
+    ),
+]
+
+# The filters of every command that selects commitments, gathered into one `Filters`.
+FILTER_OPTIONS: dict[str, Any] = {
+    "pillar": PillarOpt,
+    "sector": SectorOpt,
+    "status": StatusOpt,
+    "instrument": Annotated[
+        str | None,
+        typer.Option(
+            "--instrument",
+            help="dialogue, mou, working-group, funding, mission, meeting, program, "
+            "agreement, other.",
+            autocompletion=completion.codes("instrument"),
+        ),
+    ],
+    "actor": Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            help="Actor: any name or acronym, any language (GRC, RCMP, CONANP).",
+            autocompletion=completion.actors,
+        ),
+    ],
+    "source": Annotated[
+        str | None,
+        typer.Option(
+            "--source", help="Source id (see cmx sources).", autocompletion=completion.sources
+        ),
+    ],
+    "tag": Annotated[
+        str | None,
+        typer.Option(
+            "--tag", help="Tag, e.g. fentanyl (see cmx tags).", autocompletion=completion.tags
+        ),
+    ],
+    "due_before": Annotated[
+        str | None,
+        typer.Option(
+            "--due-before", metavar="DATE", help="Only entries due before DATE (YYYY-MM-DD)."
+        ),
+    ],
+    "overdue": Annotated[
+        bool, typer.Option("--overdue", help="Only entries past their due date and not completed.")
+    ],
+    "basis": Annotated[
+        str | None,
+        typer.Option(
+            "--basis",
+            help="Best kind of source behind it: official, news or analysis.",
+            autocompletion=completion.codes("basis"),
+        ),
+    ],
+}
+
+
+def with_filters(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the filter options, passed to it as one keyword `filters`."""
+    signature = inspect.signature(command)
+    own = [p for p in signature.parameters.values() if p.name != "filters"]
+    added = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=False if name == "overdue" else None,
+            annotation=annotation,
+        )
+        for name, annotation in FILTER_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        chosen = {name: kwargs.pop(name) for name in FILTER_OPTIONS}
+        command(filters=Filters(**chosen), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {
+        **{k: v for k, v in command.__annotations__.items() if k != "filters"},
+        **FILTER_OPTIONS,
+    }
+    return wrapper

@@ -1,0 +1,753 @@
+"""The reader's context and the one writer: the only code that branches on a format.
+
+A command builds a result — a `Listing` of rows, one `Record`, search `Hits`, `Stats`,
+or a `Selection` of commitments to export — and hands it to `write` (text) or `emit`
+(stdout) with a `Format` and the `Reader`. `WRITERS` says which format each kind of
+result supports; any other format is a usage error naming the ones it does, and command
+help lists formats from the same table. A new format is one writer and one row here.
+
+The rule for people and machines lives here once: tables, cards, summaries and CSV are
+for people (headers, codes, dates in the reader's language; English CSV keeps its keys
+for scripts); JSON and YAML keep stable English keys and codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from cmx import render
+from cmx.errors import NothingMatched, UsageError
+from cmx.i18n import CODE_COLUMNS, Translator, translator
+from cmx.model import Commitment, KnowledgeBase, Source
+
+Row = dict[str, Any]
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    YAML = "yaml"
+    MARKDOWN = "markdown"
+    CSL_JSON = "csl-json"
+    BIBTEX = "bibtex"
+    ICS = "ics"
+    SQLITE = "sqlite"
+
+
+# ------------------------------------------------------------------------ the reader
+
+
+@dataclass(frozen=True, slots=True)
+class CsvPolicy:
+    """How CSV is written for this reader: spreadsheet conventions and formula guard."""
+
+    raw: bool = False  # keep cells that start with = + - @ as they are
+    delimiter: str = ","
+    bom: bool = False  # a UTF-8 byte-order mark first, so Excel reads accents
+    crlf: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads the output and where: built once per run from options and the
+    environment (`from_environment`), passed to everything that presents; tests build
+    one directly (`Reader(lang="fr", rich=True, width=60)`)."""
+
+    lang: str = "en"
+    today: dt.date = dt.date(2026, 1, 1)
+    width: int = 0  # columns to lay out for; 0: no limit (a pipe)
+    rich: bool = False  # a terminal: styled tables, cards and hit lists
+    color: bool = True  # colour on that terminal (off: NO_COLOR, --color never)
+    csv: CsvPolicy = field(default_factory=CsvPolicy)
+
+    @property
+    def t(self) -> Translator:
+        return translator(self.lang)
+
+    def but(self, **changes: Any) -> Reader:
+        """This reader with some settings changed (a command's own --lang, --today…)."""
+        return replace(self, **changes)
+
+
+def columns_env() -> int:
+    """COLUMNS when it is a sane width (a bad or zero value is ignored), else 0."""
+    try:
+        value = int(os.environ.get("COLUMNS", "").strip())
+    except ValueError:
+        return 0
+    return value if 20 <= value <= 1000 else 0
+
+
+def on_terminal() -> bool:
+    """Whether stdout is a terminal a person reads (not piped, not TERM=dumb)."""
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def from_environment(lang: str, today: dt.date, *, raw_csv: bool = False) -> Reader:
+    """The reader of this run: a terminal gets styled output laid out for its width
+    (COLUMNS, else the terminal's); a pipe gets plain text, as wide as it needs."""
+    rich = on_terminal()
+    if rich:
+        import shutil
+
+        width = columns_env() or shutil.get_terminal_size((80, 24)).columns or 80
+    else:
+        width = columns_env()
+    color = rich and not os.environ.get("NO_COLOR")
+    return Reader(lang, today, width, rich, color, CsvPolicy(raw=raw_csv))
+
+
+def say(message: str) -> None:
+    """One line for the user on stderr (never on stdout, which carries data).
+
+    Control characters and line breaks that a value brings into the message (an id typed
+    with a newline, a title holding ESC) are shown escaped: a message is always one line
+    and cannot forge another."""
+    line = render.clean(message.rstrip("\n")).replace("\n", "\\n").replace("\t", " ")
+    if sys.stderr is not None:  # started with stderr closed (2>&-): nowhere to say it
+        sys.stderr.write(line + "\n")
+
+
+# ------------------------------------------------------------------------ results
+
+
+class Listing:
+    """Rows of one kind (pillars, commitments, sources…), with how people see them.
+
+    `columns` are those a table shows (any row key can be asked for with `fields`);
+    `codes` maps more columns to the kind of code they hold; `links` gives, per row,
+    the URL its id links to on a terminal; `drop` leaves out columns that would only
+    repeat a filter's value; `empty` is said when there is no row (exit 1)."""
+
+    def __init__(
+        self,
+        rows: list[Row],
+        columns: Sequence[str],
+        *,
+        codes: Mapping[str, str] | None = None,
+        links: Sequence[str | None] = (),
+        drop: Sequence[str] = (),
+        empty: str | None = None,
+        fields: str | None = None,
+        sort: str | None = None,
+        terminal_columns: Sequence[str] | None = None,
+        people_rows: Sequence[Row] = (),
+    ) -> None:
+        self.rows = rows
+        self.columns = list(columns)
+        self.codes = dict(codes or {})
+        self.links = list(links)
+        self.drop = list(drop)
+        self.empty = empty
+        self.fields = fields
+        self.sort = sort
+        self.terminal_columns = terminal_columns  # a terminal shows these instead
+        self.people_rows = list(people_rows)  # rows for tables and CSV only (a total)
+
+    def verdict(self, t: Translator) -> str | None:
+        """What to say on stderr and exit 1 with, if anything."""
+        return None if self.rows else (self.empty or t.gettext("nothing matched"))
+
+
+class SourceListing(Listing):
+    """Sources: a listing that can also be a bibliography (CSL-JSON, BibTeX)."""
+
+    def __init__(self, sources: Sequence[Source], rows: list[Row], **kw: Any) -> None:
+        super().__init__(rows, **kw)
+        self.sources = list(sources)
+
+
+class Changes(Listing):
+    """What happened in a period: a listing, or a Markdown page with its sources."""
+
+    def __init__(
+        self, kb: KnowledgeBase, rows: list[Row], since: dt.date, until: dt.date, **kw: Any
+    ) -> None:
+        super().__init__(rows, **kw)
+        self.kb, self.since, self.until = kb, since, until
+
+
+class Hits(Listing):
+    """Search results: rows plus the hits themselves (matched words, confidence, why)."""
+
+    def __init__(
+        self,
+        hits: Sequence[Any],
+        rows: list[Row],
+        query_words: Sequence[str],
+        *,
+        explain: bool = False,
+        suggestions: Sequence[str] = (),
+        **kw: Any,
+    ) -> None:
+        super().__init__(rows, **kw)
+        self.hits = list(hits)
+        self.query_words = list(query_words)
+        self.explain = explain
+        self.suggestions = list(suggestions)
+
+    def verdict(self, t: Translator) -> str | None:
+        if not self.rows:
+            hint = t.gettext("nothing matched")
+            if self.suggestions:
+                hint += t.gettext("; did you mean {words}?").format(
+                    words=t.gettext(" or ").join(repr(c) for c in self.suggestions)
+                )
+            return hint
+        if not any(h.confidence != "low" for h in self.hits):
+            return t.gettext("no confident match found; every hit above is low confidence")
+        return None
+
+
+class Record:
+    """One entry in full: a card for people, the whole record for machines."""
+
+    def __init__(self, entry: object, kb: KnowledgeBase) -> None:
+        self.entry, self.kb = entry, kb
+
+    def verdict(self, t: Translator) -> str | None:
+        return None
+
+
+class Stats:
+    """Counts by pillar, status, instrument and source kind (cmx.tracking.stats)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def verdict(self, t: Translator) -> str | None:
+        return None
+
+
+class Selection:
+    """Commitments chosen for export, with the knowledge base they come from: a summary
+    or dossier (Markdown), a calendar, a database, or the rows of one `table`."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        items: list[Commitment],
+        *,
+        table: str = "commitments",
+        full: bool = False,
+        since: dt.date | None = None,
+        mindmap: bool = False,
+    ) -> None:
+        self.kb, self.items, self.table = kb, items, table
+        self.full, self.since, self.mindmap = full, since, mindmap
+
+    def verdict(self, t: Translator) -> str | None:
+        return None if self.items else t.gettext("no commitment matched; nothing exported")
+
+    def listing(self, reader: Reader) -> Listing:
+        rows = export_rows(self.kb, self.items, reader.lang, self.table, reader.today)
+        return Listing(rows, list(rows[0]) if rows else [])
+
+
+Result = Listing | Record | Stats | Selection
+
+
+# ------------------------------------------------------------------------ listings
+
+
+def localize(rows: list[Row], codes: Mapping[str, str], t: Translator) -> list[Row]:
+    """Rows for people: codes (status, instrument, mark…) and yes/no as they read in the
+    reader's language."""
+    return [
+        {
+            key: (
+                t.code(codes[key], value)
+                if key in codes and isinstance(value, str)
+                else (
+                    t.code("bool", "yes" if value else "no") if isinstance(value, bool) else value
+                )
+            )
+            for key, value in row.items()
+        }
+        for row in rows
+    ]
+
+
+def chosen_fields(t: Translator, fields: str, rows: list[Row], columns: Sequence[str]) -> list[str]:
+    """The columns `--fields a,b,c` names, checked against the rows' keys."""
+    from cmx.filters import invalid
+
+    known = list(rows[0]) if rows else list(columns)
+    wanted = [f.strip() for f in fields.split(",") if f.strip()]
+    for name in wanted:
+        if name not in known:
+            raise invalid(t, "--fields", name, known, known)
+    return wanted or list(columns)
+
+
+def sorted_rows(
+    t: Translator, rows: list[Row], links: Sequence[str | None], sort: str
+) -> tuple[list[Row], list[str | None]]:
+    """Rows ordered by one field (`-field`: descending); empty values go last."""
+    from cmx.filters import invalid
+
+    descending = sort.startswith("-")
+    key = sort.lstrip("-").strip()
+    if rows and key not in rows[0]:
+        known = list(rows[0])
+        raise invalid(t, "--sort", key, known, known)
+    paired = list(zip(rows, list(links) or [None] * len(rows), strict=False))
+    present = [p for p in paired if p[0].get(key) not in (None, "", [])]
+    absent = [p for p in paired if p[0].get(key) in (None, "", [])]
+
+    def order(pair: tuple[Row, str | None]) -> Any:
+        value = pair[0].get(key)
+        return (0, value) if isinstance(value, int | float) else (1, str(value).casefold())
+
+    present.sort(key=order, reverse=descending)
+    result = present + absent
+    return [r for r, _ in result], ([lk for _, lk in result] if links else [])
+
+
+def _shape(
+    listing: Listing, reader: Reader, *, people: bool = False
+) -> tuple[list[Row], list[str], list[str | None]]:
+    """The rows, columns and links a listing shows once --sort and --fields apply
+    (`people`: a table or a spreadsheet, which also get the listing's people_rows)."""
+    rows, links, columns = listing.rows, listing.links, listing.columns
+    if people and listing.people_rows:
+        rows = [*rows, *listing.people_rows]
+    t = reader.t
+    if listing.sort:
+        rows, links = sorted_rows(t, rows, links, listing.sort)
+    if listing.fields:
+        columns = chosen_fields(t, listing.fields, rows, columns)
+        rows = [{k: r.get(k) for k in columns} for r in rows]
+    else:
+        if reader.rich and listing.terminal_columns is not None:
+            columns = list(listing.terminal_columns)
+        columns = [c for c in columns if c not in listing.drop]
+    return rows, columns, links
+
+
+def _for_people(
+    rows: list[Row], columns: Sequence[str], listing: Listing, t: Translator, *, table: bool
+) -> Any:
+    """Rows and headers in the reader's language; in a table, which has no overdue
+    column, a status gets its overdue mark ("planned · overdue")."""
+    shown = localize(rows, {**CODE_COLUMNS, "kind": "kind", **listing.codes}, t)
+    if table and "status" in columns and rows and "overdue" in rows[0]:
+        late = t.code("mark", "overdue")
+        shown = [
+            {**s, "status": f"{s['status']} · {late}"} if r.get("overdue") else s
+            for s, r in zip(shown, rows, strict=True)
+        ]
+    headers = {c: t.header(c) for c in {*columns, *(rows[0] if rows else ())}}
+    return shown, headers
+
+
+def listing_table(listing: Listing, reader: Reader) -> str:
+    rows, columns, links = _shape(listing, reader, people=True)
+    shown, headers = _for_people(rows, columns, listing, reader.t, table=True)
+    view = render.View(
+        columns, "", reader.width, reader.rich, headers, links if reader.rich else ()
+    )
+    return render.to_table(render.clean(shown), view)
+
+
+def listing_csv(listing: Listing, reader: Reader) -> str:
+    """CSV: every key of the rows (or the --fields chosen); the columns of a table only
+    name the header of an empty result."""
+    rows, columns, _ = _shape(listing, reader, people=True)
+    if rows and not listing.fields:
+        columns = list(rows[0])
+    headers: dict[str, str] = {}
+    if reader.lang != "en":  # for people: a spreadsheet in the reader's language
+        rows, headers = _for_people(rows, columns, listing, reader.t, table=False)
+    policy = reader.csv
+    text = render.to_csv(
+        render.clean(rows),
+        columns,
+        raw=policy.raw,
+        headers=headers,
+        delimiter=policy.delimiter,
+        crlf=policy.crlf,
+    )
+    return ("\ufeff" if policy.bom else "") + text
+
+
+def listing_json(listing: Listing, reader: Reader) -> str:
+    rows, _, _ = _shape(listing, reader)
+    return render.to_json(render.clean(rows)) + "\n"
+
+
+def listing_yaml(listing: Listing, reader: Reader) -> str:
+    rows, _, _ = _shape(listing, reader)
+    return render.to_yaml(render.clean(rows))
+
+
+LISTING: dict[Format, Callable[[Any, Reader], str]] = {
+    Format.TABLE: listing_table,
+    Format.JSON: listing_json,
+    Format.CSV: listing_csv,
+    Format.YAML: listing_yaml,
+}
+
+
+def _csl_json(result: SourceListing, reader: Reader) -> str:
+    from cmx.cite import to_csl_json
+
+    return render.to_json(render.clean(to_csl_json(result.sources)))
+
+
+def _bibtex(result: SourceListing, reader: Reader) -> str:
+    from cmx.cite import to_bibtex
+
+    text: str = render.clean(to_bibtex(result.sources))
+    return text
+
+
+def _changes_markdown(result: Changes, reader: Reader) -> str:
+    from cmx.brief import changes_markdown
+
+    text = changes_markdown(
+        result.kb, result.rows, since=result.since, until=result.until, lang=reader.lang
+    )
+    cleaned: str = render.clean(text)
+    return cleaned
+
+
+# ------------------------------------------------------------------------ search hits
+
+
+def hits_table(result: Hits, reader: Reader) -> str:
+    """Search results for people: on a terminal a numbered list with the matched words
+    highlighted (long snippets read better at full width than in a table); low-
+    confidence hits come under a line saying no (further) confident match was found."""
+    result = _hits_rows(result, reader)
+    if not reader.rich or not result.rows:
+        return listing_table(result, reader)
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from cmx.search import highlight_spans
+
+    t = reader.t
+    rows = render.clean(localize(result.rows, {"kind": "kind"}, t))
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        force_terminal=True,
+        no_color=not reader.color,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        width=reader.width or 80,
+    )
+    shown_low = False
+    for n, (row, hit) in enumerate(zip(rows, result.hits, strict=True), 1):
+        low = hit.confidence == "low"
+        if low and not shown_low:
+            shown_low = True
+            line = (
+                t.gettext("No confident match found; the closest entries, low confidence:")
+                if n == 1
+                else t.gettext(
+                    "No further confident match found; the closest entries, low confidence:"
+                )
+            )
+            console.print(Text(line, style="yellow"))
+        where = " / ".join(filter(None, [t.code("scope", row["pillar"] or ""), row["sector"]]))
+        label = ("  [" + t.gettext("low confidence") + "]", "yellow") if low else ""
+        head = Text.assemble((f"{n:>2}. ", "bold"), (row["title"], "bold"), label)
+        meta = Text.assemble(
+            "    ", (row["kind"], "cyan"), " ", (row["id"], "magenta"), f"  {where}", style="dim"
+        )
+        console.print(head)
+        console.print(meta)
+        snippet = Text(row["snippet"])
+        for start, end in highlight_spans(row["snippet"], (*hit.terms, *result.query_words)):
+            snippet.stylize("bold yellow", start, end)
+        console.print(Text("    ").append_text(snippet))
+        if result.explain:
+            for reason in row.get("why") or ():
+                console.print(Text(f"    · {reason}", style="dim"))
+    return buf.getvalue()
+
+
+def why_text(why: Any, t: Translator) -> str:
+    """One search explanation (cmx.search.Why) in the reader's language."""
+    fields = (
+        t.gettext("a title or name"),
+        t.gettext("actors, tags or links"),
+        t.gettext("a summary or event"),
+    )
+    where = fields[why.field] if why.field is not None else ""
+    template = {
+        "exact": t.gettext("{query}: word '{term}' in {where}"),
+        "stem": t.gettext("{query}: same stem '{term}' in {where}"),
+        "prefix": t.gettext("{query}: start of '{term}' in {where}"),
+        "typo": t.gettext("{query}: typo for '{term}' in {where}"),
+        "concept": t.gettext("{query}: concept '{term}' (linked)"),
+        "narrower": t.gettext("{query}: concept '{term}' (linked to a narrower concept)"),
+        "unmatched": t.gettext("{query}: not matched"),
+    }[why.how]
+    return template.format(query=why.query, term=why.term, where=where)
+
+
+def _hits_rows(result: Hits, reader: Reader) -> Hits:
+    """The hits with their explanations in the reader's language (people and machines
+    alike: `why` is prose; its parts stay in the hit for the API)."""
+    if not result.explain:
+        return result
+    t = reader.t
+    rows = [
+        {**row, "why": [why_text(w, t) for w in hit.why]}
+        for row, hit in zip(result.rows, result.hits, strict=True)
+    ]
+    return Hits(
+        result.hits,
+        rows,
+        result.query_words,
+        explain=True,
+        columns=result.columns,
+        codes=result.codes,
+    )
+
+
+def _explained(fmt: Format) -> Callable[[Hits, Reader], str]:
+    def writer(result: Hits, reader: Reader) -> str:
+        return LISTING[fmt](_hits_rows(result, reader), reader)
+
+    return writer
+
+
+# ------------------------------------------------------------------------ one record
+
+
+def card_text(result: Record, reader: Reader) -> str:
+    """A label: value card. On a terminal the labels are bold and aligned and each value
+    wraps at the terminal's width under itself; words and URLs are never broken and
+    nothing in the knowledge base's text is styled. Piped, one line per field."""
+    from cmx import detail
+
+    card = render.clean(detail.card(result.entry, result.kb, reader.lang, reader.today))
+    return render.card_lines(card, reader.width if reader.rich else 0, bold=reader.color)
+
+
+def _record_data(result: Record, reader: Reader) -> Any:
+    from cmx import detail
+
+    return render.clean(detail.full_record(result.entry, result.kb, reader.today))
+
+
+def _record_csv(result: Record, reader: Reader) -> str:
+    from cmx.rows import entry_row
+
+    row = entry_row(result.entry, result.kb, reader.lang, reader.today)
+    return listing_csv(Listing([row], list(row)), reader)
+
+
+# ------------------------------------------------------------------------ stats
+
+
+def stats_table(result: Stats, reader: Reader) -> str:
+    from cmx.tracking import stats_lines
+
+    lines = stats_lines(render.clean(result.data), reader.t)
+    if not reader.color:
+        return "".join(f"{line}\n" for line in lines)
+    green, reset = "\x1b[32m", "\x1b[0m"
+    return "".join(
+        line.replace("█", f"{green}█", 1) + (reset if "█" in line else "") + "\n" for line in lines
+    )
+
+
+def stats_csv(result: Stats, reader: Reader) -> str:
+    from cmx.tracking import GROUP_CODES, GROUP_TITLES
+
+    t = reader.t
+    people = reader.lang != "en"
+    rows = [
+        {
+            "group": t.gettext(GROUP_TITLES[g]) if people else g,
+            "key": t.code(GROUP_CODES[g], k) if people and g in GROUP_CODES else k,
+            "count": n,
+        }
+        for g, counts in render.clean(result.data).items()
+        if isinstance(counts, dict)
+        for k, n in counts.items()
+    ]
+    return listing_csv(Listing(rows, ["group", "key", "count"]), reader)
+
+
+# ------------------------------------------------------------------------ exports
+
+
+def export_rows(
+    kb: KnowledgeBase, items: list[Commitment], lang: str, table: str, day: dt.date
+) -> list[Row]:
+    """The rows of one export table: a row per commitment, or per event, source or
+    citation of the chosen commitments (what spreadsheets and pandas want)."""
+    from cmx.rows import commitment_row, source_row
+
+    if table == "events":
+        return [
+            {"commitment": c.id, "date": e.date, "what": e.what.get(lang), "source": e.source,
+             "status": e.status.value if e.status else None}
+            for c in items
+            for e in c.events
+        ]  # fmt: skip
+    if table == "citations":
+        return [
+            {"commitment": c.id, "source": x.source, "section": x.section}
+            for c in items
+            for x in c.sources
+        ]
+    if table == "sources":
+        cited = dict.fromkeys(sid for c in items for sid in c.cited())
+        return [source_row(s) for sid in cited if (s := kb.source(sid))]
+    return [commitment_row(c, kb, lang, day) for c in items]
+
+
+def _selection_markdown(result: Selection, reader: Reader) -> str:
+    from cmx import brief
+
+    if result.full:
+        text = brief.to_markdown(
+            result.kb, result.items, lang=reader.lang, today=reader.today, mindmap=result.mindmap
+        )
+    else:
+        text = brief.summary(
+            result.kb, result.items, lang=reader.lang, today=reader.today, since=result.since
+        )
+    cleaned: str = render.clean(text)
+    return cleaned
+
+
+def _selection_ics(result: Selection, reader: Reader) -> str:
+    from cmx.ics import to_ics
+
+    return to_ics(result.kb, reader.t, commitments=result.items).decode("utf-8")
+
+
+def _through_listing(fmt: Format) -> Callable[[Selection, Reader], str]:
+    def writer(result: Selection, reader: Reader) -> str:
+        return LISTING[fmt](result.listing(reader), reader)
+
+    return writer
+
+
+# ------------------------------------------------------------------------ the table
+
+
+# What each kind of result can be written as. A format missing from a row is refused
+# for that result, with the formats of its row named.
+WRITERS: dict[type, dict[Format, Callable[[Any, Reader], str]]] = {
+    Listing: LISTING,
+    SourceListing: {**LISTING, Format.CSL_JSON: _csl_json, Format.BIBTEX: _bibtex},
+    Changes: {**LISTING, Format.MARKDOWN: _changes_markdown},
+    Hits: {
+        Format.TABLE: hits_table,
+        Format.JSON: _explained(Format.JSON),
+        Format.CSV: _explained(Format.CSV),
+        Format.YAML: _explained(Format.YAML),
+    },
+    Record: {
+        Format.TABLE: card_text,
+        Format.JSON: lambda r, rd: render.to_json(_record_data(r, rd)) + "\n",
+        Format.CSV: _record_csv,
+        Format.YAML: lambda r, rd: render.to_yaml(_record_data(r, rd)),
+    },
+    Stats: {
+        Format.TABLE: stats_table,
+        Format.JSON: lambda r, rd: render.to_json(render.clean(r.data)) + "\n",
+        Format.CSV: stats_csv,
+        Format.YAML: lambda r, rd: render.to_yaml(render.clean(r.data)),
+    },
+    Selection: {
+        Format.MARKDOWN: _selection_markdown,
+        Format.ICS: _selection_ics,
+        Format.JSON: _through_listing(Format.JSON),
+        Format.CSV: _through_listing(Format.CSV),
+        Format.YAML: _through_listing(Format.YAML),
+        Format.SQLITE: lambda r, rd: "",  # a file, never text: see `export`
+    },
+}
+
+
+def formats(kind: type) -> list[str]:
+    """The formats a kind of result can be written as, for help and messages."""
+    return [f.value for f in WRITERS[kind]]
+
+
+def choose(value: str, kind: type, t: Translator, option: str = "--format") -> Format:
+    """The format `value` names, if results of `kind` support it; else a usage error
+    that names the ones they do."""
+    from cmx.filters import invalid
+
+    wanted = value.strip().lower()
+    if wanted == "md":
+        wanted = "markdown"
+    supported = formats(kind)
+    if wanted in supported:
+        return Format(wanted)
+    raise invalid(t, option, value, supported, supported)
+
+
+def write(result: Result, fmt: Format, reader: Reader) -> str:
+    """`result` as text in format `fmt` for this reader (the one place a format is
+    chosen). A format the result does not support is a usage error."""
+    writers = WRITERS[type(result)]
+    if fmt not in writers or fmt is Format.SQLITE:
+        from cmx.filters import invalid
+
+        supported = formats(type(result))
+        raise invalid(reader.t, "--format", fmt.value, supported, supported)
+    return writers[fmt](result, reader)
+
+
+def emit(result: Result, fmt: Format, reader: Reader) -> None:
+    """Write `result` to stdout; an empty or unconfident one then exits 1 with a note
+    on stderr (an empty listing still writes its empty document: [], a CSV header)."""
+    if fmt is Format.SQLITE:
+        raise UsageError(
+            reader.t.gettext(
+                "a SQLite database is not text; give a file: cmx export sqlite -o plan.db"
+            )
+        )
+    verdict = result.verdict(reader.t)
+    if not (isinstance(result, Selection) and verdict):
+        sys.stdout.write(write(result, fmt, reader))
+    if verdict:
+        raise NothingMatched(verdict)
+
+
+def export(result: Selection, fmt: Format, reader: Reader, path: Path, *, force: bool) -> None:
+    """Write `result` to the file `path`, atomically; never over a file unless `force`,
+    never over anything but a regular file (cmx.files). Nothing selected: exit 1."""
+    from cmx.files import ExportError, write_atomic, write_atomic_with
+
+    verdict = result.verdict(reader.t)
+    if verdict:
+        raise NothingMatched(verdict)
+    try:
+        if fmt is Format.SQLITE:
+            from cmx.store import export_sqlite
+
+            chosen = replace(result.kb, commitments=tuple(result.items))
+            write_atomic_with(path, lambda tmp: export_sqlite(chosen, tmp), force=force)
+        else:
+            write_atomic(path, write(result, fmt, reader), force=force)
+    except ExportError as error:
+        raise UsageError(reader.t.gettext(error.template).format(**error.params)) from None
