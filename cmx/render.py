@@ -113,9 +113,10 @@ def to_yaml(rows: Any) -> str:
 
 TEXT_COLUMNS = frozenset({"title", "name", "summary", "snippet", "what", "claim", "publisher"})
 # On a narrow terminal, these go first (in this order) so that ids stay whole and the
-# text keeps at least TEXT_MIN columns: each is a filter away or shown elsewhere.
-NARROW_DROPS = ("pillar", "type", "kind", "number")
-TEXT_MIN = 24
+# text keeps at least TEXT_MIN columns: each is a filter away. When that is not enough,
+# each row is stacked: its short values on one line, its text wrapped under them.
+NARROW_DROPS = ("pillar", "number")
+TEXT_MIN = 30
 
 
 def header(column: str) -> str:
@@ -204,9 +205,12 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     def needed(cols: list[str]) -> int:
         return sum(TEXT_MIN if c in TEXT_COLUMNS else widest[c] for c in cols) + 2 * len(cols)
 
+    width = view.width or 80
     for col in NARROW_DROPS:  # a narrow terminal: drop what can go before anything breaks
-        if needed(columns) > (view.width or 80) and col in columns and len(columns) > 2:
+        if needed(columns) > width and col in columns and len(columns) > 2:
             columns.remove(col)
+    if needed(columns) > width and any(c in TEXT_COLUMNS for c in columns):
+        return _stacked([[texts[c][n] for c in columns] for n in range(len(rows))], columns, width)
     cells = list(zip(*(texts[c] for c in columns), strict=True))
     for col in columns:
         head = view.headers.get(col, header(col))
@@ -226,6 +230,24 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     console = Console(file=buf, force_terminal=True, width=view.width or 80, emoji=False)
     console.print(table, crop=False)
     return buf.getvalue()
+
+
+def _stacked(cells: list[list[str]], columns: Sequence[str], width: int) -> str:
+    """Rows too wide for a table: per row, its short values on one line (the first in
+    bold), then its text wrapped at `width` under them, indented. Nothing is dropped."""
+    import textwrap
+
+    out = []
+    for row in cells:
+        short = [v for v, c in zip(row, columns, strict=True) if c not in TEXT_COLUMNS and v]
+        text = [v for v, c in zip(row, columns, strict=True) if c in TEXT_COLUMNS and v]
+        out.append("\x1b[1m" + short[0] + "\x1b[0m  " + "  ".join(short[1:]) if short else "")
+        for value in text:
+            out += textwrap.wrap(
+                value, width - 4, initial_indent="    ", subsequent_indent="    ",
+                break_long_words=False, break_on_hyphens=False,
+            )  # fmt: skip
+    return "".join(line.rstrip() + "\n" for line in out)
 
 
 def card_lines(card: Sequence[tuple[str, str]], width: int = 0, *, bold: bool = False) -> str:

@@ -53,8 +53,8 @@ def run_on_pty(argv: list[str], columns: str, **env: str) -> tuple[int, str]:
     """(exit code, everything written) of `argv` run on a pseudo-terminal that many columns
     wide, as a person at a terminal would see it (escape sequences kept)."""
     master, slave = pty.openpty()
-    full_env = {**os.environ, "COLUMNS": columns, "TERM": "xterm-256color", **env}
-    full_env.pop("NO_COLOR", None)
+    full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    full_env.update({"COLUMNS": columns, "TERM": "xterm-256color", **env})
     proc = subprocess.Popen(argv, stdout=slave, stderr=slave, env=full_env)
     os.close(slave)
     chunks = []

@@ -185,13 +185,6 @@ def test_closed_pipe_ends_quietly(args):
         assert proc.returncode in (0, 1, 141)
 
 
-def test_no_color_and_dumb_terminal_give_plain_text():
-    for env in ({"NO_COLOR": "1"}, {"TERM": "dumb"}):
-        proc = cmx("search", "energy", env=env)
-        assert proc.returncode == 0
-        assert "\x1b[" not in proc.stdout
-
-
 def test_narrow_terminal_stays_readable():
     proc = cmx("commitments", env={"COLUMNS": "40"})
     assert proc.returncode == 0
