@@ -5,20 +5,29 @@ the filter options among them (gathered into one `Filters`).
 
 import functools
 import inspect
+import os
+import sys
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from typing import Annotated, Any
 
 import typer
 from typer._click import Command, Context  # Typer's own Click (typer is pinned: pyproject)
+from typer._click.exceptions import (
+    BadParameter,
+    ClickException,
+    MissingParameter,
+    NoSuchOption,
+)
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 from typer.main import get_command_from_info
 from typer.models import CommandInfo
 
 from cmx import completion
-from cmx.errors import CmxError
+from cmx.errors import CmxError, UsageError
 from cmx.filters import Filters
-from cmx.i18n import LANGUAGES
-from cmx.kb import KBError
+from cmx.i18n import LANGUAGES, Translator, language_from_locale, translator
+from cmx.kb import KBError, closest
 from cmx.output import Listing, formats
 from cmx.run import Run, report
 
@@ -74,6 +83,102 @@ class Group(TyperGroup):
         except (CmxError, KBError) as error:
             run = ctx.obj if isinstance(ctx.obj, Run) else Run()
             raise typer.Exit(report(error, run.t)) from None
+
+    def resolve_command(self, ctx: Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        unknown = name and not name.startswith("-") and self.get_command(ctx, name) is None
+        if unknown and not ctx.resilient_parsing:
+            raise UnknownCommand(name, list(self.commands), ctx=ctx)
+        return super().resolve_command(ctx, args)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's main, with its usage errors said the cmx way: one line in the reader's
+        language, with "did you mean" (Click would print English and a usage block)."""
+        argv = list(sys.argv[1:] if args is None else args)
+        standalone = standalone_mode
+        try:
+            rv = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
+        except ClickUsageError as error:
+            t = translator(argv_language(argv))
+            code = report(UsageError(usage_message(error, t)), t)
+            if standalone:
+                sys.exit(code)
+            raise
+        except ClickException as error:
+            if not standalone:
+                raise
+            error.show()
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            if not standalone:
+                raise
+            sys.exit(1)
+        if not standalone:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+class UnknownCommand(ClickUsageError):
+    """A subcommand cmx does not have (Click's own says it in English only)."""
+
+    def __init__(self, name: str, known: list[str], ctx: Context | None = None) -> None:
+        super().__init__(f"No such command {name!r}.", ctx)
+        self.name, self.known = name, known
+
+
+def argv_language(argv: Sequence[str]) -> str:
+    """The language a command line asks for (--lang X anywhere in it), else the
+    environment's: for messages written before the options are parsed."""
+    for n, arg in enumerate(argv):
+        value = None
+        if arg in ("--lang", "-l") and n + 1 < len(argv):
+            value = argv[n + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        if value and value.strip().lower() in LANGUAGES:
+            return value.strip().lower()
+    env = os.environ.get("CMX_LANG", "").strip().lower()
+    return env if env in LANGUAGES else (language_from_locale() or "en")
+
+
+def usage_message(error: ClickUsageError, t: Translator) -> str:
+    """A Click usage error in the reader's language, with "did you mean" and where to
+    look for the right spelling."""
+    if isinstance(error, UnknownCommand):
+        message = t.gettext("no such command '{name}'").format(name=error.name)
+        close = closest(error.name, error.known)
+        hint = t.gettext("; list them with: cmx --help")
+    elif isinstance(error, NoSuchOption):
+        message = t.gettext("no such option: {name}").format(name=error.option_name)
+        close = closest(error.option_name, list(error.possibilities or ()))
+        hint = ""
+    elif isinstance(error, MissingParameter) and error.param is not None:
+        param = error.param
+        if param.param_type_name == "argument":
+            shown = param.metavar or (param.name or "").upper()
+            message = t.gettext("missing argument {name}").format(name=shown)
+        else:
+            message = t.gettext("missing option {name}").format(name=param.opts[0])
+        close, hint = None, ""
+    elif isinstance(error, BadParameter) and error.param is not None:
+        name = error.param.opts[0] if error.param.opts else (error.param.name or "")
+        message = t.gettext("invalid value for {name}: {reason}").format(
+            name=name, reason=error.message.rstrip(".")
+        )
+        close, hint = None, ""
+    else:
+        message, close, hint = error.message.rstrip("."), None, ""
+    if close:
+        message += t.gettext(" (did you mean '{word}'?)").format(word=close)
+    return message + hint
 
 
 def fmt_help(kind: type) -> str:
