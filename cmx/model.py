@@ -181,7 +181,7 @@ class Source(Record):
     copy_of: str | None = None
     copy_on: str | None = None  # the publisher's own text, on this unofficial site
     agency: str | None = None  # the news agency whose story it is (EFE, AFP, The Canadian Press)
-    aggregator: bool = False  # an automated news aggregator
+    aggregator: bool = False  # a news aggregator (automated summaries), not a newsroom
 
     def __init__(
         self,
