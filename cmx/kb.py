@@ -36,8 +36,9 @@ FILES: dict[str, str] = {  # top-level key -> file name
     "notes": "notes.yaml",
     "actors": "actors.yaml",
     "concepts": "concepts.yaml",
+    "tags": "tags.yaml",
 }
-OPTIONAL_FILES = frozenset({"notes", "actors", "concepts"})
+OPTIONAL_FILES = frozenset({"notes", "actors", "concepts", "tags"})
 RECORD_TYPES: dict[str, type] = {
     "sources": Source,
     "pillars": Pillar,
@@ -45,6 +46,7 @@ RECORD_TYPES: dict[str, type] = {
     "notes": Note,
     "actors": model.Actor,
     "concepts": model.Concept,
+    "tags": model.Tag,
 }
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
@@ -88,6 +90,7 @@ ID_FIELDS = {
     (Note, "id"),
     (model.Actor, "id"),
     (model.Concept, "id"),
+    (model.Tag, "id"),
 }
 
 
@@ -554,6 +557,8 @@ class _Converter:
                 ok = False
         if cls is Pillar:
             kwargs["sectors"] = self.sectors(data, kwargs.get("id", "?"), line)
+        if cls is model.Event and kwargs.get("headline") is not None:
+            ok = self.headline(kwargs["headline"], data, line, kwargs.get("date")) and ok
         if not ok:
             if isinstance(data.get("id"), str):
                 self.ctx.broken.add(data["id"])  # known, though invalid: no cascade of errors
@@ -577,6 +582,27 @@ class _Converter:
             if sector is not None:
                 out.append(sector)
         return tuple(out)
+
+    def headline(self, text: model.Text, data: Any, line: int, date: str | None) -> bool:
+        """An event headline is shown whole: a short sentence in each language, not cut."""
+        raw = data.get("headline")
+        ok = True
+        for lang in model.LANGS:
+            value = getattr(text, lang)
+            where = _line_of(raw, lang, _line_of(data, "headline", line))
+            words = len(value.split())
+            problem = None
+            if words > model.HEADLINE_WORDS:
+                problem = (
+                    f"has {words} words; keep it to {model.HEADLINE_WORDS} or fewer "
+                    "(one short sentence, shown whole)"
+                )
+            elif value.endswith(("…", "...")):
+                problem = "ends with an ellipsis; write a complete sentence"
+            if problem:
+                self.ctx.add(where, f"event {date or '?'}: headline '{lang}' {problem}")
+                ok = False
+        return ok
 
     @staticmethod
     def _label(cls: type, data: Any) -> str:
@@ -722,7 +748,11 @@ def _records(ctx: _Ctx, conv: _Converter, key: str, data: Any) -> list[Any]:
 # --------------------------------------------------------------------- cross-checks
 
 
-def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
+def _cross_check(
+    ctxs: dict[str, _Ctx], recs: dict[str, list[Any]], declared_tags: bool = False
+) -> None:
+    """Checks across entries and files; `declared_tags`: tags.yaml exists, so every tag a
+    commitment uses must be declared there."""
     src_ids = {obj.id for obj, _, _ in recs["sources"]}
     pillar_ids = {obj.id for obj, _, _ in recs["pillars"]}
     sectors = {s.id: s for obj, _, _ in recs["pillars"] for s in obj.sectors}
@@ -750,6 +780,15 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
 
     for obj, line, _ in recs["sources"]:
         dup(ctxs["sources"], line, obj.id, "source")
+        if obj.copy_of and PATTERNS.id.match(obj.copy_of):  # an id, not a name: must exist
+            cite(ctxs["sources"], line, f"source '{obj.id}' copy_of", obj.copy_of)
+    tag_lines: dict[str, int] = {}  # tags have their own ids, like concepts
+    for obj, line, _ in recs["tags"]:
+        if obj.id in tag_lines:
+            ctxs["tags"].add(
+                line, f"duplicate tag id '{obj.id}'; first on line {tag_lines[obj.id]}"
+            )
+        tag_lines.setdefault(obj.id, line)
     concept_lines: dict[str, int] = {}  # concepts have their own ids: 'energy' may be both
     for obj, line, _ in recs["concepts"]:
         ctx = ctxs["concepts"]
@@ -802,6 +841,10 @@ def _cross_check(ctxs: dict[str, _Ctx], recs: dict[str, list[Any]]) -> None:
             cite(ctx, line, label, c.source)
         for ref in obj.concepts:
             concept(ctx, line, label, ref)
+        for tag in obj.tags if declared_tags else ():
+            if tag not in tag_lines and tag not in broken:
+                hint = suggest(tag, tag_lines)
+                ctx.add(line, f"{label}: tag '{tag}' is not declared in tags.yaml{hint}")
         for event in obj.events:
             cite(ctx, line, f"{label} event {event.date}", event.source)
         if obj.amount and obj.amount.source:
@@ -861,7 +904,7 @@ def parse_kb(raw: dict[str, Any], base: Path | str = "") -> KnowledgeBase:
             recs[key] = []
             continue
         recs[key] = _records(ctxs[key], _Converter(ctxs[key]), key, raw.get(key))
-    _cross_check(ctxs, recs)
+    _cross_check(ctxs, recs, declared_tags=raw.get("tags") is not None)
     problems = [p for ctx in ctxs.values() for p in ctx.problems]
     if problems:
         raise KBError(problems)
@@ -881,6 +924,7 @@ def _assemble(recs: dict[str, list[Any]]) -> KnowledgeBase:
         notes=of("notes"),
         actors=of("actors"),
         concepts=of("concepts"),
+        tags=of("tags"),
     )
 
 
@@ -972,6 +1016,7 @@ def _read_valid(data_dir: Path, digests: dict[str, str]) -> KnowledgeBase | None
     ctxs = {key: _Ctx(data_dir / name) for key, name in FILES.items()}
     problems: list[str] = []
     failed = False
+    declared_tags = False
     for key, name in FILES.items():
         path = data_dir / name
         recs[key] = []
@@ -990,6 +1035,8 @@ def _read_valid(data_dir: Path, digests: dict[str, str]) -> KnowledgeBase | None
         except KBError as err:
             problems.extend(err.problems)
             continue
+        if key == "tags" and data is not None:
+            declared_tags = True
         items = data.get(key) if isinstance(data, dict) and len(data) == 1 else None
         if not isinstance(items, list) or not all(isinstance(obj, cls) for obj in items):
             failed = True
@@ -999,7 +1046,7 @@ def _read_valid(data_dir: Path, digests: dict[str, str]) -> KnowledgeBase | None
         raise KBError(problems)
     if failed or any(ctx.problems for ctx in ctxs.values()):
         return None
-    _cross_check(ctxs, recs)
+    _cross_check(ctxs, recs, declared_tags)
     if any(ctx.problems for ctx in ctxs.values()):
         return None
     return _assemble(recs)

@@ -113,6 +113,7 @@ class ActorKind(StrEnum):
     OTHER = "other"
 
 
+HEADLINE_WORDS = 16  # the longest an event headline may be, in words, in each language
 CLOSED = frozenset({Status.COMPLETED, Status.NOT_PURSUED})
 OFFICIAL_KINDS = frozenset({SourceKind.OFFICIAL, SourceKind.OFFICIAL_REPRODUCED})
 
@@ -172,6 +173,15 @@ class Source(Record):
     language: str | None = None
     reliability: Reliability | None = None
     note: str | None = None
+    # How the text reached this URL; `publisher` is only ever the publisher's clean name.
+    via: str | None = None  # the wire or site that distributed the publisher's own text (CNW)
+    # This page reproduces a text written by someone else: the original author's name
+    # ("Prime Minister's Office", "CFIA"), or the id of the original's source entry when
+    # that is in sources.yaml (then it is exactly an id, and kb.py checks it).
+    copy_of: str | None = None
+    copy_on: str | None = None  # the publisher's own text, on this unofficial site
+    agency: str | None = None  # the news agency whose story it is (EFE, AFP, The Canadian Press)
+    aggregator: bool = False  # a news aggregator (automated summaries), not a newsroom
 
     def __init__(
         self,
@@ -184,6 +194,11 @@ class Source(Record):
         language: str | None = None,
         reliability: Reliability | None = None,
         note: str | None = None,
+        via: str | None = None,
+        copy_of: str | None = None,
+        copy_on: str | None = None,
+        agency: str | None = None,
+        aggregator: bool = False,
     ) -> None:
         _set(self, "id", id)
         _set(self, "title", title)
@@ -194,6 +209,11 @@ class Source(Record):
         _set(self, "language", language)
         _set(self, "reliability", reliability)
         _set(self, "note", note)
+        _set(self, "via", via)
+        _set(self, "copy_of", copy_of)
+        _set(self, "copy_on", copy_on)
+        _set(self, "agency", agency)
+        _set(self, "aggregator", aggregator)
 
     @property
     def official(self) -> bool:
@@ -306,6 +326,9 @@ class Event(Record):
     what: Text
     source: str
     status: Status | None = None  # the status the commitment moved to on this date
+    # One short, complete sentence stating the outcome, to be shown whole (a memo line):
+    # at most HEADLINE_WORDS words in each language, no trailing ellipsis.
+    headline: Text | None = None
 
     def __init__(
         self,
@@ -313,11 +336,13 @@ class Event(Record):
         what: Text,
         source: str,
         status: Status | None = None,
+        headline: Text | None = None,
     ) -> None:
         _set(self, "date", date)
         _set(self, "what", what)
         _set(self, "source", source)
         _set(self, "status", status)
+        _set(self, "headline", headline)
 
 
 @dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
@@ -499,6 +524,22 @@ class Concept(Record):
         return {lang: (getattr(self.label, lang), *getattr(alt, lang)) for lang in LANGS}
 
 
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+class Tag(Record):
+    """A tag that commitments use, with its label in English, Spanish and French."""
+
+    id: str
+    label: Text
+
+    def __init__(
+        self,
+        id: str,
+        label: Text,
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "label", label)
+
+
 Entry = Pillar | Sector | Commitment | Note | Source | Actor
 
 
@@ -512,6 +553,7 @@ class KnowledgeBase(Record):
     notes: tuple[Note, ...] = ()
     actors: tuple[Actor, ...] = ()
     concepts: tuple[Concept, ...] = ()
+    tags: tuple[Tag, ...] = ()  # tags.yaml: each tag's label in three languages (optional)
     _index: dict[str, Entry] = field(init=False, repr=False, compare=False)
     _plan_wide: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -523,6 +565,7 @@ class KnowledgeBase(Record):
         notes: tuple[Note, ...] = (),
         actors: tuple[Actor, ...] = (),
         concepts: tuple[Concept, ...] = (),
+        tags: tuple[Tag, ...] = (),
     ) -> None:
         _set(self, "pillars", pillars)
         _set(self, "commitments", commitments)
@@ -530,6 +573,7 @@ class KnowledgeBase(Record):
         _set(self, "notes", notes)
         _set(self, "actors", actors)
         _set(self, "concepts", concepts)
+        _set(self, "tags", tags)
         index: dict[str, Entry] = {}
         _set(self, "_index", index)
         _set(self, "_plan_wide", plan_wide_sectors(pillars))
@@ -554,6 +598,10 @@ class KnowledgeBase(Record):
 
     def concept(self, concept_id: str) -> Concept | None:
         return self._concepts().get(concept_id)
+
+    def tag(self, tag_id: str) -> Tag | None:
+        """The declared tag (tags.yaml) with this id, if any."""
+        return next((t for t in self.tags if t.id == tag_id), None)
 
     def _concepts(self) -> dict[str, Concept]:
         return {c.id: c for c in self.concepts}

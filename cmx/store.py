@@ -53,6 +53,7 @@ from cmx.model import (
     SourceKind,
     Status,
     Support,
+    Tag,
     Text,
     iter_entries,
 )
@@ -60,9 +61,10 @@ from cmx.model import (
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
 
-SCHEMA_VERSION = "6"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
+SCHEMA_VERSION = "7"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
 # 5: postings by field level; 6: plan-wide governance (sectors.plan_wide, in the index),
-# meta newest_date
+# meta newest_date; 7: source annotations (via, copy_of, copy_on, agency, aggregator),
+# event headlines, tags
 STALE_TEMP_SECONDS = 3600  # temporary files older than this were left by a killed run
 
 # Everything a stored value can raise when the file is damaged or not ours.
@@ -78,7 +80,8 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources (
   id TEXT PRIMARY KEY, position INTEGER NOT NULL, title TEXT NOT NULL,
   publisher TEXT NOT NULL, kind TEXT NOT NULL, url TEXT, date TEXT, language TEXT,
-  reliability TEXT, note TEXT);
+  reliability TEXT, note TEXT, via TEXT, copy_of TEXT, copy_on TEXT, agency TEXT,
+  aggregator INTEGER NOT NULL);
 CREATE TABLE pillars (
   id TEXT PRIMARY KEY, position INTEGER NOT NULL, number TEXT NOT NULL,
   {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL);
@@ -105,7 +108,8 @@ CREATE TABLE commitment_actors (
 CREATE TABLE events (
   commitment TEXT NOT NULL REFERENCES commitments(id), position INTEGER NOT NULL,
   date TEXT NOT NULL, {_text_columns("what")}, source TEXT NOT NULL REFERENCES sources(id),
-  status TEXT, PRIMARY KEY (commitment, position));
+  status TEXT, headline_en TEXT, headline_es TEXT, headline_fr TEXT,
+  PRIMARY KEY (commitment, position));
 CREATE TABLE citations (
   entry_kind TEXT NOT NULL, entry TEXT NOT NULL, position INTEGER NOT NULL,
   source TEXT NOT NULL REFERENCES sources(id), section TEXT,
@@ -119,6 +123,7 @@ CREATE TABLE notes (
 CREATE TABLE note_commitments (
   note TEXT NOT NULL REFERENCES notes(id), position INTEGER NOT NULL,
   commitment TEXT NOT NULL REFERENCES commitments(id), PRIMARY KEY (note, position));
+CREATE TABLE tags (id TEXT PRIMARY KEY, position INTEGER NOT NULL, {_text_columns("label")});
 """
 
 # Made after the rows are in (faster than keeping them up to date row by row).
@@ -239,10 +244,11 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
         "INSERT INTO meta VALUES (?, ?)", {**meta, "newest_date": newest or ""}.items()
     )
     conn.executemany(
-        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             (s.id, i, s.title, s.publisher, s.kind.value, s.url, s.date, s.language,
-             s.reliability.value if s.reliability else None, s.note)
+             s.reliability.value if s.reliability else None, s.note, s.via, s.copy_of,
+             s.copy_on, s.agency, int(s.aggregator))
             for i, s in enumerate(kb.sources)
         ),
     )  # fmt: skip
@@ -292,9 +298,17 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
         ((c.id, i, a) for c in kb.commitments for i, a in enumerate(c.actors)),
     )
     conn.executemany(
-        "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
+        "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (
-            (c.id, i, e.date, *_tx(e.what), e.source, e.status.value if e.status else None)
+            (
+                c.id,
+                i,
+                e.date,
+                *_tx(e.what),
+                e.source,
+                e.status.value if e.status else None,
+                *_texts(e.headline),
+            )
             for c in kb.commitments
             for i, e in enumerate(c.events)
         ),
@@ -322,6 +336,10 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
     conn.executemany(
         "INSERT INTO note_commitments VALUES (?,?,?)",
         ((n.id, i, c) for n in kb.notes for i, c in enumerate(n.related)),
+    )
+    conn.executemany(
+        "INSERT INTO tags VALUES (?,?,?,?,?)",
+        ((t.id, i, *_tx(t.label)) for i, t in enumerate(kb.tags)),
     )
     _create(conn, PUBLIC_INDEXES)
 
@@ -521,10 +539,11 @@ def _small_parts(
 def _sources(conn: sqlite3.Connection) -> tuple[Source, ...]:
     return tuple(
         Source(r[0], r[1], r[2], SourceKind(r[3]), r[4], r[5], r[6],
-               Reliability(r[7]) if r[7] else None, r[8])
+               Reliability(r[7]) if r[7] else None, r[8], r[9], r[10], r[11], r[12],
+               bool(r[13]))
         for r in conn.execute(
-            "SELECT id, title, publisher, kind, url, date, language, reliability, note "
-            "FROM sources ORDER BY position"
+            "SELECT id, title, publisher, kind, url, date, language, reliability, note, "
+            "via, copy_of, copy_on, agency, aggregator FROM sources ORDER BY position"
         )
     )  # fmt: skip
 
@@ -608,7 +627,8 @@ def _commitments(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> 
                 tuple(x[1] for x in actors.get(cid, ())),
                 r[12], amount,
                 tuple(
-                    Event(e[2], _text(e, 3), e[6], Status(e[7]) if e[7] else None)
+                    Event(e[2], _text(e, 3), e[6], Status(e[7]) if e[7] else None,
+                          _text(e, 8) if e[8] is not None else None)
                     for e in events.get(cid, ())
                 ),
                 _list(r[19]), _list(r[20]), r[13], _list(r[21]),
@@ -621,7 +641,13 @@ def read_kb_from(conn: sqlite3.Connection) -> KnowledgeBase:
     """The whole knowledge base from a store (or a `cmx export sqlite` file)."""
     pillars, sources, notes, actors = _small_parts(conn)
     return KnowledgeBase(
-        pillars, tuple(_commitments(conn)), sources, notes, actors, _concepts(conn)
+        pillars, tuple(_commitments(conn)), sources, notes, actors, _concepts(conn), _tags(conn)
+    )
+
+
+def _tags(conn: sqlite3.Connection) -> tuple[Tag, ...]:
+    return tuple(
+        Tag(r[0], _text(r, 2)) for r in conn.execute("SELECT * FROM tags ORDER BY position")
     )
 
 

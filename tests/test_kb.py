@@ -211,3 +211,122 @@ def test_streamed_first_load_equals_the_two_pass_parse(kb_dir, shipped_dir, whic
     streamed = kbmod._read_valid(folder, {})
     assert streamed is not None
     assert streamed == kbmod.parse_kb(kbmod.read_raw(folder, lines=True), folder)
+
+
+# ------------------------------------------------------------ event headlines, tags, sources
+
+TAGS = """tags:
+  - id: ports
+    label: {en: ports, es: puertos, fr: ports}
+  - id: energy
+    label: {en: energy, es: energía, fr: énergie}
+  - id: fentanyl
+    label: {en: fentanyl, es: fentanilo, fr: fentanyl}
+  - id: funding
+    label: {en: funding, es: financiamiento, fr: financement}
+"""
+
+CRANES = "        what: {en: Cranes delivered., es: Grúas entregadas., fr: Grues livrées.}\n"
+
+
+def headline(en: str, es: str, fr: str) -> str:
+    return CRANES + f"        headline: {{en: {en}, es: {es}, fr: {fr}}}\n"
+
+
+def test_a_short_headline_in_three_languages_loads(kb_copy):
+    edit(
+        kb_copy / "commitments.yaml",
+        CRANES,
+        headline("The cranes arrived.", "Llegaron las grúas.", "Les grues sont arrivées."),
+    )
+    event = load(kb_copy).get("port-upgrade").events[0]
+    assert event.headline.es == "Llegaron las grúas."
+
+
+@pytest.mark.parametrize(
+    ("en", "es", "fr", "expected"),
+    [
+        (
+            "The cranes arrived.",
+            " ".join(["muy"] * 17),
+            "Les grues sont arrivées.",
+            "event 2025-12-01: headline 'es' has 17 words; keep it to 16 or fewer",
+        ),
+        (
+            "The cranes arrived and then…",
+            "Llegaron las grúas.",
+            "Les grues sont arrivées.",
+            "event 2025-12-01: headline 'en' ends with an ellipsis",
+        ),
+    ],
+)
+def test_a_bad_headline_is_reported_at_its_line(kb_copy, en, es, fr, expected):
+    path = kb_copy / "commitments.yaml"
+    edit(path, CRANES, headline(en, es, fr))
+    problems = problems_of(kb_copy)
+    hits = [p for p in problems if expected in p]
+    assert hits == [f"{path}:{line_of(path, 'headline:')}: {expected}" + hits[0].split(expected)[1]]
+
+
+def test_a_headline_needs_all_three_languages(kb_copy):
+    path = kb_copy / "commitments.yaml"
+    edit(path, CRANES, CRANES + "        headline: {en: The cranes arrived., es: Llegaron.}\n")
+    problems = problems_of(kb_copy)
+    assert any("missing 'fr' text" in p and p.startswith(f"{path}:") for p in problems), problems
+
+
+def test_without_tags_file_any_tag_is_accepted(kb_copy):
+    assert load(kb_copy).tags == ()
+
+
+def test_declared_tags_load_with_their_labels(kb_copy):
+    (kb_copy / "tags.yaml").write_text(TAGS, encoding="utf-8")
+    kb = load(kb_copy)
+    assert [t.id for t in kb.tags] == ["ports", "energy", "fentanyl", "funding"]
+    assert kb.tag("funding").label.es == "financiamiento"
+    assert kb.tag("nothing") is None
+
+
+def test_an_undeclared_tag_is_reported_with_a_suggestion(kb_copy):
+    (kb_copy / "tags.yaml").write_text(TAGS, encoding="utf-8")
+    path = kb_copy / "commitments.yaml"
+    edit(path, "tags: [fentanyl, funding]", "tags: [fentanyl, fundings]")
+    problems = problems_of(kb_copy)
+    line = line_of(path, "id: fentanyl-funding")
+    assert problems == [
+        f"{path}:{line}: commitment 'fentanyl-funding': tag 'fundings' is not declared in "
+        "tags.yaml (did you mean 'funding'?)"
+    ]
+
+
+def test_a_duplicate_tag_id_is_reported(kb_copy):
+    path = kb_copy / "tags.yaml"
+    path.write_text(TAGS + "  - id: energy\n    label: {en: power, es: poder, fr: pouvoir}\n")
+    problems = problems_of(kb_copy)
+    assert problems == [f"{path}:10: duplicate tag id 'energy'; first on line 4"]
+
+
+def test_a_tag_label_needs_three_languages(kb_copy):
+    path = kb_copy / "tags.yaml"
+    path.write_text(TAGS.replace("fr: énergie", "fx: énergie"), encoding="utf-8")
+    problems = problems_of(kb_copy)
+    assert any(p.startswith(f"{path}:5:") and "energy" in p for p in problems), problems
+
+
+def test_source_annotations_load_and_copy_of_an_id_must_exist(kb_copy):
+    path = kb_copy / "sources.yaml"
+    edit(
+        path,
+        "    publisher: Test Daily\n",
+        "    publisher: Test Daily\n    agency: EFE\n    copy_of: plan\n    aggregator: true\n",
+    )
+    edit(path, "    publisher: Test Ministry\n", "    publisher: Test Ministry\n    via: CNW\n")
+    kb = load(kb_copy)
+    paper, plan = kb.source("paper"), kb.source("plan")
+    assert (paper.agency, paper.copy_of, paper.aggregator) == ("EFE", "plan", True)
+    assert (plan.via, plan.copy_of, plan.aggregator) == ("CNW", None, False)
+    edit(path, "copy_of: plan", "copy_of: plann")  # looks like an id: it must be one
+    problems = problems_of(kb_copy)
+    assert any("copy_of: unknown source 'plann' (did you mean 'plan'?)" in p for p in problems)
+    edit(path, "copy_of: plann", "copy_of: Test Ministry")  # a name is fine
+    assert load(kb_copy).source("paper").copy_of == "Test Ministry"

@@ -382,3 +382,45 @@ def test_export_sqlite_applies_filters_and_refuses_to_overwrite(runner, kb_dir, 
 def test_export_sqlite_needs_a_file(runner, kb_dir):
     result = runner.invoke(app, ["--data", str(kb_dir), "export", "sqlite"])
     assert result.exit_code == 2 and "-o" in result.stderr
+
+
+def test_tags_headlines_and_source_annotations_round_trip_on_a_cached_run(kb_copy, counting):
+    (kb_copy / "tags.yaml").write_text(
+        "tags:\n"
+        + "".join(
+            f"  - id: {t}\n    label: {{en: {t}, es: {t}-es, fr: {t}-fr}}\n"
+            for t in ("ports", "energy", "fentanyl", "funding")
+        ),
+        encoding="utf-8",
+    )
+    commitments = kb_copy / "commitments.yaml"
+    text = commitments.read_text(encoding="utf-8")
+    commitments.write_text(
+        text.replace(
+            "        source: paper\n        status: completed\n",
+            "        source: paper\n        status: completed\n"
+            "        headline: {en: Cranes arrived., es: Llegaron grúas., fr: Grues arrivées.}\n",
+        ),
+        encoding="utf-8",
+    )
+    sources = kb_copy / "sources.yaml"
+    sources.write_text(
+        sources.read_text(encoding="utf-8").replace(
+            "    publisher: Test Daily\n",
+            "    publisher: Test Daily\n    via: CNW\n    copy_of: Test Ministry\n"
+            "    copy_on: example.org\n    agency: EFE\n    aggregator: true\n",
+        ),
+        encoding="utf-8",
+    )
+    first = opened(kb_copy).kb()
+    again = opened(kb_copy).kb()  # from the store: the YAML is not parsed again
+    assert counting["n"] == 1
+    assert again == first == kb.load_kb(kb_copy)
+    assert again.tag("funding").label.fr == "funding-fr"
+    assert again.get("port-upgrade").events[0].headline.es == "Llegaron grúas."
+    assert again.get("fentanyl-funding").events[0].headline is None
+    paper = again.source("paper")
+    assert (paper.via, paper.copy_of, paper.copy_on, paper.agency, paper.aggregator) == (
+        "CNW", "Test Ministry", "example.org", "EFE", True,
+    )  # fmt: skip
+    assert again.source("plan").aggregator is False

@@ -19,7 +19,7 @@ from cmx.cli import app
 from cmx.kb import default_data_dir, load_kb
 from cmx.tracking import as_of, changes
 
-TODAY = "2026-11-22"
+TODAY = "2026-12-06"  # the date of the last review of the shipped data
 KB = load_kb(default_data_dir())
 
 
@@ -70,7 +70,7 @@ def test_the_summary_has_governance_apart_and_dates_in_words(runner):
     md = run(runner, "export", "markdown").stdout
     assert "| Whole plan (governance) | 0 | 4 | 0 | 0 | 4 |" in md
     assert "| I. Prosperity | 12 | 4 | 2 | 0 | 18 |" in md
-    assert "As of November 22, 2026; newest source: July 2026." in md
+    assert "As of December 6, 2026; newest source: July 19, 2026." in md
     assert "## Overdue" in md and "## Highlights" in md
 
 
@@ -86,7 +86,7 @@ def test_the_summary_in_spanish_reads_spanish(runner):
     md = run(runner, "export", "markdown", "--lang", "es").stdout
     assert "# Plan de Acción Canadá–México 2025–2028: resumen" in md
     assert "## Situación actual" in md and "| Todo el plan (gobernanza) |" in md
-    assert "22 de noviembre de 2026" in md
+    assert "6 de diciembre de 2026" in md
 
 
 # ------------------------------------------------------------------ the dossier
@@ -220,8 +220,8 @@ def test_changes_in_markdown_cite_their_sources(runner):
 def test_changes_with_nothing_in_the_period_exit_1(runner):
     result = run(runner, "changes", "--since", "2026-10-01")
     assert result.exit_code == 1
-    assert "nothing recorded from 2026-10-01 to 2026-11-22" in result.stderr
-    assert run(runner, "changes", "--since", "2026-12-01").exit_code == 2  # after --until
+    assert "nothing recorded from 2026-10-01 to 2026-12-06" in result.stderr
+    assert run(runner, "changes", "--since", "2026-12-07").exit_code == 2  # after --until
 
 
 def test_changes_core_keeps_a_period():
@@ -236,7 +236,7 @@ def test_the_freshness_note_goes_to_stderr_only(runner, monkeypatch):
     monkeypatch.delenv("CMX_QUIET")
     result = run(runner, "pillars", "-f", "json")
     assert result.exit_code == 0
-    assert result.stderr.count("newest source: 2026-07, 114 days ago") == 1
+    assert result.stderr.count("newest source: 2026-07-19, 140 days ago") == 1
     assert "newest" not in result.stdout
     json.loads(result.stdout)
     assert run(runner, "--quiet", "pillars").stderr == ""
@@ -248,7 +248,7 @@ def test_the_freshness_note_goes_to_stderr_only(runner, monkeypatch):
 def test_the_freshness_note_speaks_the_readers_language(runner, monkeypatch):
     monkeypatch.delenv("CMX_QUIET")
     es = run(runner, "--lang", "es", "pillars").stderr
-    assert "fuente más reciente: 2026-07, hace 114 días" in es
+    assert "fuente más reciente: 2026-07-19, hace 140 días" in es
 
 
 # ------------------------------------------------------------------ calendars, citations
