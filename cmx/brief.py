@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from cmx import __version__
+from cmx.detail import locator, publisher_of
 from cmx.i18n import Translator, translator
 from cmx.model import (
     PLAN_WIDE,
@@ -65,15 +66,18 @@ def _labels(t: Translator) -> dict[str, str]:
 
 
 class _Citations:
-    """Numbers sources in order of first use."""
+    """Numbers sources in order of first use; locators in the reader's language."""
 
-    def __init__(self) -> None:
+    def __init__(self, kb: KnowledgeBase | None = None, tr: Translator | None = None) -> None:
         self.order: list[str] = []
+        self.kb, self.tr = kb, tr
 
     def ref(self, source_id: str, section: str | None = None) -> str:
         if source_id not in self.order:
             self.order.append(source_id)
         n = self.order.index(source_id) + 1
+        if section and self.tr is not None:
+            section = locator(section, self.kb, self.tr)
         return f"[{n}, {section}]" if section else f"[{n}]"
 
 
@@ -93,7 +97,7 @@ def to_markdown(
     its facts, events and citations, the commentary, and the numbered Sources list."""
     tr = translator(lang)
     t = _labels(tr)
-    cites = _Citations()
+    cites = _Citations(kb, tr)
     chosen = {c.id for c in items}
     dates = [s.date for s in kb.sources if s.date]
     newest = max(dates, key=lambda d: date_bounds(d)[0]) if dates else "—"
@@ -257,7 +261,7 @@ def changes_markdown(
     newest first, each line with its numbered source; a Sources list at the end."""
     tr = translator(lang)
     _ = tr.gettext
-    cites = _Citations()
+    cites = _Citations(kb, tr)
     lines = [
         "# "
         + _("Changes from {since} to {until}").format(since=tr.day(since), until=tr.day(until)),
@@ -317,7 +321,7 @@ def _sources_list(kb: KnowledgeBase, cites: _Citations, tr: Translator) -> list[
         kind = tr.code("source_kind", src.kind.value)
         stop = "" if when.endswith(".") else "."
         kind = kind[:1].upper() + kind[1:]  # it starts a sentence
-        lines.append(f"{i}. {src.title}. {src.publisher}, {when}{stop} {kind}. {url}")
+        lines.append(f"{i}. {src.title}. {publisher_of(src, kb, tr)}, {when}{stop} {kind}. {url}")
     return lines
 
 
@@ -412,7 +416,7 @@ def _summary(page: _SummaryFacts, shape: tuple[int, int, int]) -> str:
     kb, items, today, since, tr = page.kb, page.items, page.today, page.since, page.tr
     _ = tr.gettext
     t = _labels(tr)
-    cites = _Citations()
+    cites = _Citations(kb, tr)
     newest = page.newest
     lines = [
         "# " + _("Canada–Mexico Action Plan 2025–2028: summary"),

@@ -364,8 +364,16 @@ def tags_cmd(
     for c in kb.commitments:
         for tag in c.tags:
             counts[tag] = counts.get(tag, 0) + 1
-    rows = [{"tag": t, "commitment_count": n} for t, n in sorted(counts.items())]
-    emit(Listing(rows, ["tag", "commitment_count"], sort=sort or "-commitment_count"), f, reader)
+    rows = [
+        {
+            "tag": x,
+            "label": t.label.get(reader.lang) if (t := kb.tag(x)) else x,
+            "commitment_count": n,
+        }
+        for x, n in sorted(counts.items())
+    ]
+    listing = Listing(rows, ["label", "commitment_count"], sort=sort or "-commitment_count")
+    emit(listing, f, reader)
 
 
 @app.command("open")

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from enum import Enum
 from typing import Any
 
 from cmx.i18n import Translator, translator
-from cmx.model import Commitment, KnowledgeBase, Note, Pillar, Sector, Source, Text, kind_of
+from cmx.model import (
+    LANGS,
+    Actor,
+    Commitment,
+    KnowledgeBase,
+    Note,
+    Pillar,
+    Sector,
+    Source,
+    Text,
+    kind_of,
+)
 
 
 def _plain(value: Any) -> Any:
@@ -50,11 +62,54 @@ def _cited_ids(entry: object) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def publisher_of(s: Source, kb: KnowledgeBase | None, t: Translator) -> str:
+    """A source's publisher as the reader reads it: the name and, in brackets, how the
+    text reached this page (the agency whose story it is, the original it reproduces,
+    the wire that carried it, the site a copy is on), in the reader's language."""
+    notes = []
+    if s.agency:
+        notes.append(s.agency)
+    if s.copy_of:
+        original = kb.source(s.copy_of) if kb else None
+        name = original.publisher if original else s.copy_of
+        notes.append(t.gettext("reproducing a text by {original}").format(original=name))
+    if s.via:
+        notes.append(t.gettext("via {channel}").format(channel=s.via))
+    if s.copy_on:
+        notes.append(t.gettext("copy on {site}").format(site=s.copy_on))
+    if s.aggregator:
+        notes.append(t.gettext("news aggregator"))
+    return f"{s.publisher} ({'; '.join(notes)})" if notes else s.publisher
+
+
+_PARAGRAPH = re.compile(r"^para\. (\d+)$")
+_TITLE_ONLY = re.compile(r"^(.+) \(title only\)$")
+_NUMBERED = re.compile(r"^([IVX]+)\. .+$")
+
+
+def locator(section: str, kb: KnowledgeBase | None, t: Translator) -> str:
+    """Where in a source, in the reader's language: a paragraph, the preamble, a
+    heading of the plan (named as the reader's language names it)."""
+    if m := _PARAGRAPH.match(section):
+        return t.gettext("para. {n}").format(n=m.group(1))
+    if section == "Preamble":
+        return t.gettext("Preamble")
+    if section == "Preamble (pillar names)":
+        return t.gettext("Preamble (pillar names)")
+    if m := _TITLE_ONLY.match(section):
+        return t.gettext("{heading} (title only)").format(heading=m.group(1))
+    if (m := _NUMBERED.match(section)) and kb is not None:
+        for p in kb.pillars:
+            if p.number == m.group(1):
+                return f"{p.number}. {p.name.get(t.lang)}"
+    return section
+
+
 def _cite(kb: KnowledgeBase, source_id: str, t: Translator, section: str | None = None) -> str:
     s = kb.source(source_id)
     if s is None:
         return source_id
-    where = f", {section}" if section else ""
+    where = f", {locator(section, kb, t)}" if section else ""
     date = f" ({t.date(s.date)})" if s.date else ""
     weak = ""
     if s.reliability:
@@ -67,7 +122,7 @@ def _cite(kb: KnowledgeBase, source_id: str, t: Translator, section: str | None 
         )
     url = s.url or t.gettext("no URL")
     kind = t.code("source_kind", s.kind.value)
-    return f"[{s.id}] {s.title} — {s.publisher}{date}, {kind}{weak}{where}; {url}"
+    return f"[{s.id}] {s.title} — {publisher_of(s, kb, t)}{date}, {kind}{weak}{where}; {url}"
 
 
 def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tuple[str, str]]:
@@ -145,7 +200,8 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
             what = event.what.get(lang)
             lines.append((_("event"), f"{t.date(event.date)}: {what}{moved} [{event.source}]"))
         if entry.tags:
-            lines.append((_("tags"), ", ".join(entry.tags)))
+            labels = [tag.label.get(lang) if (tag := kb.tag(x)) else x for x in entry.tags]
+            lines.append((_("tags"), ", ".join(labels)))
         if entry.reviewed:
             reviewed = _("{date} (last checked against its sources)")
             lines.append((_("reviewed"), reviewed.format(date=t.date(entry.reviewed))))
@@ -168,7 +224,7 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
     elif isinstance(entry, Source):
         lines += [
             (_("title"), entry.title),
-            (_("publisher"), entry.publisher),
+            (_("publisher"), publisher_of(entry, kb, t)),
             (_("date"), t.date(entry.date) if entry.date else _("not shown")),
             (_("kind"), t.code("source_kind", entry.kind.value)),
             (_("url"), entry.url or _("not recorded")),
@@ -179,6 +235,21 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
             lines.append((_("about"), entry.note))
         users = [c.id for c in kb.commitments if any(x.source == entry.id for x in c.sources)]
         lines.append((_("cited by"), ", ".join(users) or "—"))
+    elif isinstance(entry, Actor):
+        lines[0] = (_("kind"), t.code("actor_kind", entry.kind.value))  # more than "actor"
+        for lang in LANGS:  # its name as each language writes it
+            name = entry.name.get(lang)
+            acronym = entry.acronym.get(lang) if entry.acronym else None
+            shown = f"{name} ({acronym})" if acronym and acronym != name else name
+            lines.append((t.gettext("name ({language})").format(language=lang), shown))
+        if entry.aliases:
+            lines.append((_("also called"), "; ".join(entry.aliases)))
+        named = [c for c in kb.commitments if entry.id in c.actors]
+        for c in named:
+            shown = t.code("status", c.status.value)
+            lines.append((_("commitment"), f"{c.id}: {c.title.get(lang)} ({shown})"))
+        if not named:
+            lines.append((_("commitments"), "—"))
     if isinstance(entry, Pillar | Sector | Commitment):
         for cited in entry.sources:
             lines.append((_("source"), _cite(kb, cited.source, t, cited.section)))

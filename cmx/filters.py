@@ -177,6 +177,32 @@ def actor_ids(t: Translator, kb: KnowledgeBase, query: str | None) -> list[str] 
     return found
 
 
+def known_tag(t: Translator, kb: KnowledgeBase, value: str | None) -> str | None:
+    """A tag given as its id or its label in any language, accents and case aside
+    (`fentanilo`, `Sécurité`); else a usage error with "did you mean"."""
+    if value is None:
+        return None
+    from cmx.search import fold
+
+    used = sorted({tag for c in kb.commitments for tag in c.tags})
+    names = {fold(tag): tag for tag in used}
+    for tag in kb.tags:
+        names.update({fold(label): tag.id for label in tag.label.all() if label})
+    found = names.get(fold(value.strip()))
+    if found:
+        return found
+    shown = [kb.tag(x).label.get(t.lang) if kb.tag(x) else x for x in used]  # type: ignore[union-attr]
+    close = closest(value, [*shown, *used])
+    hint = t.gettext(" (did you mean '{word}'?)").format(word=close) if close else ""
+    raise bad_value(
+        t,
+        "--tag",
+        t.gettext("no tag is called '{value}'{hint}; list them with: cmx tags").format(
+            value=value, hint=hint
+        ),
+    )
+
+
 def known_id(t: Translator, value: str | None, ids: Sequence[str], option: str) -> str | None:
     """An id given on the command line (a source's, say), checked against the KB."""
     if value is None or value in ids:
@@ -215,7 +241,7 @@ class Filters:
             instrument=code_choice(t, self.instrument, "instrument", "--instrument"),
             actors=actor_ids(t, kb, self.actor),
             source=known_id(t, self.source, [s.id for s in kb.sources], "--source"),
-            tag=self.tag,
+            tag=known_tag(t, kb, self.tag),
             due_before=parse_date(t, self.due_before, "--due-before"),
             overdue_on=today if self.overdue else None,
         )

@@ -220,6 +220,7 @@ HEADERS: dict[str, str] = {
     "key": N_("Value"),
     "count": N_("Count"),
     "tag": N_("Tag"),
+    "label": N_("Tag"),
     "confidence": N_("Confidence"),
     "why": N_("Why it matched"),
     "commitment": N_("Commitment"),

@@ -32,7 +32,7 @@ ALLOWED = {
     "schema": {"kb", "model"},
     "render": {"i18n"},
     "detail": {"model", "i18n"},
-    "brief": {"model", "render", "i18n", "tracking"},
+    "brief": {"model", "render", "i18n", "tracking", "detail"},
     "ics": {"model", "i18n"},
     "cite": {"model", "i18n"},
     "completion": {"i18n", "kb", "model", "search", "store"},

@@ -163,7 +163,7 @@ def test_export_missing_folder_and_dash(runner, kb_dir, tmp_path):
 
 def test_export_nothing_selected(runner, kb_dir, tmp_path):
     out = tmp_path / "x.md"
-    result = run(runner, kb_dir, "export", "markdown", "--tag", "none", "-o", str(out))
+    result = run(runner, kb_dir, "export", "markdown", "--due-before", "1900-01-01", "-o", str(out))
     assert result.exit_code == 1
     assert not out.exists()
 

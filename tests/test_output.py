@@ -201,3 +201,37 @@ def test_no_color_and_a_dumb_terminal_on_a_real_terminal(env):
     assert "counter-fentanyl-funding" in screen
     colour = run_on_pty([sys.executable, "-m", "cmx", "show", "counter-fentanyl-funding"], "80")[1]
     assert "\x1b[1m" in colour  # the same terminal, colour allowed: labels in bold
+
+
+# ------------------------------------------------------------ tags, actors, sources
+
+
+def test_tags_in_the_readers_language_and_filters_in_any(runner):
+    es = runner.invoke(app, ["tags", "--lang", "es"]).stdout
+    assert "fentanilo" in es and "seguridad" in es and "security" not in es
+    ids = {
+        value: [
+            c["id"]
+            for c in json.loads(
+                runner.invoke(app, ["commitments", "--tag", value, "-f", "json"]).stdout
+            )
+        ]
+        for value in ("fentanyl", "fentanilo", "FENTANILO", "Fentanyl")
+    }
+    assert ids["fentanyl"] and all(v == ids["fentanyl"] for v in ids.values())
+    wrong = runner.invoke(app, ["commitments", "--tag", "fentanil", "--lang", "es"])
+    assert wrong.exit_code == 2 and "¿quiso decir 'fentanilo'?" in wrong.stderr
+
+
+def test_an_actor_card_names_it_in_three_languages_and_lists_its_commitments(runner):
+    fr = runner.invoke(app, ["show", "rcmp", "--lang", "fr"]).stdout
+    assert "Gendarmerie royale du Canada (GRC)" in fr and "Royal Canadian Mounted Police" in fr
+    assert "drug-trafficking-fentanyl" in fr and "engagement" in fr
+
+
+def test_publisher_annotations_and_locators_in_the_readers_language(runner):
+    es = runner.invoke(app, ["show", "leaders-meetings", "--lang", "es"]).stdout
+    assert "reproduce un texto de" in es and "párr. 2" in es and "Preámbulo" in es
+    assert "reproducing" not in es and "para." not in es
+    fr = runner.invoke(app, ["export", "markdown", "--full", "--lang", "fr"]).stdout
+    assert "(par CNW)" in fr and "via CNW" not in fr

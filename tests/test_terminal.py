@@ -167,7 +167,7 @@ def test_tags_with_counts(runner):
     rows = json.loads(runner.invoke(app, ["tags", "-f", "json"]).stdout)
     counts = [r["commitment_count"] for r in rows]
     assert counts == sorted(counts, reverse=True) and counts[0] > 1
-    assert {"tag", "commitment_count"} == set(rows[0])
+    assert {"tag", "label", "commitment_count"} == set(rows[0])
 
 
 def test_fields_and_sort(runner):
