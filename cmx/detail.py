@@ -237,18 +237,18 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
         lines.append((_("cited by"), ", ".join(users) or "—"))
     elif isinstance(entry, Actor):
         lines[0] = (_("kind"), t.code("actor_kind", entry.kind.value))  # more than "actor"
-        for lang in LANGS:  # its name as each language writes it
-            name = entry.name.get(lang)
-            acronym = entry.acronym.get(lang) if entry.acronym else None
-            shown = f"{name} ({acronym})" if acronym and acronym != name else name
-            lines.append((t.gettext("name ({language})").format(language=lang), shown))
+        for language in LANGS:  # its name as each language writes it
+            called = entry.name.get(language)
+            acronym = entry.acronym.get(language) if entry.acronym else None
+            both = f"{called} ({acronym})" if acronym and acronym != called else called
+            lines.append((t.gettext("name ({language})").format(language=language), both))
         if entry.aliases:
             lines.append((_("also called"), "; ".join(entry.aliases)))
-        named = [c for c in kb.commitments if entry.id in c.actors]
-        for c in named:
-            shown = t.code("status", c.status.value)
-            lines.append((_("commitment"), f"{c.id}: {c.title.get(lang)} ({shown})"))
-        if not named:
+        theirs = [c for c in kb.commitments if entry.id in c.actors]
+        for one in theirs:
+            status = t.code("status", one.status.value)
+            lines.append((_("commitment"), f"{one.id}: {one.title.get(lang)} ({status})"))
+        if not theirs:
             lines.append((_("commitments"), "—"))
     if isinstance(entry, Pillar | Sector | Commitment):
         for cited in entry.sources:

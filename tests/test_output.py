@@ -227,6 +227,8 @@ def test_an_actor_card_names_it_in_three_languages_and_lists_its_commitments(run
     fr = runner.invoke(app, ["show", "rcmp", "--lang", "fr"]).stdout
     assert "Gendarmerie royale du Canada (GRC)" in fr and "Royal Canadian Mounted Police" in fr
     assert "drug-trafficking-fentanyl" in fr and "engagement" in fr
+    es = runner.invoke(app, ["show", "rcmp", "--lang", "es"]).stdout
+    assert "Interrumpir el tráfico de drogas" in es and "compromiso" in es
 
 
 def test_publisher_annotations_and_locators_in_the_readers_language(runner):
