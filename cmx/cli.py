@@ -39,6 +39,7 @@ from cmx.options import (
     with_filters,
 )
 from cmx.output import (
+    COLOR_MODES,
     Changes,
     Hits,
     Listing,
@@ -122,6 +123,16 @@ def main_callback(
             "a leading ' so spreadsheets do not run them as formulas).",
         ),
     ] = False,
+    color: Annotated[
+        str,
+        typer.Option(
+            "--color",
+            metavar="WHEN",
+            help="Colour and styles: auto (on a terminal), always (also FORCE_COLOR; "
+            "for less -R), never (also NO_COLOR).",
+            autocompletion=completion.fixed(*COLOR_MODES),
+        ),
+    ] = "auto",
     quiet: Annotated[
         bool,
         typer.Option(
@@ -148,6 +159,7 @@ def main_callback(
             quiet=quiet,
             lang=chosen,
             raw_csv=raw_csv,
+            color=choice(english, color, COLOR_MODES, "--color") or "auto",
         )
         run.today = parse_date(run.t, today_, "--today")
     except CmxError as error:
@@ -249,6 +261,8 @@ def commitments_cmd(
     items = filters.select(kb, reader.t, reader.today)
     rows = [commitment_row(c, kb, reader.lang, reader.today) for c in items]
     drop = [name for name in ("pillar", "status") if filters.given(name)]
+    if any(row["overdue"] for row in rows) and "status" in drop:
+        drop.remove("status")  # the status column carries the overdue mark
     listing = Listing(
         rows,
         ["id", "pillar", "title", "status", "due"],
@@ -489,6 +503,8 @@ def search_cmd(
     ] = False,
     lang: Lang = None,
     fmt: Annotated[str, fmt_option(Hits)] = "table",
+    fields: FieldsOpt = None,
+    sort: SortOpt = None,
 ) -> None:
     """Ranked, typo-tolerant search over everything, in English, Spanish or French.
 
@@ -526,6 +542,8 @@ def search_cmd(
         suggestions=store.suggestions(text) if not rows else (),
         columns=columns + (["why"] if explain else []),
         codes={"confidence": "reliability"},
+        fields=fields,
+        sort=sort,
     )
     emit(result, f, reader)
 

@@ -96,18 +96,27 @@ def on_terminal() -> bool:
         return False
 
 
-def from_environment(lang: str, today: dt.date, *, raw_csv: bool = False) -> Reader:
+COLOR_MODES = ("auto", "always", "never")
+
+
+def from_environment(
+    lang: str, today: dt.date, *, raw_csv: bool = False, color: str = "auto"
+) -> Reader:
     """The reader of this run: a terminal gets styled output laid out for its width
-    (COLUMNS, else the terminal's); a pipe gets plain text, as wide as it needs."""
-    rich = on_terminal()
+    (COLUMNS, else the terminal's); a pipe gets plain text, as wide as it needs.
+    Colour: `always` (or FORCE_COLOR) styles even a pipe (for `less -R`), `never` (or
+    NO_COLOR) styles nothing, `auto` styles a terminal."""
+    if color == "auto" and os.environ.get("FORCE_COLOR"):
+        color = "always"
+    rich = on_terminal() or color == "always"
     if rich:
         import shutil
 
         width = columns_env() or shutil.get_terminal_size((80, 24)).columns or 80
     else:
         width = columns_env()
-    color = rich and not os.environ.get("NO_COLOR")
-    return Reader(lang, today, width, rich, color, CsvPolicy(raw=raw_csv))
+    styled = color == "always" or (color == "auto" and rich and not os.environ.get("NO_COLOR"))
+    return Reader(lang, today, width, rich, styled, CsvPolicy(raw=raw_csv))
 
 
 def say(message: str) -> None:
@@ -271,6 +280,8 @@ def localize(rows: list[Row], codes: Mapping[str, str], t: Translator) -> list[R
             key: (
                 t.code(codes[key], value)
                 if key in codes and isinstance(value, str)
+                else {**value, "stage": t.code("stage", value["stage"])}
+                if key == "amount" and isinstance(value, dict) and "stage" in value
                 else (
                     t.code("bool", "yes" if value else "no") if isinstance(value, bool) else value
                 )
@@ -433,8 +444,8 @@ def hits_table(result: Hits, reader: Reader) -> str:
     highlighted (long snippets read better at full width than in a table); low-
     confidence hits come under a line saying no (further) confident match was found."""
     result = _hits_rows(result, reader)
-    if not reader.rich or not result.rows:
-        return listing_table(result, reader)
+    if not reader.rich or not result.rows or result.fields or result.sort:
+        return listing_table(result, reader)  # chosen columns or order: a table
     import io
 
     from rich.console import Console
@@ -448,7 +459,7 @@ def hits_table(result: Hits, reader: Reader) -> str:
     console = Console(
         file=buf,
         force_terminal=True,
-        no_color=not reader.color,
+        color_system="standard" if reader.color else None,
         highlight=False,
         emoji=False,
         markup=False,
@@ -522,6 +533,8 @@ def _hits_rows(result: Hits, reader: Reader) -> Hits:
         explain=True,
         columns=result.columns,
         codes=result.codes,
+        fields=result.fields,
+        sort=result.sort,
     )
 
 

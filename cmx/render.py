@@ -85,16 +85,19 @@ def to_csv(
     delimiter: str = ",",
     crlf: bool = False,
 ) -> str:
-    """CSV text; cells that would start a formula are neutralised unless `raw`. Lists
-    in a cell (sources, events) are joined with "; " (or " | " when ";" separates)."""
+    """CSV text; cells that would start a formula are neutralised unless `raw`. A list
+    in a cell (sources, events) has one item per line of the quoted cell — a separator
+    no item contains, which Excel and LibreOffice show as lines; text is never changed."""
     import csv
     import io
 
     columns = list(columns or (rows[0].keys() if rows else []))
-    joiner = " | " if delimiter == ";" else "; "
 
     def cell(value: Any) -> str:
-        text = flat(value).replace("; ", joiner) if isinstance(value, list) else flat(value)
+        if isinstance(value, list):
+            text = "\n".join(flat(v).replace("\n", " ") for v in value)
+        else:
+            text = flat(value)
         return text if raw else guard_cell(text)
 
     buf = io.StringIO()
@@ -160,7 +163,7 @@ class View:
     or stores, and defining a frozen dataclass costs ~2 ms of every start.
     """
 
-    __slots__ = ("columns", "headers", "links", "rich", "title", "width")
+    __slots__ = ("color", "columns", "headers", "links", "rich", "title", "width")
 
     def __init__(
         self,
@@ -170,7 +173,9 @@ class View:
         rich: bool = False,  # a terminal: a Rich table
         headers: Mapping[str, str] | None = None,  # column -> heading shown
         links: Sequence[str | None] = (),  # per row: where its id links to (OSC 8, Rich only)
+        color: bool = True,  # styles (bold, colour) on that terminal
     ) -> None:
+        self.color = color
         self.columns = columns
         self.title = title
         self.width = width
@@ -210,7 +215,8 @@ def to_table(rows: Sequence[Row], view: View) -> str:
         if needed(columns) > width and col in columns and len(columns) > 2:
             columns.remove(col)
     if needed(columns) > width and any(c in TEXT_COLUMNS for c in columns):
-        return _stacked([[texts[c][n] for c in columns] for n in range(len(rows))], columns, width)
+        stacked = [[texts[c][n] for c in columns] for n in range(len(rows))]
+        return _stacked(stacked, columns, width, bold=view.color)
     cells = list(zip(*(texts[c] for c in columns), strict=True))
     for col in columns:
         head = view.headers.get(col, header(col))
@@ -227,12 +233,18 @@ def to_table(rows: Sequence[Row], view: View) -> str:
             )
         )
     buf = io.StringIO()
-    console = Console(file=buf, force_terminal=True, width=view.width or 80, emoji=False)
+    console = Console(
+        file=buf,
+        force_terminal=True,
+        width=view.width or 80,
+        emoji=False,
+        color_system="standard" if view.color else None,
+    )
     console.print(table, crop=False)
     return buf.getvalue()
 
 
-def _stacked(cells: list[list[str]], columns: Sequence[str], width: int) -> str:
+def _stacked(cells: list[list[str]], columns: Sequence[str], width: int, *, bold: bool) -> str:
     """Rows too wide for a table: per row, its short values on one line (the first in
     bold), then its text wrapped at `width` under them, indented. Nothing is dropped."""
     import textwrap
@@ -241,7 +253,14 @@ def _stacked(cells: list[list[str]], columns: Sequence[str], width: int) -> str:
     for row in cells:
         short = [v for v, c in zip(row, columns, strict=True) if c not in TEXT_COLUMNS and v]
         text = [v for v, c in zip(row, columns, strict=True) if c in TEXT_COLUMNS and v]
-        out.append("\x1b[1m" + short[0] + "\x1b[0m  " + "  ".join(short[1:]) if short else "")
+        if short:  # wrapped at spaces too: ids and URLs are never broken
+            first, *rest = textwrap.wrap(
+                "  ".join(short), width, subsequent_indent="    ",
+                break_long_words=False, break_on_hyphens=False,
+            )  # fmt: skip
+            on, off = ("\x1b[1m", "\x1b[0m") if bold else ("", "")
+            out.append(on + short[0] + off + first[len(short[0]) :])
+            out += rest
         for value in text:
             out += textwrap.wrap(
                 value, width - 4, initial_indent="    ", subsequent_indent="    ",

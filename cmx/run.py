@@ -48,7 +48,9 @@ class Run:
         lang: str = "en",
         today: dt.date | None = None,
         raw_csv: bool = False,
+        color: str = "auto",
     ) -> None:
+        self.color = color
         self.data_dir = data_dir
         self.use_cache = use_cache
         self.quiet = quiet
@@ -79,7 +81,7 @@ class Run:
             or dt.date.today()
         )
         self.today = day
-        return from_environment(self.lang, day, raw_csv=self.raw_csv)
+        return from_environment(self.lang, day, raw_csv=self.raw_csv, color=self.color)
 
     def store(self, reader: Reader) -> Store:
         """The knowledge base's store, opened once per run (an invalid KB: KBError)."""

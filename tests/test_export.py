@@ -112,7 +112,7 @@ def test_csv_round_trips(runner, kb_dir):
         "fentanyl-funding",
         "border-talks",
     ]
-    assert rows[2]["sources"] == "plan; paper"
+    assert rows[2]["sources"] == "plan\npaper"  # one item a line: no text is rewritten
     assert rows[2]["amount"] == "4400000 CAD (announced)"
     assert rows[0]["events"] == "2025-12-01: Cranes delivered."
 

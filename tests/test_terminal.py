@@ -62,9 +62,16 @@ def test_a_column_that_repeats_the_filter_is_dropped():
     screen = visible(on_pty(["commitments", "--pillar", "environment"], 80))
     assert "PILLAR" not in screen and "environment" not in screen.split("\n", 2)[1]
     piped = subprocess.run(
-        [*CMX, "commitments", "--status", "planned"], capture_output=True, text=True
+        [*CMX, "commitments", "--status", "completed"], capture_output=True, text=True
     )
     assert piped.stdout.split()[:4] == ["ID", "PILLAR", "TITLE", "DUE"]
+    # a status column that carries an overdue mark is kept, so the mark is not lost
+    late = subprocess.run(
+        [*CMX, "commitments", "--status", "planned", "--today", "2026-12-06"],
+        capture_output=True,
+        text=True,
+    )
+    assert "STATUS" in late.stdout and "planned · overdue" in late.stdout
 
 
 def test_search_marks_the_matched_words_on_a_terminal():
