@@ -108,6 +108,11 @@ class Plan:
     def _day(self, t: Translator, today: DateLike | None) -> dt.date:
         return _date(t, today, "--today") or self.today or dt.date.today()
 
+    def day(self, today: DateLike | None = None, *, lang: str = "en") -> dt.date:
+        """The date things are judged by: `today` if given, else the plan's, else the
+        real date."""
+        return self._day(_translator(lang), today)
+
     def kb(self, *, as_of: DateLike | None = None, lang: str = "en") -> KnowledgeBase:
         """The whole knowledge base; with `as_of`, as it stood that day (cmx.tracking.as_of)."""
         t = _translator(lang)

@@ -67,6 +67,8 @@ ALLOWED = {
         "tracking",
         "schema",
         "completion",
+        "api",
+        "mcp_server",
     },
     "process": {"cli", "errors", "i18n"},
     # The Python API sits beside the command line (the CLI's commands can call it) and
