@@ -246,3 +246,12 @@ def test_other_commands_never_import_the_sdk(args):
     }
     assert modules and "cmx" in modules
     assert not modules & {"mcp", "mcp_types", "anyio", "pydantic", "starlette", "httpx"}
+
+
+def test_cmx_mcp_on_a_broken_knowledge_base_exits_2_before_serving(runner, kb_copy):
+    from cmx.cli import app
+
+    (kb_copy / "pillars.yaml").write_text("pillars:\n  - title: no id\n")
+    result = runner.invoke(app, ["--data", str(kb_copy), "mcp"])
+    assert result.exit_code == 2 and "pillars.yaml:2" in result.stderr
+    assert result.stdout == ""
