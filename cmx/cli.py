@@ -767,5 +767,24 @@ def schema_cmd() -> None:
     typer.echo(json.dumps(kb_schema(), ensure_ascii=False, indent=2))
 
 
+@app.command("mcp")
+def mcp_cmd(ctx: typer.Context) -> None:
+    """Serve the knowledge base to AI assistants: a read-only Model Context Protocol
+    server on stdin/stdout (needs the extra: pip install "cmx[mcp]")."""
+    run = _run(ctx)
+    try:  # the SDK only here: no other command imports it (start-up)
+        from cmx.mcp_server import serve
+    except ImportError as error:
+        if (error.name or "").split(".")[0] != "mcp":
+            raise
+        # One line, exit 2; English until the catalogs get it.
+        raise UsageError('the MCP server needs the mcp extra: pip install "cmx[mcp]"') from None
+    from cmx.api import open_kb
+    from cmx.run import env_date
+
+    today = run.today or env_date(run.t, "CMX_TODAY")  # else the real date of each call
+    serve(open_kb(run.data_dir, use_cache=run.use_cache, today=today))
+
+
 # Every command is registered: hand them to the group, which builds the one a run needs.
 Group.infos, app.registered_commands = tuple(app.registered_commands), []

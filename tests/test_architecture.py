@@ -67,8 +67,25 @@ ALLOWED = {
         "tracking",
         "schema",
         "completion",
+        "api",
+        "mcp_server",
     },
     "process": {"cli", "errors", "i18n"},
+    # The Python API sits beside the command line (the CLI's commands can call it) and
+    # the MCP server on top of it; the server alone imports the optional `mcp` SDK.
+    "api": {
+        "errors",
+        "filters",
+        "i18n",
+        "kb",
+        "model",
+        "output",
+        "run",
+        "search",
+        "store",
+        "tracking",
+    },
+    "mcp_server": {"api", "errors", "filters", "i18n", "kb", "model", "output", "rows"},
 }
 # Presentation belongs to cmx.output and the renderers: the command line hands results
 # to the writer and never formats text itself.
