@@ -277,12 +277,26 @@ class Plan:
         from cmx.tracking import changes
 
         t = _translator(lang)
-        end = _date(t, until, "--until") or self._day(t, today)
-        start = _date(t, since, "--since") or days_before(end, WINDOW_DAYS)
-        period(t, start, end, "--since")
+        start, end = self.window(since, until, lang=lang, today=today)
         kb = self.store.kb()
         scope = pillar_scope(t, kb.pillars, pillar)
         return [r for r in changes(kb, start, end, t.lang) if not scope or r["pillar"] == scope]
+
+    def window(
+        self,
+        since: DateLike | None = None,
+        until: DateLike | None = None,
+        *,
+        lang: str = "en",
+        today: DateLike | None = None,
+    ) -> tuple[dt.date, dt.date]:
+        """The period `changes` covers: `since` to `until` (default: the 90 days up to
+        today), checked to run forward."""
+        t = _translator(lang)
+        end = _date(t, until, "--until") or self._day(t, today)
+        start = _date(t, since, "--since") or days_before(end, WINDOW_DAYS)
+        period(t, start, end, "--since")
+        return start, end
 
     def stats(
         self, *, lang: str = "en", today: DateLike | None = None, as_of: DateLike | None = None

@@ -11,16 +11,13 @@ from typing import Annotated, Any
 import typer
 
 from cmx import __version__, completion
+from cmx.api import EXPORT_TABLES, Plan
 from cmx.errors import CmxError, NothingMatched, UsageError
 from cmx.filters import (
     Filters,
     choice,
-    code_choice,
     find_entry,
-    known_entry,
     parse_date,
-    period,
-    pillar_scope,
 )
 from cmx.i18n import LANGUAGES, translator
 from cmx.model import PLAN_WIDE, plan_wide_sectors
@@ -43,6 +40,7 @@ from cmx.output import (
     Changes,
     Hits,
     Listing,
+    Reader,
     Record,
     Selection,
     SourceListing,
@@ -51,12 +49,10 @@ from cmx.output import (
     emit,
     formats,
     say,
+    send,
 )
 from cmx.rows import first_url
-from cmx.run import WINDOW_DAYS, Run, days_before, default_language, env_on, report
-
-EXPORT_TABLES = ("commitments", "events", "sources", "citations")
-
+from cmx.run import Run, default_language, env_on, report
 
 app = typer.Typer(
     cls=Group,
@@ -173,6 +169,11 @@ def _run(ctx: typer.Context) -> Run:
     return run
 
 
+def _plan(run: Run, reader: Reader) -> Plan:
+    """The knowledge base as the Python API opens it: every command reads through it."""
+    return Plan(run.store(reader), today=reader.today)
+
+
 @app.command("pillars")
 def pillars_cmd(
     ctx: typer.Context,
@@ -188,12 +189,9 @@ def pillars_cmd(
     run = _run(ctx)
     reader = run.reader(lang, as_of=as_of)
     f = choose(fmt, Listing, reader.t)
-    store = run.store(reader)
-    if run.as_of:
-        kb = run.kb(reader)
-        counts, pillars = kb.counts(), kb.pillars
-    else:  # read from the store without loading the commitments
-        counts, pillars = store.counts(), store.pillars()
+    plan = _plan(run, reader)
+    pillars = plan.pillars(as_of=run.as_of, lang=reader.lang)
+    counts = plan.counts(as_of=run.as_of, lang=reader.lang)
     rows = [pillar_row(p, counts, reader.lang) for p in pillars]
     total: list[dict[str, Any]] = []
     if counts.get(PLAN_WIDE):
@@ -227,14 +225,12 @@ def sectors_cmd(
     run = _run(ctx)
     reader = run.reader(lang)
     f = choose(fmt, Listing, reader.t)
-    store = run.store(reader)
-    pillars = store.pillars()
-    scope = pillar_scope(reader.t, pillars, pillar)
-    counts = store.counts()
-    sectors = [s for p in pillars for s in p.sectors if not scope or s.scope == scope]
+    plan = _plan(run, reader)
+    sectors = plan.sectors(pillar, lang=reader.lang)
+    counts = plan.counts(lang=reader.lang)
     rows = [sector_row(s, counts, reader.lang) for s in sectors]
     columns = ["pillar", "number", "id", "name", "commitment_count"]
-    drop = ["pillar"] if scope else []
+    drop = ["pillar"] if pillar is not None else []
     emit(Listing(rows, columns, fields=fields, sort=sort, drop=drop), f, reader)
 
 
@@ -257,8 +253,9 @@ def commitments_cmd(
     run = _run(ctx)
     reader = run.reader(lang, today_, as_of)
     f = choose(fmt, Listing, reader.t)
-    kb = run.kb(reader)
-    items = filters.select(kb, reader.t, reader.today)
+    plan = _plan(run, reader)
+    kb = plan.kb(as_of=run.as_of, lang=reader.lang)
+    items = plan.commitments(filters, lang=reader.lang, as_of=run.as_of)
     rows = [commitment_row(c, kb, reader.lang, reader.today) for c in items]
     drop = [name for name in ("pillar", "status") if filters.given(name)]
     if any(row["overdue"] for row in rows) and "status" in drop:
@@ -287,9 +284,9 @@ def show_cmd(
     run = _run(ctx)
     reader = run.reader(lang, today_)
     f = choose(fmt, Record, reader.t)
-    kb = run.kb(reader)
-    entry = find_entry(kb, entry_id.strip(), reader.t, hint_ids=True)
-    emit(Record(entry, kb), f, reader)
+    plan = _plan(run, reader)
+    entry = plan.get(entry_id, lang=reader.lang)
+    emit(Record(entry, plan.kb(lang=reader.lang)), f, reader)
 
 
 @app.command("sources")
@@ -315,9 +312,7 @@ def sources_cmd(
     run = _run(ctx)
     reader = run.reader(lang)
     f = choose(fmt, SourceListing, reader.t)
-    chosen_kind = code_choice(reader.t, kind, "source_kind", "--kind")
-    kb = run.kb(reader)
-    chosen = [s for s in kb.sources if not chosen_kind or s.kind.value == chosen_kind]
+    chosen = _plan(run, reader).sources(kind=kind, lang=reader.lang)
     columns = ["id", "kind", "date", "publisher", "title", "url"]
     listing = SourceListing(
         chosen,
@@ -328,7 +323,7 @@ def sources_cmd(
         links=[s.url for s in chosen],
         fields=fields,
         sort=sort,
-        drop=["kind"] if chosen_kind else [],
+        drop=["kind"] if kind is not None else [],
     )
     emit(listing, f, reader)
 
@@ -440,11 +435,9 @@ def notes_cmd(
     run = _run(ctx)
     reader = run.reader(lang)
     f = choose(fmt, Listing, reader.t)
-    chosen = code_choice(reader.t, support, "support", "--support")
-    kb = run.kb(reader)
-    rows = [
-        note_row(n, kb, reader.lang) for n in kb.notes if not chosen or n.support.value == chosen
-    ]
+    plan = _plan(run, reader)
+    kb = plan.kb(lang=reader.lang)
+    rows = [note_row(n, kb, reader.lang) for n in plan.notes(support=support, lang=reader.lang)]
     listing = Listing(
         rows,
         ["id", "support", "title", "related"],
@@ -515,23 +508,13 @@ def search_cmd(
 
     run = _run(ctx)
     reader = run.reader(lang)
-    t = reader.t
-    f = choose(fmt, Hits, t)
-    text = " ".join(query).strip()
-    if not text:
-        raise UsageError(t.gettext("the query is empty; try e.g. cmx search energy"))
-    kinds = [code_choice(t, kind, "kind", "--kind") or ""] if kind else None
-    chosen_status = code_choice(t, status, "status", "--status")
-    store = run.store(reader)
-    scope = chosen_sector = None
-    if pillar is not None or sector is not None:
-        kb = store.kb()
-        scope = pillar_scope(t, kb.pillars, pillar)
-        chosen_sector = known_entry(t, sector, kb.sectors, "--sector")
-    hits = store.search(
-        text, kinds=kinds, pillar=scope, sector=chosen_sector, status=chosen_status, limit=limit
+    f = choose(fmt, Hits, reader.t)
+    plan = _plan(run, reader)
+    text = " ".join(query)
+    hits = plan.search(
+        text, kind=kind, pillar=pillar, sector=sector, status=status, limit=limit, lang=reader.lang
     )
-    plan_wide = plan_wide_sectors(store.pillars())
+    plan_wide = plan_wide_sectors(plan.pillars())
     rows = [hit_row(h, reader.lang, plan_wide=plan_wide) for h in hits]
     columns = ["kind", "id", "pillar", "title", "snippet", "confidence"]
     result = Hits(
@@ -539,7 +522,7 @@ def search_cmd(
         rows,
         query_words(text),
         explain=explain,
-        suggestions=store.suggestions(text) if not rows else (),
+        suggestions=plan.suggestions(text) if not rows else (),
         columns=columns + (["why"] if explain else []),
         codes={"confidence": "reliability"},
         fields=fields,
@@ -566,22 +549,16 @@ def timeline_cmd(
     as_of: AsOfOpt = None,
 ) -> None:
     """Every dated event and deadline in order, marked done, overdue or upcoming."""
-    from cmx.tracking import timeline
-
     run = _run(ctx)
     reader = run.reader(lang, today_, as_of)
-    t = reader.t
-    f = choose(fmt, Listing, t)
-    start, end = parse_date(t, from_, "--from"), parse_date(t, to, "--to")
-    if start and end:
-        period(t, start, end, "--from")
-    kb = run.kb(reader)
-    scope = pillar_scope(t, kb.pillars, pillar)
-    rows = timeline(kb, reader.today, reader.lang, start=start, end=end, pillar=scope)
+    f = choose(fmt, Listing, reader.t)
+    rows = _plan(run, reader).timeline(
+        start=from_, end=to, pillar=pillar, lang=reader.lang, as_of=run.as_of
+    )
     listing = Listing(
         rows,
         ["date", "mark", "type", "id", "what"],
-        empty=t.gettext("no dated entry matched"),
+        empty=reader.t.gettext("no dated entry matched"),
         fields=fields,
         sort=sort,
     )
@@ -610,20 +587,15 @@ def changes_cmd(
 ) -> None:
     """What happened in a period: events, status changes and deadlines that fell due,
     grouped by pillar, newest first, with their sources."""
-    from cmx.tracking import changes
-
     run = _run(ctx)
     reader = run.reader(lang, today_)
     t = reader.t
     f = choose(fmt, Changes, t)
-    end = parse_date(t, until, "--until") or reader.today
-    start = parse_date(t, since, "--since") or days_before(end, WINDOW_DAYS)
-    period(t, start, end, "--since")
-    kb = run.kb(reader)
-    scope = pillar_scope(t, kb.pillars, pillar)
-    rows = [r for r in changes(kb, start, end, reader.lang) if not scope or r["pillar"] == scope]
+    plan = _plan(run, reader)
+    start, end = plan.window(since, until, lang=reader.lang)
+    rows = plan.changes(since=start, until=end, pillar=pillar, lang=reader.lang)
     result = Changes(
-        kb,
+        plan.kb(lang=reader.lang),
         rows,
         start,
         end,
@@ -632,7 +604,7 @@ def changes_cmd(
             since=start.isoformat(), until=end.isoformat()
         ),
         codes={"type": "type"},
-        drop=["pillar"] if scope else [],
+        drop=["pillar"] if pillar is not None else [],
         fields=fields,
         sort=sort,
     )
@@ -648,12 +620,11 @@ def stats_cmd(
     as_of: AsOfOpt = None,
 ) -> None:
     """Counts by pillar, status, instrument and source kind."""
-    from cmx.tracking import stats
-
     run = _run(ctx)
     reader = run.reader(lang, today_, as_of)
     f = choose(fmt, Stats, reader.t)
-    emit(Stats(stats(run.kb(reader), reader.today)), f, reader)
+    data = _plan(run, reader).stats(lang=reader.lang, as_of=run.as_of)
+    emit(Stats(data), f, reader)
 
 
 @app.command("export")
@@ -723,34 +694,34 @@ def export_cmd(
     """A paste-ready brief (Markdown, with citations), the data (JSON, CSV, YAML), a
     calendar (ICS) or a SQLite database for Datasette, sqlite-utils or any SQLite
     client (-o FILE)."""
-    from cmx.output import CsvPolicy, export
+    from cmx.output import CsvPolicy
 
     run = _run(ctx)
     reader = run.reader(lang, today_, as_of)
     t = reader.t
-    f = choose(what, Selection, t, "WHAT")
+    choose(what, Selection, t, "WHAT")
     to_file = output not in (None, "-")
-    chosen_table = choice(t, table, EXPORT_TABLES, "--table") or "commitments"
     if len(delimiter) != 1 or delimiter in '"\r\n':
         message = t.gettext("'{value}' is not valid").format(value=delimiter)
         raise UsageError(f"--delimiter: {message}")
-    reader = reader.but(
-        csv=CsvPolicy(
-            raw=reader.csv.raw,
-            delimiter=";" if excel else delimiter,
-            bom=True if excel else (to_file if bom is None else bom),
-            crlf=excel,
-        )
+    policy = CsvPolicy(
+        raw=reader.csv.raw,
+        delimiter=";" if excel else delimiter,
+        bom=True if excel else (to_file if bom is None else bom),
+        crlf=excel,
     )
-    since_day = parse_date(t, since, "--since")
-    kb = run.kb(reader)
-    items = filters.select(kb, t, reader.today)
-    result = Selection(kb, items, table=chosen_table, full=full, since=since_day, mindmap=mindmap)
+    plan = _plan(run, reader)
     if not to_file:
-        emit(result, f, reader)
+        text = plan.export(
+            what, filters, lang=reader.lang, table=table, since=since, full=full,
+            mindmap=mindmap, as_of=run.as_of, csv=policy,
+        )  # fmt: skip
+        send(text)
         return
-    export(result, f, reader, Path(output or ""), force=force)
-    n = len(items)
+    n = plan.export_file(
+        what, output or "", filters, force=force, lang=reader.lang, table=table, since=since,
+        full=full, mindmap=mindmap, as_of=run.as_of, csv=policy,
+    )  # fmt: skip
     wrote = t.ngettext(
         "cmx: wrote {n} commitment to {path}", "cmx: wrote {n} commitments to {path}", n
     )

@@ -746,6 +746,11 @@ def emit(result: Result, fmt: Format, reader: Reader) -> None:
         raise NothingMatched(verdict)
 
 
+def send(text: str) -> None:
+    """Data that is already a document (an export's text) to stdout."""
+    sys.stdout.write(text)
+
+
 def export(result: Selection, fmt: Format, reader: Reader, path: Path, *, force: bool) -> None:
     """Write `result` to the file `path`, atomically; never over a file unless `force`,
     never over anything but a regular file (cmx.files). Nothing selected: exit 1."""

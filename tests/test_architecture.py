@@ -55,6 +55,7 @@ ALLOWED = {
     "run": {"errors", "filters", "i18n", "kb", "model", "output", "store", "tracking"},
     "options": {"completion", "errors", "filters", "i18n", "kb", "output", "run"},
     "cli": {
+        "api",
         "output",
         "filters",
         "run",
@@ -67,7 +68,6 @@ ALLOWED = {
         "tracking",
         "schema",
         "completion",
-        "api",
         "mcp_server",
     },
     "process": {"cli", "errors", "i18n"},
