@@ -47,6 +47,12 @@ LANGUAGE_TABLE: dict[str, Language] = {
             had has have how i in into is it its of on or our over the their there these they
             this those to was we were what when where which who whom whose why will with would
             agreed happened happening planned plan's say said tell me us
+            doing anything something nothing everything whats what's regarding concerning
+            going get got give show find know need want look looking some much many more
+            most very just also still yet so than then now ever if not no all each other
+            such only too should shall may might must am my you your he she his her them
+            up out across against between through during before after under again here
+            while whether please being agree anyone someone latest
             """.split()
         ),
     ),
@@ -59,7 +65,12 @@ LANGUAGE_TABLE: dict[str, Language] = {
             a al algo como con cual cuales cuando de del donde el ella ellos en entre es esta
             estan este esto fue han hay la las le les lo los mas o para paso pasa pero por que
             quien quienes se sea ser si sobre son su sus un una uno unos y ya acordo acordaron
-            hace hizo
+            hace hizo hacen hacer hecho hay algun alguna alguno algunos algunas nada contra
+            acerca respecto tiene tienen va van ha he sido era eran sera seran puede pueden
+            me mi mis nos nuestro nuestra tu usted ustedes e ni u muy tambien aun todo todos
+            toda todas otro otra otros otras cada mismo sin hacia hasta desde durante tras
+            mediante segun acordado acordada ocurre sucede dice dijo quiero saber busco eso
+            ese esa esos esas estos estas estara estaran unas
             """.split()
         ),
     ),
@@ -72,6 +83,11 @@ LANGUAGE_TABLE: dict[str, Language] = {
             a au aux avec c ce ces cet cette comment d dans de des du elle en est et il ils l la
             le les leur lui ou par pour prevoit prevu qu quand que quel quelle quelles quels qui
             quoi s se sont sur un une y questce qu'est quest t eu lieu
+            fait font faire fais estce atil ya quelque chose quelquechose rien contre
+            concernant propos ete convenu convenus convenue entre ne n pas plus tout tous
+            toute toutes autre autres mon ma mes nous vous on je j me m te son sa ses leurs
+            ont avoir sera seront etre etait va vont peut peuvent dont donc mais aussi ici
+            depuis pendant avant apres vers chez selon sous sans passe til matiere egard
             """.split()
         ),
     ),

@@ -32,6 +32,8 @@ from cmx.i18n import LANGUAGE_TABLE
 from cmx.model import (
     LANGS,
     PLAN_WIDE,
+    Actor,
+    ActorKind,
     Commitment,
     Entry,
     KnowledgeBase,
@@ -39,6 +41,7 @@ from cmx.model import (
     Pillar,
     Sector,
     Source,
+    Text,
     date_bounds,
     iter_entries,
     kind_of,
@@ -54,9 +57,57 @@ STOPWORDS_BY_LANG = {lang: LANGUAGE_TABLE[lang].stopwords for lang in LANGS}
 STOPWORDS = frozenset().union(*STOPWORDS_BY_LANG.values())
 STEMMERS = {lang: LANGUAGE_TABLE[lang].stemmer for lang in LANGS}
 # How well a unit is matched, whatever its score: what confidence is made of.
-STRENGTH = {"exact": 1.0, "stem": 1.0, "concept": 1.0, "prefix": 0.75, "typo": 0.6}
+STRENGTH = {
+    "exact": 1.0,
+    "stem": 1.0,  # the query word inflected ('emissions' for 'emission')
+    "weak": 0.5,  # a word derived from the same stem ('étudier' for 'étudiants')
+    "concept": 1.0,
+    "agency": 1.0,  # an agency of the registry, by its name or acronym
+    "area": 0.7,  # the area of an agency the sources do not name: never 'high' alone
+    "prefix": 0.75,
+    "typo": 0.6,
+}
+WEAK_STEM = 0.6  # the score of a weak stem match (STRENGTH['weak'] is its confidence)
+AREA_QUALITY = 0.8  # the score of an agency's area (STRENGTH['area'] its confidence)
 LOW_FIELD = 0.9  # a match only in a summary or an event counts a little less
-HIGH, MEDIUM = 0.85, 0.6  # confidence thresholds on the matched share
+# Confidence thresholds on the matched share, chosen on bench/calibration.yaml (a set
+# written blind): 'high', the first hit is right nearly always (0.97 there); 'medium',
+# usually right (0.8-0.9); 'low', probably no answer in the KB.
+HIGH, MEDIUM = 0.85, 0.55
+# General words: they count where an entry has them, and are not held against one
+# that lacks them ('opioid crisis' is about opioids; every entry is about Canada and
+# Mexico). Folded; nouns and adjectives that say no topic, in the three languages.
+GENERIC = frozenset(
+    """
+    canada canadian canadians mexico mexican mexicans country countries nation nations
+    both two bilateral government governments crisis crises issue issues problem problems
+    situation matter matters measures measure efforts effort steps action actions
+    initiative initiatives plan plans programme programs policy policies progress update
+    updates news status latest current new recent information details topic topics
+    cooperation collaboration work agreement agreements commitment commitments deal
+    canadiense canadienses mexicano mexicanos mexicana mexicanas pais paises gobierno
+    gobiernos ambos dos crisis problema problemas situacion tema temas medidas medida
+    esfuerzos acciones accion iniciativa iniciativas plan planes programa programas politica
+    politicas avances avance novedades noticias estado informacion detalles cooperacion
+    colaboracion trabajo acuerdo acuerdos compromiso compromisos nuevo nueva
+    canadien canadiens canadienne canadiennes mexique mexicain mexicains mexicaine
+    mexicaines pays gouvernement gouvernements deux crise crises probleme problemes
+    situation sujet sujets mesures mesure efforts action actions initiative initiatives
+    plans programme programmes politique politiques progres nouvelles etat informations
+    details cooperation collaboration travail accord accords engagement engagements nouveau
+    nouvelle agency agencies agencia agencias agence agences
+    fight fighting fights combat combating combatting tackle tackling address addressing
+    combatir combate luchar lucha lutter lutte luttent combattre contrer
+    strengthen strengthening deepen enhance promote support advance continue continued
+    foster improve increase expand reinforce committed commit commits ensure working
+    together joint cooperate collaborate fortalecer fortaleceran reforzar reforzaran
+    profundizar promover impulsar apoyar ampliar mejorar continuar comprometieron
+    comprometen juntos conjunta conjunto renforcer renforceront renforcent approfondir
+    promouvoir soutenir ameliorer poursuivre elargir engage engages engagent ensemble
+    conjointement
+    """.split()
+)
+OTHER_TOPIC = 1.0  # how much a word an entry lacks counts when other entries have it
 COMMON_SHARE = 0.3  # a unit found in more than this share of entries says little
 TYPO_MIN = 5  # shorter words are not corrected: too many real words lie one edit apart
 
@@ -146,9 +197,13 @@ def concept_term(concept_id: str) -> str:
     return f"#{concept_id}"
 
 
+def actor_term(actor_id: str) -> str:
+    return f"@{actor_id}"
+
+
 def is_special(term: str) -> bool:
-    """A stem or concept term, not a word of the KB's text."""
-    return term[:1] in ("~", "#")
+    """A stem, concept or actor term, not a word of the KB's text."""
+    return term[:1] in ("~", "#", "@")
 
 
 # ------------------------------------------------------------------------ filters
@@ -245,25 +300,55 @@ def _split_piece(piece: str, out: list[str]) -> None:
 # ------------------------------------------------------------------------ index
 
 
-def entry_texts(entry: object) -> tuple[list[str], list[str], list[str]]:
-    """The text of an entry, by field weight (high, middle, low)."""
+Texts: TypeAlias = "list[tuple[str | None, str]]"  # (language, or None if unknown; text)
+
+
+def entry_texts_by_lang(entry: object) -> tuple[Texts, Texts, Texts]:
+    """The text of an entry by field weight (high, middle, low), each text with its
+    language where the entry says it (titles, names, summaries, events), else None
+    (ids, aliases, tags, a source's own title and note)."""
+
+    def langs(text: Text) -> Texts:
+        return [(lang, getattr(text, lang)) for lang in LANGS]
+
+    def plain(texts: Iterable[str]) -> Texts:
+        return [(None, t) for t in texts]
+
     if isinstance(entry, Commitment):
         return (
-            [entry.id, *entry.title.all(), *entry.aliases],
-            [*entry.actors, *entry.tags],
-            [*entry.summary.all(), *(t for e in entry.events for t in e.what.all())],
+            [(None, entry.id), *langs(entry.title), *plain(entry.aliases)],
+            plain([*entry.actors, *entry.tags]),
+            [*langs(entry.summary), *(pair for e in entry.events for pair in langs(e.what))],
         )
     if isinstance(entry, Sector | Pillar):
+        named = plain(entry.aliases)
         return (
-            [entry.id, entry.number or "", *entry.name.all(), *entry.aliases],
+            [(None, entry.id), (None, entry.number or ""), *langs(entry.name), *named],
             [],
-            list(entry.summary.all()),
+            langs(entry.summary),
         )
     if isinstance(entry, Note):
-        return ([entry.id, *entry.title.all()], [], list(entry.claim.all()))
+        return ([(None, entry.id), *langs(entry.title)], [], langs(entry.claim))
     if isinstance(entry, Source):
-        return ([entry.id], [entry.title, entry.publisher], [entry.note or ""])
+        title = plain([entry.title, entry.publisher])
+        return ([(None, entry.id)], title, [(None, entry.note or "")])
     return ([], [], [])
+
+
+def entry_texts(entry: object) -> tuple[list[str], list[str], list[str]]:
+    """The text of an entry, by field weight (high, middle, low)."""
+    high, middle, low = entry_texts_by_lang(entry)
+    return ([t for _, t in high], [t for _, t in middle], [t for _, t in low])
+
+
+def text_langs(ws: Sequence[str]) -> tuple[str, ...]:
+    """The languages a text of unknown language is stemmed in: the one whose stop words
+    it uses most ('Renovación del memorándum' is Spanish), else all three (a name, an
+    alias, a tag: too short to tell)."""
+    counts = {lang: sum(w in STOPWORDS_BY_LANG[lang] for w in ws) for lang in LANGS}
+    best = max(counts.values())
+    top = [lang for lang, n in counts.items() if n == best]
+    return (top[0],) if best and len(top) == 1 else LANGS
 
 
 class DocInfo(NamedTuple):
@@ -301,17 +386,18 @@ def doc_info(entry: Entry, plan_wide: frozenset[str] = frozenset()) -> DocInfo:
 
 def index_doc(
     entry: Entry,
-    aliases: dict[str, list[str]] | None = None,
+    aliases: Mapping[str, Texts] | None = None,
     concepts_up: dict[str, list[str]] | None = None,
     plan_wide: frozenset[str] = frozenset(),
 ) -> IndexedDoc:
-    """Fold and split an entry's text for the index, with stems and concepts.
+    """Fold and split an entry's text for the index, with stems, actors and concepts.
 
-    `aliases` adds the words an entry's references stand for (actor id -> the words of
-    its names and acronyms, split once for the whole KB); `concepts_up` gives, for each
-    concept id, the id and its broader concepts: an entry is posted under the concepts
-    it is linked to (middle weight) and their broader ones (low weight)."""
-    high, middle, low = entry_texts(entry)
+    Each word is posted as written, and under its Snowball stem in the language of its
+    text only ('~fr:vis' for the French 'visés', never for the English 'visa'). `aliases`
+    adds the names and acronyms an entry's actors go by (actor id -> (language, name)),
+    and each actor is posted as itself ('@rcmp'); `concepts_up` gives, for each concept
+    id, the id and its broader concepts: an entry is posted under the concepts it is
+    linked to (middle weight) and their broader ones (low weight)."""
     found: dict[str, int] = {}
     phrases = []
     split_once: dict[str, list[str]] = {}  # each text is split once, for words and stems
@@ -322,20 +408,42 @@ def index_doc(
             got = split_once[text] = words(text)
         return got
 
-    for level, texts in enumerate((high, middle, low)):
-        split = [split_text(t) for t in texts]
-        if level == 1 and aliases and isinstance(entry, Commitment):
-            split += [aliases[a] for a in entry.actors if a in aliases]
+    by_lang: dict[str, set[str]] = {lang: set() for lang in LANGS}
+    for level, texts in enumerate(entry_texts_by_lang(entry)):
+        if level == 1 and isinstance(entry, Commitment):
+            texts = texts + [pair for a in entry.actors for pair in (aliases or {}).get(a, ())]
+            for actor in entry.actors:
+                found.setdefault(actor_term(actor), 1)
+        split = [split_text(t) for _, t in texts]
         for word in set().union(*split).difference(found):
             found[word] = level
-        phrases.append("\n".join(" ".join(ws) for ws in split))
+        for (lang, _), ws in zip(texts, split, strict=True):
+            for one in (lang,) if lang else text_langs(ws):
+                by_lang[one].update(ws)
+        for lang, in_lang in by_lang.items():
+            if in_lang:
+                for term in _stems_of(in_lang, lang):
+                    if term not in found:
+                        found[term] = level
+                in_lang.clear()
+        if level != 1:
+            phrases.append("\n".join(" ".join(ws) for ws in split))
     linked = getattr(entry, "concepts", ()) if isinstance(entry, Commitment | Sector) else ()
     for concept_id in linked:
         for depth, up in enumerate((concepts_up or {}).get(concept_id, [concept_id])):
             term, level = concept_term(up), 1 if depth == 0 else 2
             if found.get(term, 3) > level:
                 found[term] = level
-    return IndexedDoc(doc_info(entry, plan_wide), found, phrases[0], phrases[2])
+    return IndexedDoc(doc_info(entry, plan_wide), found, phrases[0], phrases[1])
+
+
+def _stems_of(ws: Iterable[str], lang: str) -> Iterator[str]:
+    """The stem terms of words in one language ('~fr:vis'), memoised per word."""
+    terms = stem_terms(ws, lang)
+    for word in ws:
+        term = terms[word]
+        if term is not None:
+            yield term
 
 
 def concepts_up(kb: KnowledgeBase) -> dict[str, list[str]]:
@@ -352,30 +460,129 @@ def concepts_up(kb: KnowledgeBase) -> dict[str, list[str]]:
     return out
 
 
-def label_key(label: str, lang: str) -> str:
+def label_key(label: str, lang: str, ws: Sequence[str] | None = None) -> str:
     """The look-up key of a concept label or query run: language, then its stems."""
-    ws = [w for w in words(label) if w not in STOPWORDS] or words(label)
+    ws = list(ws if ws is not None else words(label))
+    ws = [w for w in ws if w not in STOPWORDS] or ws
     return f"{lang}:" + " ".join(stem(w, lang) for w in ws)
 
 
+def label_forms(label: str) -> list[list[str]]:
+    """The words a label may be typed as: a joined word by its parts ('libre échange')
+    or as one ('libreechange', 'tmec'), as query_words reads it."""
+    parts: list[str] = []
+    joined: list[str] = []
+    for piece in label.split():
+        ws = words(piece)
+        if len(ws) > 1 and "".join(ws[:-1]) == ws[-1]:
+            parts += ws[:-1]
+            joined.append(ws[-1])
+        else:
+            parts += ws
+            joined += ws
+    return [parts] if parts == joined else [parts, joined]
+
+
+# Words that make a name an organisation's: a concept label with one of them (or the
+# acronym of such a label) names an agency, not the concept itself.
+ORG_WORDS = frozenset(
+    """
+    agency agence agencia service services servicio servicios department ministry ministere
+    ministerio secretariat secretaria secretariat guard guardia garde commission comision
+    council conseil consejo office oficina bureau bank banco banque institute instituto centre
+    centro centre
+    institut authority autoridad autorite
+    """.split()
+)
+
+
+def names_agency(label: str, others: Sequence[str]) -> bool:
+    """Whether a concept label names an organisation: it has an organisation word
+    ('Canada Border Services Agency', 'Guardia Nacional'), ends in 'Canada' as federal
+    bodies' names do ('Natural Resources Canada'), or is the acronym of such a label
+    among `others` ('CBSA', 'ASFC', 'NRCan')."""
+    ws = words(label)
+    if any(w in ORG_WORDS for w in ws) or (len(ws) > 1 and ws[-1] == "canada"):
+        return True
+    if len(ws) != 1 or not label.isalpha() or sum(c.isupper() for c in label) < 2:
+        return False
+    acronym = ws[0]
+    for other in others:
+        parts = [w for w in words(other) if w not in STOPWORDS]
+        if len(parts) > 1 and _abbreviates(acronym, parts) and names_agency(other, ()):
+            return True
+    return False
+
+
+def _abbreviates(acronym: str, parts: Sequence[str]) -> bool:
+    """Whether an acronym is made of the initials of `parts`, in order, with other
+    letters between ('nrcan' for natural resources canada, 'comar', 'sener')."""
+    if acronym[:1] != parts[0][:1]:
+        return False
+    rest = iter(acronym)
+    return all(p[0] in rest for p in parts)
+
+
+AREA_MARK = "="  # a concept id reached through the name of an agency (concept_labels)
+
+
 def concept_labels(kb: KnowledgeBase) -> dict[str, list[str]]:
-    """Label key -> the concepts it names (every label, every language)."""
+    """Label key -> what it names, every label in every language: concept ids; '=id' for
+    a concept reached through the name of an agency the sources do not name (an `alt`
+    label such as 'IRCC'); '@id' for an actor of the registry (its names, acronyms and
+    aliases), so that 'Parks Canada' finds the agency, not parks."""
     out: dict[str, list[str]] = {}
+
+    def add(key: str, target: str) -> None:
+        ids = out.setdefault(key, [])
+        if target not in ids:
+            ids.append(target)
+
     for concept in kb.concepts:
+        every = [label for labels in concept.labels().values() for label in labels]
         for lang, labels in concept.labels().items():
             for label in labels:
-                ids = out.setdefault(label_key(label, lang), [])
-                if concept.id not in ids:
-                    ids.append(concept.id)
+                agency = names_agency(label, every)
+                for form in label_forms(label):
+                    add(
+                        label_key(label, lang, form),
+                        AREA_MARK + concept.id if agency else concept.id,
+                    )
+    for actor in kb.actors:
+        if actor.kind in (ActorKind.PERSON, ActorKind.GOVERNMENT):
+            continue
+        for lang, names in _actor_names(actor):
+            for name in names:
+                for form in label_forms(name) if len(words(name)) <= 6 else ():
+                    add(label_key(name, lang, form), actor_term(actor.id))
     return out
 
 
-def actor_aliases(kb: KnowledgeBase) -> dict[str, list[str]]:
-    """Actor id -> the words of every name and acronym it goes by, in every language."""
-    out: dict[str, list[str]] = {}
+def _actor_names(actor: Actor) -> list[tuple[str, list[str]]]:
+    """An actor's names, acronyms and aliases by language (aliases in every language)."""
+    return [
+        (
+            lang,
+            [
+                getattr(actor.name, lang),
+                *([getattr(actor.acronym, lang)] if actor.acronym else []),
+                *actor.aliases,
+            ],
+        )
+        for lang in LANGS
+    ]
+
+
+def actor_aliases(kb: KnowledgeBase) -> dict[str, Texts]:
+    """Actor id -> every name and acronym it goes by, with its language (None for
+    aliases)."""
+    out: dict[str, Texts] = {}
     for actor in kb.actors:
-        names = [*actor.name.all(), *(actor.acronym.all() if actor.acronym else ()), *actor.aliases]
-        out[actor.id] = [w for name in dict.fromkeys(names) for w in words(name)]
+        pairs: Texts = [(lang, getattr(actor.name, lang)) for lang in LANGS]
+        if actor.acronym:
+            pairs += [(lang, getattr(actor.acronym, lang)) for lang in LANGS]
+        pairs += [(None, a) for a in actor.aliases]
+        out[actor.id] = list(dict.fromkeys(pairs))
     return out
 
 
@@ -560,18 +767,38 @@ class Unit(NamedTuple):
 
 class Match(NamedTuple):
     quality: float  # 0..1, scales the score
-    how: str  # exact, stem, prefix, typo, concept (a key of STRENGTH)
-    shown: str  # what to show and highlight: the KB word, stem or concept id
+    how: str  # exact, stem, prefix, typo, concept, agency, area (a key of STRENGTH)
+    shown: str  # what to show and highlight: the KB word, stem, concept or actor id
+    strength: float | None = None  # how sure the match is, if not STRENGTH[how]
+
+
+def inflects(a: str, b: str) -> bool:
+    """Whether two words of one stem are the same word inflected: one is the other plus
+    a short ending ('visa', 'visas'; 'emission', 'emissions'), not another word derived
+    from the stem ('visa', 'visés'; 'étudiants', 'étudier')."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return long_.startswith(short) and len(long_) - len(short) <= 3
+
+
+def _glued(word: str, term: str, index: Index) -> bool:
+    """Whether `term` is `word` glued to another word of the KB by the tokenizer
+    ('canadaconanp' from 'Canada-CONANP'): a prefix must not reach into it."""
+    rest = term[len(word) :]
+    return len(rest) >= 2 and index.df(word) > 0 and index.df(rest) > 0
 
 
 def _candidates(word: str, index: Index) -> dict[str, Match]:
     """Index terms a query word may stand for, with how well and how they match.
 
-    Exact (1.0); the same Snowball stem in English, Spanish or French (0.9); longer
-    words it starts (a partial word, 0.6-0.9); and, only when neither the word nor its
-    stem is in the KB and the word is long enough to carry a typo: the closest words by
-    edit distance that start with the same letter (0.7 at one edit, 0.55 at two, less
-    for a rarer word than the likeliest one), never a word common in the KB.
+    Exact (1.0). By Snowball stem, in each language, matching text of that language
+    only: the KB words of the stem that are the query word inflected (0.9, as sure as
+    the word itself), and the stem's own postings for the entries that have only a word
+    derived from it (0.6, a weak match: 'visa' and the French 'visés'). Longer words it
+    starts (a partial word, 0.6-0.9), never a word glued to another ('canadaconanp').
+    And, only when neither the word nor its stem is in the KB and the word is long
+    enough to carry a typo: the closest words by edit distance that start with the same
+    letter (0.7 at one edit, 0.55 at two, less for a rarer word than the likeliest
+    one), never a word common in the KB.
     """
     out: dict[str, Match] = {}
     known = index.df(word) > 0
@@ -580,14 +807,21 @@ def _candidates(word: str, index: Index) -> dict[str, Match]:
     if word[0].isdigit():
         return out
     if len(word) >= 3 and word.isalpha():
+        weak: dict[str, Match] = {}
         for lang in LANGS:
-            for form in index.stem_words(stem_term(word, lang)):
-                if form not in out:
-                    out[form] = Match(0.9, "stem", stem(word, lang))
-                    known = True
+            term = stem_term(word, lang)
+            if not index.df(term):
+                continue
+            known = True
+            shown = stem(word, lang)
+            for form in index.stem_words(term):
+                if form not in out and inflects(form, word):
+                    out[form] = Match(0.9, "stem", shown)
+            weak.setdefault(term, Match(WEAK_STEM, "stem", shown, STRENGTH["weak"]))
+        out.update(weak)
     if len(word) >= 3:
         for term in index.with_prefix(word):
-            if term != word and term not in out:
+            if term != word and term not in out and not _glued(word, term, index):
                 out[term] = Match(max(0.6, 0.9 - 0.03 * (len(term) - len(word))), "prefix", term)
     if len(word) >= TYPO_MIN and not known:  # a word the KB has is not a typo
         from rapidfuzz import process
@@ -677,22 +911,61 @@ def query_units(query: str, index: Index) -> list[Unit]:
     return units
 
 
+def _targets(unit: Unit) -> dict[str, Match]:
+    """The concept and actor terms a unit names: a concept (linked entries), an agency
+    of the registry ('@rcmp': the entries it acts in), or a concept reached through the
+    name of an agency the sources do not name ('=migration' for 'IRCC': less sure)."""
+    out: dict[str, Match] = {}
+    for target in unit.concepts:
+        if target.startswith("@"):
+            out[target] = Match(1.0, "agency", target[1:])
+        elif target.startswith(AREA_MARK):  # the less sure reading wins
+            out[concept_term(target[1:])] = Match(AREA_QUALITY, "area", target[1:])
+        else:
+            out.setdefault(concept_term(target), Match(1.0, "concept", target))
+    return out
+
+
+def names_agency_only(unit: Unit) -> bool:
+    """A unit that names an agency (registered or not) and no concept of its own: its
+    words are a name, not topics ('Natural Resources Canada' is not about nature)."""
+    return bool(unit.concepts) and all(c[0] in ("@", AREA_MARK) for c in unit.concepts)
+
+
+def _name_in_text(unit: Unit, found: list[set[int]], index: Index) -> set[int]:
+    """The entries that have an agency's name as written, its words in order with at
+    most a few short words between ('Secretaría de Economía'), in a title or a summary:
+    not its words scattered ('Natural Resources' and 'Canada' apart)."""
+    docs = set.intersection(*found) if found else set()
+    if not docs:
+        return set()
+    gap = r"(?:\s+\S{1,4}){0,2}\s+"
+    pattern = re.compile(r"(?<!\w)" + gap.join(re.escape(w) for w in unit.words) + r"(?!\w)")
+    texts = index.phrases(sorted(docs))
+    return {d for d in docs if pattern.search(texts[d][0]) or pattern.search(texts[d][1])}
+
+
 def _unit_parts(unit: Unit, index: Index) -> list[dict[str, Match]]:
     """What a unit may match, in parts whose values add up: a single word's candidates
     (with its concepts); or, for a run naming concepts, the concepts, then each word as
-    written or stemmed (an entry that has every word scores like one with the link)."""
-    concepts = {concept_term(c): Match(1.0, "concept", c) for c in unit.concepts}
+    written or stemmed (an entry that has every word scores like one with the link).
+    A unit that names an agency matches the agency, and its words only as written (an
+    acronym in a text), never as topics."""
+    targets = _targets(unit)
+    if names_agency_only(unit) and len(unit.words) == 1:
+        exact = {t: m for t, m in _candidates(unit.words[0], index).items() if m.how == "exact"}
+        return [targets | exact]
     if len(unit.words) == 1:
-        return [concepts | _candidates(unit.words[0], index)]
+        return [targets | _candidates(unit.words[0], index)]
     share = 1.0 / len(unit.words)
-    parts = [concepts]
+    parts = [targets]
     for word in unit.words:
         found = _candidates(word, index).items()
         parts.append(
             {
                 t: m._replace(quality=m.quality * share)
                 for t, m in found
-                if m.how in ("exact", "stem")
+                if m.how in ("exact", "stem") and m.strength is None
             }
         )
     return parts
@@ -712,7 +985,7 @@ def _score_part(
     for order, (term, match) in enumerate(part.items()):
         levels = index.postings(term)
         idf = math.log(1 + n_docs / max(df_of(levels), 1))
-        base = STRENGTH[match.how]
+        base = match.strength if match.strength is not None else STRENGTH[match.how]
         for level, docs in enumerate(levels):
             if docs:
                 blocks.append(
@@ -823,6 +1096,12 @@ def search(
     strengths: list[Mapping[int, float]] = []
     for unit in units:
         parts = [_score_part(p, index, n_docs) for p in _unit_parts(unit, index)]
+        if names_agency_only(unit) and len(parts) > 1:  # the whole name, or nothing
+            named = _name_in_text(unit, [set(p[0]) for p in parts[1:]], index)
+            parts[1:] = [
+                ({d: v for d, v in a.items() if d in named}, b, c)  # b, c: read for `a` only
+                for a, b, c in parts[1:]
+            ]
         strong: Mapping[int, float]
         best, which, strong = parts[0]
         if len(parts) > 1:  # a run of words: the concept link, or the words together
@@ -831,7 +1110,9 @@ def search(
         matched_by.append(which)
         strengths.append(strong)
     weights = [COMMON_SHARE if len(v) > COMMON_SHARE * n_docs >= 6 else 1.0 for v in values]
-    total_weight = sum(weights)
+    # A general word ('crisis', 'measures', 'Canada') counts when an entry has it, and
+    # is not held against an entry that lacks it.
+    soft = [all(w in GENERIC for w in u.words) for u in units]
     docs: set[int] = set().union(*values)
     if kinds:
         docs = {d for d in docs if doc_kind(index, d) in kinds}
@@ -853,11 +1134,10 @@ def search(
             for d in others:
                 final[d] *= priors[where(starts, d) - 1]
     else:
-        n = len(units)
         final = {}
         for doc in docs:
             found = [v[doc] for v in values if doc in v]
-            coverage = len(found) / n
+            coverage = _share(doc, values, weights, soft, presence=True)
             prior = priors[where(starts, doc) - 1]
             final[doc] = sum(found) * coverage * coverage * prior
     # Best first; ties go to the earlier entry: pillars, sectors, commitments (in file
@@ -898,20 +1178,50 @@ def search(
     entries = index.entries([doc for _, doc in top])
     hits = []
     for negative, doc in top:
-        share = sum(w * s.get(doc, 0.0) for w, s in zip(weights, strengths, strict=True))
+        share = _share(doc, strengths, weights, soft)
         matches = [(u, m[doc]) for u, m in zip(units, matched_by, strict=True) if doc in m]
+        shown = [m.shown for _, (_, m, _) in matches if m.how not in ("concept", "agency", "area")]
+        missed = [
+            (u, soft_) for u, m, soft_ in zip(units, matched_by, soft, strict=True) if doc not in m
+        ]
         hits.append(
             Hit(
                 entries[doc],
                 round(-negative, 3),
-                tuple(dict.fromkeys(m.shown for _, (_, m, _) in matches if m.how != "concept")),
-                confidence(share / total_weight),
+                tuple(dict.fromkeys(shown)),
+                confidence(share),
                 tuple(_explain(u, m, level) for u, (_, m, level) in matches)
-                + tuple(Why(u.text, "unmatched") for u, m in zip(units, matched_by, strict=True)
-                        if doc not in m),
+                + tuple(Why(u.text, "ignored" if soft_ else "unmatched") for u, soft_ in missed),
             )
         )  # fmt: skip
     return hits
+
+
+def _share(
+    doc: int,
+    by_unit: Sequence[Mapping[int, float]],
+    weights: list[float],
+    soft: list[bool],
+    presence: bool = False,
+) -> float:
+    """The weighted share of the query's units an entry has, each counted by its match
+    strength (by_unit: each unit's strength per entry) or, with `presence`, as 1.
+
+    A general word counts little where an entry has it and not at all where it lacks
+    it; a word the entry lacks but other entries have (another topic of the query:
+    'energy and mining') counts half against it; a word no entry has counts fully (a
+    topic the KB does not cover: 'steel tariffs')."""
+    got = total = 0.0
+    for values, weight, soft_ in zip(by_unit, weights, soft, strict=True):
+        value = values.get(doc)
+        if soft_:
+            weight = min(weight, COMMON_SHARE)
+        if value is not None:
+            got += weight * (1.0 if presence else value)
+            total += weight
+        elif not soft_:
+            total += weight * (OTHER_TOPIC if values else 1.0)
+    return got / total if total else 0.0
 
 
 def _explain(unit: Unit, match: Match, level: int) -> Why:

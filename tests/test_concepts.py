@@ -217,3 +217,50 @@ def test_broader_must_exist_and_not_loop(tmp_path):
     with pytest.raises(KBError) as err:
         load_kb(kb)
     assert any("loop back" in p for p in err.value.problems)
+
+
+# ------------------------------------------------------------------ issue 23
+
+
+def test_agency_labels_lead_to_their_area_and_registry_names_to_the_agency():
+    kb = load_kb(SHIPPED)
+    labels = search.concept_labels(kb)
+    assert set(labels[search.label_key("IRCC", "en")]) == {"=migration", "=labour-mobility"}
+    assert labels[search.label_key("ASFC", "fr")] == ["=border-control"]
+    assert "@rcmp" in labels[search.label_key("GRC", "fr")]
+    assert "@parks-canada" in labels[search.label_key("Parques Canadá", "es")]
+    assert search.names_agency("NRCan", ["Natural Resources Canada"])
+    assert not search.names_agency("USMCA", ["free trade agreement"])
+    assert not search.names_agency("Inmigración", ["Instituto Nacional de Migración"])
+
+
+def test_a_joined_label_is_found_typed_either_way(index):
+    assert search.search(index, "libre-échange", limit=1)[0].entry.id == "cusma-coordination"
+    assert search.search(index, "T-MEC", limit=1)[0].entry.id == "cusma-coordination"
+
+
+def test_stems_are_posted_in_the_language_of_the_text_only():
+    kb = load_kb(SHIPPED)
+    doc = search.index_doc(kb.get("emergency-preparedness"))
+    stems_ = {t for t in doc.words if t.startswith("~")}
+    assert "~en:prepared" in stems_ or "~en:prepar" in stems_
+    # French-only words are stemmed as French only
+    assert search.inflects("visa", "visas") and not search.inflects("visa", "vises")
+
+
+def test_question_words_of_every_language_are_stop_words():
+    assert search.query_words("what is canada doing about fentanyl") == ["canada", "fentanyl"]
+    assert search.query_words("que hace mexico contra el trafico de armas") == [
+        "mexico",
+        "trafico",
+        "armas",
+    ]
+    assert search.query_words("y a-t-il quelque chose sur les changements climatiques") == [
+        "changements",
+        "climatiques",
+    ]
+
+
+def test_explain_marks_a_general_word_as_ignored(index):
+    hit = search.search(index, "opioid crisis", limit=1)[0]
+    assert search.Why("crisis", "ignored") in hit.why

@@ -181,3 +181,126 @@ def test_the_top_hits_are_the_head_of_the_full_ranking(qwords):
     query = " ".join(qwords)
     full = [(h.entry.id, h.score) for h in search(index, query, limit=None)]
     assert [(h.entry.id, h.score) for h in search(index, query, limit=5)] == full[:5]
+
+
+# ------------------------------------------------ issue 23: search that knows when it is right
+
+
+def _first(index, query):
+    hits = search(index, query, limit=5)
+    assert hits, query
+    return hits[0]
+
+
+def test_a_french_stem_never_matches_english_text(shipped_index):
+    # 'visa' is English text in the labour entries; the French 'visés'/'vise' share its
+    # French stem but are another word: never a sure match
+    hits = search(shipped_index, "visa", limit=10)
+    assert hits[0].entry.id in ("labour-mobility-sawp", "labour-mobility")
+    assert hits[0].confidence == "high"
+    for hit in hits:
+        if hit.entry.id in ("illicit-goods-trafficking", "eswg-short-lived-climate-pollutants"):
+            assert hit.confidence == "low"
+    from cmx.search import index_doc
+
+    kb = load_kb(SHIPPED)
+    doc = index_doc(kb.get("illicit-goods-trafficking"))
+    assert "~fr:vis" in doc.words  # French text, French stem
+    assert "~en:vis" not in doc.words and "~es:vis" not in doc.words
+
+
+def test_a_derived_word_does_not_outrank_the_concept(shipped_index):
+    assert _first(shipped_index, "étudiants").entry.id in ("research-mou", "cmac-call")
+
+
+def test_a_prefix_never_reaches_into_a_glued_token(shipped_index):
+    for hit in search(shipped_index, "what is canada doing about fentanyl", limit=10):
+        assert all(w.term not in ("canadaconanp", "canadamexique", "canadaus") for w in hit.why)
+
+
+def test_one_unmatched_general_word_does_not_sink_confidence(shipped_index):
+    hit = _first(shipped_index, "opioid crisis")
+    assert hit.entry.id in ("drug-trafficking-fentanyl", "counter-fentanyl-funding")
+    assert hit.confidence != "low"
+
+
+def test_an_unmatched_content_word_lowers_confidence_in_proportion(shipped_index):
+    sentence = (
+        "The two countries will strengthen cooperation to disrupt the flow of illegal "
+        "firearms across borders."
+    )
+    hit = _first(shipped_index, sentence)
+    assert hit.entry.id == "firearms-trafficking"
+    assert hit.confidence in ("medium", "high")
+    assert all(h.confidence == "low" for h in search(shipped_index, "steel tariffs", limit=5))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("que hace mexico contra el trafico de armas", "firearms-trafficking"),
+        ("what is canada doing about fentanyl", "counter-fentanyl-funding"),
+        ("que fait le canada contre le fentanyl", "counter-fentanyl-funding"),
+    ],
+)
+def test_question_and_filler_words_neither_score_nor_count(shipped_index, query, expected):
+    hits = search(shipped_index, query, limit=3)
+    assert expected in [h.entry.id for h in hits[:2]]
+    assert hits[0].confidence == "high"
+    assert not any(w.how == "unmatched" for w in hits[0].why)
+
+
+@pytest.mark.parametrize(
+    ("query", "pillar"),
+    [
+        ("IRCC", "mobility"),
+        ("CBSA", "security"),
+        ("ASFC", "security"),
+        ("Guardia Nacional", "security"),
+        ("Natural Resources Canada", "prosperity"),
+        ("Export Development Canada", "prosperity"),
+    ],
+)
+def test_an_agency_the_sources_do_not_name_leads_to_its_area_not_high(shipped_index, query, pillar):
+    from cmx.rows import hit_row
+
+    hits = search(shipped_index, query, limit=5)
+    assert hits and hit_row(hits[0], "en")["pillar"] == pillar
+    assert hits[0].confidence == "medium"
+    assert all(w.how == "area" for h in hits for w in h.why)  # never topic words
+
+
+def test_natural_resources_canada_is_not_about_nature(shipped_index):
+    ids = [h.entry.id for h in search(shipped_index, "Natural Resources Canada", limit=5)]
+    assert "parks-canada-conanp-mou" not in ids
+    ids = [h.entry.id for h in search(shipped_index, "Export Development Canada", limit=5)]
+    assert "agriculture-ministerial-mission" not in ids
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Parks Canada", "parks-canada-conanp-mou"),
+        ("Parcs Canada", "parks-canada-conanp-mou"),
+        ("GRC", "law-enforcement-information-sharing"),
+        ("Public Safety Canada", "bilateral-security-dialogue"),
+        ("Secretaría de Economía", "trade-investment-facilitation"),
+    ],
+)
+def test_an_agency_of_the_registry_matches_the_agency(shipped_index, query, expected):
+    hit = _first(shipped_index, query)
+    assert hit.entry.id == expected
+    assert hit.confidence == "high"
+
+
+def test_asfc_is_not_a_typo_of_aafc(shipped_index):
+    hits = search(shipped_index, "asfc", limit=3)
+    assert hits and all(h.entry.id != "agri-food-sps-cooperation" for h in hits[:1])
+    assert all("aafc" not in [w.term for w in h.why] for h in hits)
+
+
+@pytest.mark.parametrize(
+    "query", ["satellite launches", "Canada Revenue Agency", "housing crisis", "pensiones"]
+)
+def test_no_answer_stays_low(shipped_index, query):
+    assert all(h.confidence == "low" for h in search(shipped_index, query, limit=5))
