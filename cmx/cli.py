@@ -748,8 +748,9 @@ def mcp_cmd(ctx: typer.Context) -> None:
     except ImportError as error:
         if (error.name or "").split(".")[0] != "mcp":
             raise
-        # One line, exit 2; English until the catalogs get it.
-        raise UsageError('the MCP server needs the mcp extra: pip install "cmx[mcp]"') from None
+        raise UsageError(
+            run.t.gettext('the MCP server needs the mcp extra: pip install "cmx[mcp]"')
+        ) from None
     from cmx.api import open_kb
     from cmx.run import env_date
 

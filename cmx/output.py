@@ -512,6 +512,9 @@ def why_text(why: Any, t: Translator) -> str:
         "concept": t.gettext("{query}: concept '{term}' (linked)"),
         "narrower": t.gettext("{query}: concept '{term}' (linked to a narrower concept)"),
         "unmatched": t.gettext("{query}: not matched"),
+        "agency": t.gettext("{query}: agency '{term}' (named in the entry)"),
+        "area": t.gettext("{query}: an agency the sources do not name; its area '{term}'"),
+        "ignored": t.gettext("{query}: general word, not needed"),
     }[why.how]
     return template.format(query=why.query, term=why.term, where=where)
 
