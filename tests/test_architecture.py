@@ -23,7 +23,7 @@ ALLOWED = {
     "i18n": set(),
     "kb": {"model"},
     "search": {"model"},
-    "store": {"kb", "search", "model"},
+    "store": {"kb", "search", "model", "files"},  # files: temporary files, swept
     "render": {"model", "search", "i18n"},
     "detail": {"model", "render", "i18n"},
     "brief": {"model", "render", "i18n", "tracking"},

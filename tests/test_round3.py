@@ -1,0 +1,328 @@
+"""Hard to break, round three (issue 25): the store under kills, pauses and concurrent
+runs; exports onto a full disk; hostile text in Markdown; huge fields; the calendar's ends.
+
+Runs are real processes (`python -m cmx`) on a copy of the shipped knowledge base, each
+with its own cache folder; every wait is bounded."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cmx import store
+
+SHIPPED = Path(__file__).parent.parent / "data"
+
+# Wraps a store function of the run with a pause: the run prints a line, then stops
+# itself (SIGSTOP) or sleeps, for the test to kill or resume it there. Works on any
+# version of the store (the wrapper takes whatever arguments the function takes).
+WRAPPED = """
+import os, signal, sys, time
+from cmx import cli, store
+how, name = sys.argv.pop(1), sys.argv.pop(1)
+real = getattr(store, name)
+def wrapped(*args, **kwargs):
+    if how == "stop-before":
+        print("paused", flush=True)
+        os.kill(os.getpid(), signal.SIGSTOP)
+        return real(*args, **kwargs)
+    result = real(*args, **kwargs)
+    print("paused", flush=True)
+    time.sleep(60)
+    return result
+setattr(store, name, wrapped)
+sys.argv = ["cmx", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    """A writable copy of the shipped knowledge base."""
+    import shutil
+
+    dest = tmp_path / "kb"
+    shutil.copytree(SHIPPED, dest)
+    return dest
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "CMX_CACHE_DIR": str(tmp_path / "cache"), "CMX_QUIET": "1"}
+
+
+def cmx(
+    kb: Path, env: dict[str, str], *args: str, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "cmx", "--data", str(kb), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def uncached(kb: Path, env: dict[str, str], *args: str) -> tuple[int, str]:
+    done = cmx(kb, env, "--no-cache", *args)
+    return done.returncode, done.stdout
+
+
+def same_as_uncached(kb: Path, env: dict[str, str], *args: str) -> None:
+    done = cmx(kb, env, *args)
+    assert (done.returncode, done.stdout) == uncached(kb, env, *args)
+
+
+def store_file(env: dict[str, str]) -> Path:
+    (path,) = [p for p in Path(env["CMX_CACHE_DIR"]).iterdir() if p.name.endswith(".sqlite")]
+    return path
+
+
+def leftovers(folder: Path) -> list[str]:
+    """cmx's temporary files and journals in `folder`."""
+    return sorted(
+        p.name for p in folder.iterdir() if p.name.endswith((".tmp", "-journal", ".tmp-journal"))
+    )
+
+
+def has_index(path: Path) -> bool:
+    with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as conn:
+        return store._has_index(conn)
+
+
+def identity(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def wait_stopped(pid: int) -> None:
+    """Until the process `pid` is stopped (SIGSTOP), at most 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/stat") as fh:
+            if fh.read().rsplit(")", 1)[1].split()[0] == "T":
+                return
+        time.sleep(0.01)
+    raise AssertionError("the run never paused")
+
+
+def start_wrapped(
+    kb: Path, env: dict[str, str], how: str, name: str, *args: str
+) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRAPPED, how, name, "--data", str(kb), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"paused\n"
+    return proc
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+# ------------------------------------------------------------------ 1. the right store
+
+
+@needs_proc
+def test_a_paused_search_never_indexes_a_store_built_for_other_text(kb, env):
+    """A search paused between opening the store and adding its index, while another
+    run rebuilds the store for edited YAML: resumed, it must not index the new store
+    with the old text (later searches would find old words over new records)."""
+    cmx(kb, env, "pillars", check=True)  # a store without an index
+    paused = start_wrapped(kb, env, "stop-before", "_add_index", "search", "energy", "-f", "json")
+    wait_stopped(paused.pid)
+    for f in kb.glob("*.yaml"):
+        f.write_text(f.read_text().replace("ambassador", "zorblattian"))
+    cmx(kb, env, "pillars", check=True)  # the store is rebuilt for the edited files
+    paused.send_signal(signal.SIGCONT)
+    paused.communicate(timeout=60)
+    assert paused.returncode == 0
+    for word in ("zorblattian", "ambassador", "energy"):
+        same_as_uncached(kb, env, "search", word, "-f", "json")
+    assert cmx(kb, env, "search", "zorblattian").returncode == 0
+    assert has_index(store_file(env))
+    assert leftovers(Path(env["CMX_CACHE_DIR"])) == []
+
+
+def _concurrent(kb: Path, env: dict[str, str], n: int, *args: str) -> list[tuple[int, str]]:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cmx", "--data", str(kb), *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
+    results = []
+    for p in procs:
+        out, errors = p.communicate(timeout=120)
+        assert "Traceback" not in errors, errors
+        results.append((p.returncode, out))
+    return results
+
+
+@pytest.mark.parametrize("cache", ["cold", "warm"])
+def test_concurrent_first_searches_all_answer_right_and_leave_an_indexed_store(kb, env, cache):
+    args = ("search", "energy", "security", "-f", "json")
+    expected = uncached(kb, env, *args)
+    if cache == "warm":
+        cmx(kb, env, *args, check=True)
+    results = _concurrent(kb, env, 12, *args)
+    assert results == [expected] * 12
+    path = store_file(env)
+    assert has_index(path)
+    assert leftovers(path.parent) == []
+    before = identity(path)
+    same_as_uncached(kb, env, *args)
+    assert identity(path) == before  # used as it is: not rebuilt
+
+
+# ------------------------------------------------------------------ 2. journals, temps
+
+
+def test_a_killed_index_build_does_not_wedge_the_cache(kb, env):
+    """SIGKILL while the first search writes the index leaves a hot journal: the next
+    run rolls it back and uses the store; later runs reuse it as it is."""
+    cmx(kb, env, "pillars", check=True)
+    path = store_file(env)
+    built = identity(path)
+    proc = start_wrapped(kb, env, "sleep-after", "write_index", "search", "energy")
+    assert Path(f"{path}-journal").exists()  # mid-write
+    proc.kill()
+    proc.wait(timeout=20)
+    same_as_uncached(kb, env, "pillars")
+    assert identity(path)[0] == built[0]  # rolled back, not rebuilt
+    assert leftovers(path.parent) == []
+    same_as_uncached(kb, env, "search", "energy", "-f", "json")  # adds the index
+    assert has_index(path)
+    then = identity(path)
+    for _ in range(2):
+        same_as_uncached(kb, env, "search", "energy", "-f", "json")
+        same_as_uncached(kb, env, "pillars")
+        assert identity(path) == then
+
+
+JOURNALS = {"zeros": b"\0" * 512, "random": b"\xd9" + os.urandom(4095), "empty": b""}
+
+
+@pytest.mark.parametrize("journal", JOURNALS)
+def test_a_stray_journal_is_removed_and_the_store_kept(kb, env, journal):
+    cmx(kb, env, "pillars", check=True)
+    path = store_file(env)
+    built = identity(path)
+    Path(f"{path}-journal").write_bytes(JOURNALS[journal])
+    same_as_uncached(kb, env, "pillars")
+    assert leftovers(path.parent) == []
+    assert identity(path)[0] == built[0]
+    same_as_uncached(kb, env, "pillars")
+    assert identity(path)[0] == built[0]
+
+
+def test_a_journal_beside_a_store_put_in_place_is_removed(kb, env):
+    """A killed run's journal of an older store must never be played into a new one."""
+    cmx(kb, env, "pillars", check=True)
+    path = store_file(env)
+    proc = start_wrapped(kb, env, "sleep-after", "write_index", "search", "energy")
+    proc.kill()
+    proc.wait(timeout=20)
+    assert Path(f"{path}-journal").exists()
+    (kb / "pillars.yaml").write_text((kb / "pillars.yaml").read_text() + "\n")  # new key
+    same_as_uncached(kb, env, "pillars")
+    assert leftovers(path.parent) == []
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    same_as_uncached(kb, env, "search", "energy", "-f", "json")
+
+
+# ------------------------------------------------------------------ 7. kills at any moment
+
+
+def _kill_at(kb: Path, env: dict[str, str], delay: float, *args: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cmx", "--data", str(kb), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)
+    proc.kill()
+    proc.wait(timeout=20)
+
+
+def _kill_paused(kb: Path, env: dict[str, str], point: str, *args: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cmx", "--data", str(kb), *args],
+        env={**env, "CMX_TEST_PAUSE": point},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_stopped(proc.pid)
+    proc.kill()
+    proc.wait(timeout=20)
+
+
+MOMENTS = [0.12, 0.2, 0.28, 0.36, "before-install", "before-index", "in-index"]
+
+
+@needs_proc
+@pytest.mark.parametrize("moment", MOMENTS, ids=str)
+def test_a_run_killed_at_any_moment_leaves_a_cache_that_answers_right(kb, env, moment):
+    args = ("search", "energy", "-f", "json")
+    if moment == "before-index" or moment == "in-index":
+        cmx(kb, env, "pillars", check=True)  # the store is there; the index is not
+    if isinstance(moment, str):
+        _kill_paused(kb, env, moment, *args)
+    else:
+        _kill_at(kb, env, moment, *args)
+    same_as_uncached(kb, env, *args)
+    cache = Path(env["CMX_CACHE_DIR"])
+    assert leftovers(cache) == []
+    path = store_file(env)
+    assert has_index(path)
+    then = identity(path)
+    same_as_uncached(kb, env, *args)
+    same_as_uncached(kb, env, "pillars")
+    assert identity(path) == then  # reused, not rebuilt
+
+
+def _table(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT * FROM commitments ORDER BY position").fetchall()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "csv"])
+@pytest.mark.parametrize("delay", [0.15, 0.3, 0.45])
+def test_an_export_killed_at_any_moment_keeps_the_old_file_and_no_temporary(
+    kb, env, tmp_path, kind, delay
+):
+    out = tmp_path / "out" / f"plan.{kind}"
+    out.parent.mkdir()
+    out.write_bytes(b"the old file")
+    args = ("export", kind, "-o", str(out), "--force")
+    _kill_at(kb, env, delay, *args)
+    fresh = tmp_path / f"fresh.{kind}"
+    cmx(kb, env, "--no-cache", "export", kind, "-o", str(fresh), check=True)
+    if out.read_bytes() != b"the old file":  # killed after the move: the whole new file
+        assert out.read_bytes() == fresh.read_bytes() if kind == "csv" else _table(out)
+    cmx(kb, env, *args, check=True)
+    assert leftovers(out.parent) == []
+    if kind == "sqlite":
+        assert _table(out) == _table(fresh)
+    else:
+        assert out.read_bytes() == fresh.read_bytes()
