@@ -74,8 +74,18 @@ def cmx(
     return done
 
 
+_UNCACHED: dict[tuple[str, ...], tuple[int, str]] = {}
+
+
 def uncached(kb: Path, env: dict[str, str], *args: str) -> tuple[int, str]:
+    """The exit code and output of a run without the cache (of the shipped knowledge
+    base computed once: its copies give the same)."""
+    unchanged = all((kb / f.name).read_bytes() == f.read_bytes() for f in SHIPPED.glob("*"))
+    if unchanged and args in _UNCACHED:
+        return _UNCACHED[args]
     done = cmx(kb, env, "--no-cache", *args)
+    if unchanged:
+        _UNCACHED[args] = (done.returncode, done.stdout)
     return done.returncode, done.stdout
 
 
@@ -183,8 +193,8 @@ def test_concurrent_first_searches_all_answer_right_and_leave_an_indexed_store(k
     expected = uncached(kb, env, *args)
     if cache == "warm":
         cmx(kb, env, *args, check=True)
-    results = _concurrent(kb, env, 12, *args)
-    assert results == [expected] * 12
+    results = _concurrent(kb, env, 8, *args)
+    assert results == [expected] * 8
     path = store_file(env)
     assert has_index(path)
     assert leftovers(path.parent) == []
@@ -277,7 +287,7 @@ def _kill_paused(kb: Path, env: dict[str, str], point: str, *args: str) -> None:
     proc.wait(timeout=20)
 
 
-MOMENTS = [0.12, 0.2, 0.28, 0.36, "before-install", "before-index", "in-index"]
+MOMENTS = [0.15, 0.3, "before-install", "before-index", "in-index"]
 
 
 @needs_proc
@@ -307,7 +317,7 @@ def _table(path: Path) -> list[tuple[object, ...]]:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "csv"])
-@pytest.mark.parametrize("delay", [0.15, 0.3, 0.45])
+@pytest.mark.parametrize("delay", [0.2, 0.4])
 def test_an_export_killed_at_any_moment_keeps_the_old_file_and_no_temporary(
     kb, env, tmp_path, kind, delay
 ):
@@ -326,3 +336,207 @@ def test_an_export_killed_at_any_moment_keeps_the_old_file_and_no_temporary(
         assert _table(out) == _table(fresh)
     else:
         assert out.read_bytes() == fresh.read_bytes()
+
+
+# ------------------------------------------------------------------ 3, 8. a full disk
+
+
+def _limited(limit: int):
+    def apply() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX resource limits")
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("sqlite", "disk I/O error"), ("csv", "File too large")],  # EFBIG, as SQLite says it
+)
+def test_an_export_that_cannot_grow_is_a_clear_error_and_keeps_the_old_file(
+    kb, env, tmp_path, kind, reason
+):
+    """Files may not grow past 8 kB (RLIMIT_FSIZE; Python ignores SIGXFSZ): the write
+    fails as on a full disk, without root."""
+    out = tmp_path / f"plan.{kind}"
+    out.write_bytes(b"the old file")
+    args = ("export", kind, "-o", str(out), "--force")
+    done = subprocess.run(
+        [sys.executable, "-m", "cmx", "--data", str(kb), "--no-cache", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_limited(8 * 1024),
+    )
+    assert done.returncode == 2, done.stderr
+    assert reason in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+    assert out.read_bytes() == b"the old file"
+    assert leftovers(tmp_path) == []
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path):
+    """A small tmpfs, filled up (root only; skipped where mounting is not allowed)."""
+    where = tmp_path / "small"
+    where.mkdir()
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs is not allowed here")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _fill(folder: Path) -> None:
+    """Fill the file system of `folder` (exit of the block: the last write failed)."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reasons"),
+    [
+        ("sqlite", ("database or disk is full", "No space left on device")),
+        ("csv", ("No space left on device",)),
+    ],
+)
+def test_an_export_onto_a_full_disk_is_exit_2_and_keeps_the_old_file(
+    kb, env, full_disk, kind, reasons
+):
+    out = full_disk / f"plan.{kind}"
+    out.write_bytes(b"the old file")
+    _fill(full_disk)
+    done = cmx(kb, env, "export", kind, "-o", str(out), "--force")
+    assert done.returncode == 2, done.stderr
+    assert any(r in done.stderr for r in reasons), done.stderr
+    assert out.read_bytes() == b"the old file"
+    assert leftovers(full_disk) == []
+
+
+@pytest.mark.parametrize("cache", ["cold", "warm"])
+def test_a_full_cache_folder_does_not_break_a_read(kb, env, full_disk, cache):
+    env = {**env, "CMX_CACHE_DIR": str(full_disk / "cache")}
+    if cache == "warm":
+        cmx(kb, env, "pillars", check=True)  # a store without its index
+    _fill(full_disk)
+    for args in (("pillars",), ("search", "energy", "-f", "json"), ("commitments", "-f", "csv")):
+        same_as_uncached(kb, env, *args)
+    assert leftovers(full_disk / "cache") == []
+
+
+# ------------------------------------------------------------------ 5. huge fields
+
+
+def _old_folded(text: str) -> tuple[str, list[int]]:
+    from cmx.search import fold
+
+    parts, where = [], []
+    for i, ch in enumerate(text):
+        f = fold(ch)
+        parts.append(f)
+        where.extend([i] * len(f))
+    return "".join(parts), where
+
+
+def _old_snippet(text: str, terms: list[str], width: int = 160) -> str:
+    """The snippet as it was (the whole field folded), for reference."""
+    import re
+
+    if len(text) <= width:
+        return text
+    folded, where = _old_folded(text)
+    found = []
+    for t in terms:
+        m = re.search(rf"(?<!\w){re.escape(t)}", folded)
+        if m:
+            found.append(m.start())
+    first = where[min(found)] if found else 0
+    start = max(0, min(first - width // 3, len(text) - width))
+    floor = max(0, start - width)
+    while start > floor and not text[start - 1].isspace():
+        start -= 1
+    body = (
+        text[start : start + width].rsplit(" ", 1)[0] if start + width < len(text) else text[start:]
+    )
+    return ("…" if start else "") + body + ("…" if start + len(body) < len(text) else "")
+
+
+def _old_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    import re
+
+    folded, where = _old_folded(text)
+    spans = []
+    for term in dict.fromkeys(t for t in terms if t):
+        stem = term[: max(4, len(term) - 2)] if len(term) > 4 else term
+        for m in re.finditer(rf"(?<!\w){re.escape(stem)}\w*", folded):
+            spans.append((where[m.start()], where[m.end() - 1] + 1))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+PIECES = ["energía", "Énergie", "ENERGY", "straße", "ss", " ", ", ", "e\u0301", "…", "ﬁn", "x", "é"]
+
+
+@pytest.mark.parametrize("window", [3, 7, 64])
+def test_snippets_and_highlights_by_window_equal_the_whole_field_folded(monkeypatch, window):
+    """Window by window (small windows: many boundaries) gives what folding the whole
+    field gave, for text where folding changes lengths."""
+    import random
+
+    from cmx import search
+
+    monkeypatch.setattr(search, "_WINDOW", window)
+    rng = random.Random(window)
+    term_sets = [["energia"], ["energie", "strasse"], ["fin"], ["ss", "energy"], ["zzz"], ["e"]]
+    for _ in range(120):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randrange(0, 80)))
+        for terms in term_sets:
+            assert search.highlight_spans(text, terms) == _old_spans(text, terms), (text, terms)
+            assert search.snippet(text, terms, 20) == _old_snippet(text, terms, 20), (text, terms)
+
+
+@pytest.mark.parametrize("kind", ["ascii", "accented"])
+def test_a_snippet_of_a_multi_megabyte_field_is_right_and_small(kind):
+    import tracemalloc
+
+    from cmx.search import highlight_spans, snippet
+
+    word = "energy " if kind == "ascii" else "énergie "
+    text = word * 700_000 + "the needle is here " + word * 10  # ~5 MB
+    tracemalloc.start()
+    try:
+        shown = snippet(text, ["needle"])
+        spans = highlight_spans(shown, ["needle"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "the needle is here" in shown and len(shown) <= 162
+    assert [shown[s:e] for s, e in spans] == ["needle"]
+    assert peak < 4_000_000, peak  # the old snippet kept one int per character: ~200 MB
+    tracemalloc.start()
+    try:
+        assert snippet(text, ["absent"]).startswith(word.strip())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4_000_000, peak
