@@ -540,3 +540,172 @@ def test_a_snippet_of_a_multi_megabyte_field_is_right_and_small(kind):
     finally:
         tracemalloc.stop()
     assert peak < 4_000_000, peak
+
+
+# ------------------------------------------------------------------ 4. hostile Markdown
+
+HOSTILE = (
+    "<script>alert(1)</script> <img src=x onerror=alert(1)> [see](javascript:alert(2)) "
+    "![i](javascript:alert(3)) <javascript:alert(4)> <https://ok.example/> "
+    "\u202eevil\u202c `code` ``x`` **bold** __u__ *a* _b_ ~~s~~ &lt;b&gt; "
+    "&#106;avascript:alert(5) <!-- c --> | pipe \\ [r]\n\n# heading\n<div>x</div>\n"
+    "- item\n1. one\n[r]: javascript:alert(6)\n> quote\n    code\n"
+)
+HOSTILE_KEYS = {"title", "summary", "what", "claim", "name", "publisher", "section"}
+
+
+def _hostile(value: object, key: str = "") -> object:
+    if isinstance(value, dict):
+        return {k: _hostile(v, k if k in HOSTILE_KEYS else key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hostile(v, key) for v in value]
+    if isinstance(value, str) and key == "summary":  # a summary begins a paragraph
+        return f"> {HOSTILE} {value}"
+    if isinstance(value, str) and key in HOSTILE_KEYS:
+        return f"{value} {HOSTILE}"
+    return value
+
+
+@pytest.fixture
+def hostile_kb(tmp_path: Path) -> Path:
+    import yaml
+
+    dest = tmp_path / "hostile"
+    dest.mkdir()
+    for f in (Path(__file__).parent / "data" / "small").glob("*.yaml"):
+        data = _hostile(yaml.safe_load(f.read_text(encoding="utf-8")))
+        (dest / f.name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return dest
+
+
+def _markdown_outputs(kb: Path) -> dict[str, str]:
+    from typer.testing import CliRunner
+
+    from cmx.cli import app
+
+    runner = CliRunner()
+    base = ["--data", str(kb), "--today", "2026-06-01"]
+    outputs = {}
+    for name, args in {
+        "summary": ["export", "markdown"],
+        "dossier": ["export", "markdown", "--full"],
+        "changes": ["changes", "--since", "2025-01-01", "-f", "markdown"],
+    }.items():
+        done = runner.invoke(app, [*base, *args])
+        assert done.exit_code == 0, done.output
+        assert "onerror" in done.stdout  # the text is there, as text
+        outputs[name] = done.stdout
+    return outputs
+
+
+def _check_html(html: str) -> None:
+    import re
+
+    lowered = html.lower()
+    for tag in ("<script", "<img", "<div", "<!--", "<iframe"):
+        assert tag not in lowered, (tag, html)
+    for href in re.findall(r'(?:href|src)\s*=\s*"([^"]*)"', html, flags=re.IGNORECASE):
+        assert href.lower().startswith(("http://", "https://", "#")), href
+
+
+def test_hostile_text_never_becomes_markup_in_markdown_exports(hostile_kb):
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    for name, text in _markdown_outputs(hostile_kb).items():
+        tokens = parser.parse(text)
+        flat = [t for tok in tokens for t in [tok, *(tok.children or [])]]
+        assert not [t for t in flat if t.type in ("html_block", "html_inline")], name
+        assert not [t for t in flat if t.type in ("image", "code_inline", "code_block")], name
+        assert not [t for t in flat if t.type in ("s_open", "blockquote_open")], name
+        html = parser.render(text)
+        for literal in ("**bold**", "__u__", "*a*", "_b_", "~~s~~", "`code`", "[see]"):
+            assert literal in html, (name, literal)  # shown as written, not as markup
+        for t in flat:
+            if t.type == "link_open":
+                assert str(t.attrs["href"]).startswith(("http://", "https://")), (name, t.attrs)
+        assert "\u202e" not in text
+        _check_html(parser.render(text))
+
+
+@pytest.mark.skipif(
+    subprocess.run(["sh", "-c", "command -v pandoc"], capture_output=True).returncode != 0,
+    reason="pandoc is not installed",
+)
+def test_hostile_text_never_becomes_markup_in_pandoc(hostile_kb):
+    for name, text in _markdown_outputs(hostile_kb).items():
+        for reader in ("markdown", "gfm", "commonmark"):
+            html = subprocess.run(
+                ["pandoc", "-f", reader, "-t", "html"],
+                input=text,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            ).stdout
+            _check_html(html)
+            assert "**bold**" in html and "[see](javascript:alert(2))" in html, (name, reader)
+
+
+def test_a_source_url_that_could_end_a_link_is_refused(kb_copy):
+    from cmx.kb import KBError, load_kb
+
+    path = kb_copy / "sources.yaml"
+    for bad in ("https://example.org/a>b", 'https://example.org/"x', "https://example.org/`x`"):
+        path.write_text(
+            path.read_text(encoding="utf-8").replace(
+                "https://example.org/plan", bad.replace('"', '\\"')
+            ),
+            encoding="utf-8",
+        )
+        with pytest.raises(KBError) as info:
+            load_kb(kb_copy)
+        assert any("sources.yaml:" in p and "URL" in p for p in info.value.problems)
+        path.write_text(
+            path.read_text(encoding="utf-8").replace(
+                bad.replace('"', '\\"'), "https://example.org/plan"
+            ),
+            encoding="utf-8",
+        )
+
+
+def test_md_url_encodes_what_could_end_an_autolink():
+    from cmx.brief import md, md_url
+
+    assert md_url("https://a.example/x>y z") == "<https://a.example/x%3Ey%20z>"
+    assert md_url("javascript:alert(1)") == md("javascript:alert(1)")
+    assert md("1. one", starts_line=True) == "1\\. one" and md("1. one") == "1. one"
+    assert md("# h") == "\\# h" and md("-x", starts_line=True) == "\\-x"
+    assert md("a\n\nb") == "a b"
+
+
+# ------------------------------------------------------------------ 6. the calendar's ends
+
+
+def test_shift_holds_at_the_calendars_ends():
+    import datetime as dt
+
+    from cmx.tracking import shift
+
+    assert shift(dt.date(2026, 3, 1), -1) == dt.date(2026, 2, 28)
+    assert shift(dt.date.min, -90) == dt.date.min
+    assert shift(dt.date.max, 183) == dt.date.max
+    assert shift(dt.date(2000, 1, 1), 10**12) == dt.date.max
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_summary_at_the_calendars_ends(kb_dir, day):
+    import datetime as dt
+
+    from cmx import brief
+    from cmx.kb import load_kb
+
+    data = load_kb(kb_dir)
+    today = dt.date.fromisoformat(day)
+    assert brief.summary(data, data.commitments, today=today).startswith("# ")
+    from typer.testing import CliRunner
+
+    from cmx.cli import app
+
+    done = CliRunner().invoke(app, ["--data", str(kb_dir), "--today", day, "export", "markdown"])
+    assert done.exit_code == 0, done.output
