@@ -6,6 +6,7 @@ only what the text cites."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from cmx import __version__
@@ -22,6 +23,7 @@ from cmx.model import (
     Status,
     date_bounds,
 )
+from cmx.tracking import shift
 
 
 def _labels(t: Translator) -> dict[str, str]:
@@ -78,11 +80,54 @@ class _Citations:
         n = self.order.index(source_id) + 1
         if section and self.tr is not None:
             section = locator(section, self.kb, self.tr)
-        return f"[{n}, {section}]" if section else f"[{n}]"
+        return f"[{n}, {md(section)}]" if section else f"[{n}]"
+
+
+# ------------------------------------------------------------------------ escaping
+
+# Markdown punctuation that starts markup anywhere in a line (code, emphasis, links,
+# strike-through, table cells, headings); raw HTML and entities are written as entities.
+_MD_ANYWHERE = str.maketrans(
+    {c: "\\" + c for c in "\\`*_[]#|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+)
+# Line breaks and other control characters become a space (a knowledge-base text is
+# one paragraph, one list item or one table cell); bidirectional controls go.
+_MD_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_MD_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What starts a block at the start of a line: a list, quote, heading, definition,
+# fenced div... (any ASCII punctuation), or an ordered list ("1.", "iv)", "A.").
+_MD_LEADING = re.compile(r"[!-/:-@^{}]|([0-9A-Za-z]{1,9})([.)])")
+
+
+def md(text: str, *, starts_line: bool = False) -> str:
+    """Knowledge-base text as Markdown that shows exactly that text, and never makes
+    markup: no HTML, no link, no emphasis, no code, no new block (CommonMark, GitHub
+    and pandoc alike). Every piece of knowledge-base text a writer puts in Markdown
+    goes through it; `starts_line`: it begins a line (a paragraph), where "1." or "-"
+    would start a list."""
+    flat = _MD_BREAKS.sub(" ", _MD_BIDI.sub("", text)).strip(" ")
+    escaped = flat.translate(_MD_ANYWHERE)
+    lead = _MD_LEADING.match(escaped) if starts_line else None
+    if lead is None:
+        return escaped
+    if lead.group(2):  # "1." -> "1\."
+        return f"{lead.group(1)}\\{lead.group(2)}{escaped[lead.end() :]}"
+    return "\\" + escaped
+
+
+def md_url(url: str) -> str:
+    """A source's URL as a Markdown autolink (http and https only, as kb.py checks;
+    anything that could end the link is %-encoded), else as plain text."""
+    if not re.match(r"(?i:https?)://", url):
+        return md(url)
+    safe = re.sub(r'[\s<>"\\`\x00-\x1f\x7f]', lambda m: f"%{ord(m.group()):02X}", url)
+    return f"<{safe}>"
 
 
 def _mermaid_text(text: str) -> str:
-    return "".join(ch for ch in text if ch not in '()[]{}"`').strip()
+    """A label of the mind map (a code block: nothing that ends a label or the block)."""
+    flat = _MD_BREAKS.sub(" ", _MD_BIDI.sub("", text))
+    return "".join(ch for ch in flat if ch not in '()[]{}"`<>&').strip()
 
 
 def to_markdown(
@@ -137,7 +182,8 @@ def to_markdown(
         if not mine:
             continue
         refs = "".join(cites.ref(c.source, c.section) for c in p.sources)
-        lines += [f"## {p.number}. {p.name.get(lang)}", "", f"{p.summary.get(lang)} {refs}", ""]
+        lines += [f"## {md(p.number)}. {md(p.name.get(lang))}", ""]
+        lines += [f"{md(p.summary.get(lang), starts_line=True)} {refs}", ""]
         lines += _sectors(kb, p.sectors, mine, lang, cites, today, tr, level="###")
     governance = [c for c in items if c.sector in plan_wide]
     if governance:
@@ -148,14 +194,14 @@ def to_markdown(
     if notes:
         lines += [f"## {t['commentary']}", "", t["commentary_intro"], ""]
         for n in notes:
-            related = ", ".join(r for r in n.related if r in chosen)
+            related = ", ".join(md(r) for r in n.related if r in chosen)
             support = t["label"].format(
                 label=t["support"], value=tr.code("support", n.support.value)
             )
             related_line = t["label"].format(label=t["related"], value=related)
             lines.append(
-                f"- **{n.title.get(lang)}** ({support}). "
-                f"{n.claim.get(lang)} {cites.ref(n.source, n.section)} _{related_line}_"
+                f"- **{md(n.title.get(lang))}** ({support}). "
+                f"{md(n.claim.get(lang))} {cites.ref(n.source, n.section)} _{related_line}_"
             )
         lines.append("")
     lines += _sources_list(kb, cites, tr)
@@ -179,7 +225,8 @@ def _sectors(
         in_sector = [c for c in items if c.sector == s.id]
         if not in_sector:
             continue
-        heading = f"{s.number} {s.name.get(lang)}" if s.number else s.name.get(lang)
+        name = md(s.name.get(lang))
+        heading = f"{md(s.number)} {name}" if s.number else name
         lines += [f"{level} {heading}{'' if s.official else ' †'}", ""]
         for c in in_sector:
             lines += _commitment_block(c, kb, lang, cites, today, tr)
@@ -194,7 +241,7 @@ def _status_rows(kb: KnowledgeBase, items: Sequence[Commitment], tr: Translator)
     t = _labels(tr)
     lines = ["| " + " | ".join([t["pillar"], *shown, t["total"]]) + " |"]
     lines.append("|" + "---|" * (len(statuses) + 2))
-    groups = [(f"{p.number}. {p.name.get(tr.lang)}", p.id) for p in kb.pillars]
+    groups = [(f"{md(p.number)}. {md(p.name.get(tr.lang))}", p.id) for p in kb.pillars]
     groups.append((t["whole_plan"], PLAN_WIDE))
     for label, scope in groups:
         mine = [c for c in items if kb.scope(c) == scope]
@@ -229,9 +276,9 @@ def _commitment_block(
     facts.append(_fact(tr, t["basis"], tr.code("basis", basis.value)))
     refs = "".join(cites.ref(x.source, x.section) for x in c.sources)
     mark = "" if basis is Basis.OFFICIAL else " ‡"
-    lines = [f"#### {c.title.get(lang)}{mark}", "", " · ".join(facts), ""]
-    lines += [f"{c.summary.get(lang)} {refs}", ""]
-    named = ", ".join(kb.actor_name(a, lang) for a in c.actors) or f"_{t['no_actors']}_"
+    lines = [f"#### {md(c.title.get(lang))}{mark}", "", " · ".join(facts), ""]
+    lines += [f"{md(c.summary.get(lang), starts_line=True)} {refs}", ""]
+    named = ", ".join(md(kb.actor_name(a, lang)) for a in c.actors) or f"_{t['no_actors']}_"
     lines += [_fact(tr, t["actors"], named), ""]
     if c.amount:
         a = c.amount
@@ -241,7 +288,7 @@ def _commitment_block(
     if c.events:
         lines += [_fact(tr, t["events"], ""), ""]
         lines += [
-            f"- {tr.date(e.date)}: {e.what.get(lang)} {cites.ref(e.source)}" for e in c.events
+            f"- {tr.date(e.date)}: {md(e.what.get(lang))} {cites.ref(e.source)}" for e in c.events
         ]
         lines.append("")
     if c.reviewed:
@@ -287,7 +334,9 @@ def _scope_name(kb: KnowledgeBase, scope: str, tr: Translator) -> str:
     if scope == PLAN_WIDE:
         return tr.gettext("Whole plan (governance)")
     pillar = kb.get(scope)
-    return f"{pillar.number}. {pillar.name.get(tr.lang)}" if isinstance(pillar, Pillar) else scope
+    if not isinstance(pillar, Pillar):
+        return md(scope)
+    return f"{md(pillar.number)}. {md(pillar.name.get(tr.lang))}"
 
 
 def _change_line(r: dict[str, object], tr: Translator) -> str:
@@ -295,15 +344,15 @@ def _change_line(r: dict[str, object], tr: Translator) -> str:
     deadline that fell due, with the status reached by then)."""
     c = tr.colon()
     when = tr.date(str(r["date"]))
-    title = f"**{r['title']}**"
+    title = f"**{md(str(r['title']))}**"
     status = tr.code("status", str(r["status"])) if r.get("status") else ""
     if r["type"] == "deadline":
         text = tr.gettext("deadline reached; status then: {status}").format(status=status)
         return f"{when}{c} {title}{c} {text}."
     if r["type"] == "status":
         moved = tr.gettext("now {status}").format(status=status)
-        return f"{when}{c} {title} ({moved}){c} {r['what']}"
-    return f"{when}{c} {title}{c} {r['what']}"
+        return f"{when}{c} {title} ({moved}){c} {md(str(r['what']))}"
+    return f"{when}{c} {title}{c} {md(str(r['what']))}"
 
 
 def _sources_list(kb: KnowledgeBase, cites: _Citations, tr: Translator) -> list[str]:
@@ -317,11 +366,12 @@ def _sources_list(kb: KnowledgeBase, cites: _Citations, tr: Translator) -> list[
         if src is None:
             continue
         when = tr.date(src.date) if src.date else t["no_date"]
-        url = f"<{src.url}>" if src.url else t["no_url"]
+        url = md_url(src.url) if src.url else t["no_url"]
         kind = tr.code("source_kind", src.kind.value)
         stop = "" if when.endswith(".") else "."
         kind = kind[:1].upper() + kind[1:]  # it starts a sentence
-        lines.append(f"{i}. {src.title}. {publisher_of(src, kb, tr)}, {when}{stop} {kind}. {url}")
+        title, publisher = md(src.title), md(publisher_of(src, kb, tr))
+        lines.append(f"{i}. {title}. {publisher}, {when}{stop} {kind}. {url}")
     return lines
 
 
@@ -354,7 +404,7 @@ def summary(
     supports; then the most recent event first; ties keep the plan's order. The page
     holds at most SUMMARY_WORDS words before its Sources list (half for one pillar):
     longer lists are cut, each with the command that gives the rest."""
-    page = _SummaryFacts(kb, items, lang, today, since or today - dt.timedelta(days=90))
+    page = _SummaryFacts(kb, items, lang, today, since or shift(today, -90))
     limit = SUMMARY_WORDS // 2 if len(page.highlights) == 1 else SUMMARY_WORDS
     text = ""
     for shape in SUMMARY_SHAPES:  # the fullest shape that fits
@@ -399,9 +449,9 @@ class _SummaryFacts:
             for c in by_due
             if not c.is_overdue(today)
             and c.status in (Status.PLANNED, Status.UNDERWAY)
-            and today <= date_bounds(c.due or "")[1] <= today + dt.timedelta(days=SOON_DAYS)
+            and today <= date_bounds(c.due or "")[1] <= shift(today, SOON_DAYS)
         ]
-        labels = [(f"{p.number}. {p.name.get(lang)}", p.id) for p in kb.pillars]
+        labels = [(f"{md(p.number)}. {md(p.name.get(lang))}", p.id) for p in kb.pillars]
         labels.append((_labels(self.tr)["whole_plan"], PLAN_WIDE))
         # per pillar present, best first (the rule in summary's docstring)
         self.highlights = [
@@ -454,7 +504,7 @@ def _summary(page: _SummaryFacts, shape: tuple[int, int, int]) -> str:
         lines += [f"## {title}", ""]
         for c in group[:n_list]:
             facts = due.format(date=tr.date(c.due or ""), status=tr.code("status", c.status.value))
-            title = f"**{c.title.get(tr.lang)}**{_mark(kb, c)}"
+            title = f"**{md(c.title.get(tr.lang))}**{_mark(kb, c)}"
             lines.append(f"- {title}{tr.colon()} {facts} {cites.ref(c.sources[0].source)}")
         lines += _more(len(group), n_list, tr, hint)
         lines.append("")
@@ -511,7 +561,7 @@ def _highlight(
     """One line: the title, its status, then its amount of money (the fact a memo
     wants) or else its latest event, cited."""
     status = tr.code("status", c.status.value)
-    line = f"**{c.title.get(tr.lang)}**{_mark(kb, c)}{tr.colon()} {status}"
+    line = f"**{md(c.title.get(tr.lang))}**{_mark(kb, c)}{tr.colon()} {status}"
     if c.amount:
         amount = tr.amount(c.amount.value, c.amount.currency)
         stage = tr.code("stage", c.amount.stage.value)
@@ -519,6 +569,6 @@ def _highlight(
         return f"{line}; {amount} ({stage}) {cites.ref(source)}"
     latest = max(c.events, key=lambda e: date_bounds(e.date)[0], default=None)
     if latest is not None:
-        what = _short(latest.what.get(tr.lang), n_words)
+        what = md(_short(latest.what.get(tr.lang), n_words))
         return f"{line}; {tr.date(latest.date)}{tr.colon()} {what} {cites.ref(latest.source)}"
     return f"{line}. {cites.ref(c.sources[0].source, c.sources[0].section)}"

@@ -3,10 +3,12 @@ over anything but a regular file."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cmx.i18n import N_
@@ -101,8 +103,16 @@ def write_atomic_with(path: Path, fill: Callable[[Path], None], *, force: bool =
     """
     old_mode = _check_target(path, force)
     folder = path.parent if str(path.parent) else Path(".")
+    sweep(folder, EXPORT_TEMP)
+    with writing(folder):
+        _write_via_temp(path, folder, fill, force, old_mode)
+
+
+def _write_via_temp(
+    path: Path, folder: Path, fill: Callable[[Path], None], force: bool, old_mode: int | None
+) -> None:
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".cmx-", suffix=".tmp")
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=EXPORT_TEMP, suffix=".tmp")
     except OSError as err:
         raise ExportError(
             N_("{path}: cannot write in '{folder}': {reason}"),
@@ -146,3 +156,86 @@ def _link_new(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
         return
     os.unlink(tmp)
+
+
+# ------------------------------------------------------------------------ temporary files
+
+EXPORT_TEMP = ".cmx-"  # the prefix of an export's temporary file (then random, then .tmp)
+STALE_TEMP_SECONDS = 3600  # a temporary file this old is a killed run's, whatever else
+
+
+@contextlib.contextmanager
+def writing(folder: Path) -> Iterator[None]:
+    """Mark `folder` as holding this run's temporary files while the block runs.
+
+    A shared lock (flock) on the folder: as long as any run holds it, `sweep` leaves
+    young temporary files alone; a killed run's lock goes with its process, so the
+    next run can remove what it left at once. Where there is no flock (Windows, some
+    network file systems) only age tells, and writing goes on without the lock.
+    """
+    fd = _lock_folder(folder, exclusive=False)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the lock
+
+
+def sweep(folder: Path, prefix: str) -> None:
+    """Remove the temporary files named `prefix`…`.tmp` that killed runs left in `folder`.
+
+    Cheap on every run: one directory listing, and nothing more when none is there.
+    Files are removed when no live run is writing in the folder (`writing`), or when
+    they are older than STALE_TEMP_SECONDS; only this user's regular files are touched.
+    """
+    try:
+        with os.scandir(folder) as entries:
+            found = [e for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    except OSError:
+        return
+    if not found:
+        return
+    fd = _lock_folder(folder, exclusive=True)
+    try:
+        now = time.time()
+        for entry in found:
+            with contextlib.suppress(OSError):
+                st = entry.stat(follow_symlinks=False)
+                if not stat.S_ISREG(st.st_mode) or not _mine(st):
+                    continue
+                if fd is not None or now - st.st_mtime > STALE_TEMP_SECONDS:
+                    os.unlink(entry.path)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _mine(st: os.stat_result) -> bool:
+    return not hasattr(os, "getuid") or st.st_uid == os.getuid()
+
+
+def _lock_folder(folder: Path, *, exclusive: bool) -> int | None:
+    """An open descriptor of `folder` holding its flock (shared, or exclusive without
+    waiting); None when it is not held (exclusive: another run is writing there)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return None
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        if exclusive:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        for _ in range(100):  # a sweep holds the lock for a moment: wait at most ~1 s
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                time.sleep(0.01)
+    except OSError:
+        pass
+    os.close(fd)
+    return None

@@ -52,7 +52,8 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
-URL_PATTERN = r"^(?i:https?)://[^\s/?#]+[^\s]*$"
+# No white space, and none of < > " \ ` (they end a Markdown <autolink> or an HTML attribute).
+URL_PATTERN = r"^(?i:https?)://[^\s/?#<>\"\\`]+[^\s<>\"\\`]*\Z"
 
 
 class _Patterns:
@@ -627,8 +628,8 @@ class _Converter:
             if where in URL_FIELDS and not PATTERNS.url.match(value):
                 raise _Fail(
                     line,
-                    f"'{value}' is not an absolute http(s) URL without spaces "
-                    "(e.g. https://www.canada.ca/…)",
+                    f"'{value}' is not an absolute http(s) URL without spaces or any of "
+                    '< > " \\ ` (e.g. https://www.canada.ca/…; write them %-encoded)',
                 )
             if where in DATE_FIELDS:
                 _check_date(value, line)

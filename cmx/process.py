@@ -18,6 +18,10 @@ from typing import NoReturn
 
 from cmx.errors import EXIT_BUG, EXIT_OK, EXIT_USAGE
 
+# Until the command runs, Ctrl-C ends the process as the signal does (status 130, no
+# traceback from inside an import); main() hands it back to Python just before.
+_signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+
 # Errors of a stream that cannot take more output (a full disk, a closed descriptor…).
 OUTPUT_ERRNOS = frozenset({5, 9, 27, 28, 122})  # EIO, EBADF, EFBIG, ENOSPC, EDQUOT
 
@@ -78,6 +82,7 @@ def _run() -> None:
     try:
         from cmx.cli import app
 
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         app()
     except SystemExit as done:
         _exit_now(done.code)

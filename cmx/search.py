@@ -1247,7 +1247,8 @@ def suggestions(index: Index, query: str, n: int = 3) -> list[str]:
 
 def folded_with_positions(text: str) -> tuple[str, list[int]]:
     """`fold(text)`, and for each of its characters the position it came from in `text`
-    (folding may change the length: "…" -> "...", "ß" -> "ss")."""
+    (folding may change the length: "…" -> "...", "ß" -> "ss"). One int per character:
+    for a field of any size, use `_fold_windows`."""
     if text.isascii():
         return text.lower(), list(range(len(text)))
     parts, where = [], []
@@ -1258,15 +1259,90 @@ def folded_with_positions(text: str) -> tuple[str, list[int]]:
     return "".join(parts), where
 
 
+_WINDOW = 1 << 13  # characters of a field folded at a time for snippets and highlights
+
+
+def _fold_windows(text: str, at: int = 0) -> Iterator[tuple[int, str, list[int] | None]]:
+    """`fold(text[at:])` window by window: (where the window starts in `text`, its folded
+    text, the position in `text` of each folded character, or None when it is the
+    window's start + its index: ASCII). Folding is per character, so the windows
+    joined are the whole folded text; memory stays that of one window."""
+    for lo in range(at, len(text), _WINDOW):
+        piece = text[lo : lo + _WINDOW]
+        if piece.isascii():
+            yield lo, piece.lower(), None
+            continue
+        table = {ord(c): fold(c) for c in set(piece)}  # each character folded once
+        folded = piece.translate(table)
+        if all(len(f) == 1 for f in table.values()):
+            yield lo, folded, None
+        else:  # "ß" -> "ss", a combining mark -> "": positions one by one
+            yield lo, folded, [lo + i for i, c in enumerate(piece) for _ in table[ord(c)]]
+
+
+def _folded_matches(text: str, pattern: re.Pattern[str], longest: int) -> Iterator[tuple[int, int]]:
+    """(start, end) in `text` of each match of `pattern` (at most `longest` folded
+    characters, not empty, a look-behind of one character at most) in `fold(text)`, in
+    order: linear time, memory of one window. The last `longest` + 1 folded characters
+    of a window are carried into the next, so a match across two windows is found
+    there, and only there (it ends past what was carried)."""
+    tail, tail_at = "", list[int]()
+    for lo, folded, where in _fold_windows(text):
+        joined = tail + folded
+        carried = tail_at
+        for m in pattern.finditer(joined):
+            if m.end() > len(carried) and m.end() > m.start():
+                start = _position(m.start(), carried, lo, where)
+                yield start, _position(m.end() - 1, carried, lo, where) + 1
+        keep = min(len(joined), longest + 1)
+        tail = joined[len(joined) - keep :]
+        tail_at = [_position(i, carried, lo, where) for i in range(len(joined) - keep, len(joined))]
+
+
+def _position(i: int, carried: list[int], lo: int, where: list[int] | None) -> int:
+    """The position in the text of character `i` of a window joined to what was carried."""
+    if i < len(carried):
+        return carried[i]
+    i -= len(carried)
+    return lo + i if where is None else where[i]
+
+
+def _words_pattern(terms: Iterable[str]) -> tuple[re.Pattern[str], int]:
+    """A pattern for any of `terms` at the start of a word, and the longest term."""
+    unique = sorted(set(terms), key=len, reverse=True)
+    alternatives = "|".join(re.escape(t) for t in unique)
+    return re.compile(rf"(?<!\w)(?:{alternatives})"), max(map(len, unique))
+
+
+def _word_end(text: str, at: int) -> int:
+    """Where the word of `fold(text)` that goes on at position `at` ends in `text`."""
+    end = at
+    for lo, folded, where in _fold_windows(text, at):
+        stop = _NOT_WORD.search(folded)
+        last = (stop.start() if stop else len(folded)) - 1
+        if last >= 0:
+            end = (lo + last if where is None else where[last]) + 1
+        if stop:
+            break
+    return end
+
+
+_NOT_WORD = re.compile(r"\W")
+
+
 def snippet(text: str, terms: Iterable[str], width: int = 160) -> str:
-    """A window of `text` around the first matched word."""
+    """A window of `text` around the first matched word (found window by window, so a
+    field of any size costs time in proportion and no more memory than a window)."""
     if len(text) <= width:
         return text
-    folded, where = folded_with_positions(text)
-    found = [p for t in terms if (p := _find_word(folded, t)) >= 0]
-    first = where[min(found)] if found else 0
+    wanted = list(terms)
+    first = 0
+    if wanted and all(wanted):
+        pattern, longest = _words_pattern(wanted)
+        first = next((s for s, _ in _folded_matches(text, pattern, longest)), 0)
     start = max(0, min(first - width // 3, len(text) - width))
-    while start > 0 and not text[start - 1].isspace():
+    floor = max(0, start - width)  # back to the word's start, unless it is huge
+    while start > floor and not text[start - 1].isspace():
         start -= 1
     body = (
         text[start : start + width].rsplit(" ", 1)[0] if start + width < len(text) else text[start:]
@@ -1285,14 +1361,16 @@ def highlight_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     Words are found in the folded text (case and accents aside, so "energia" marks
     "Energía"), then mapped back to the original characters, whatever folding did to
     the length. A word sharing a matched word's stem is marked too (energía ~ energy).
+    Linear time; beyond the spans, memory of one window whatever the text's size.
     """
-    folded, where = folded_with_positions(text)
+    stems = [
+        term[: max(4, len(term) - 2)] if len(term) > 4 else term
+        for term in dict.fromkeys(t for t in terms if t)
+    ]
     spans = []
-    for term in dict.fromkeys(t for t in terms if t):
-        stem = term[: max(4, len(term) - 2)] if len(term) > 4 else term
-        for match in re.finditer(rf"(?<!\w){re.escape(stem)}\w*", folded):
-            if match.end() > match.start():
-                spans.append((where[match.start()], where[match.end() - 1] + 1))
+    if stems:
+        pattern, longest = _words_pattern(stems)
+        spans = [(s, _word_end(text, e)) for s, e in _folded_matches(text, pattern, longest)]
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

@@ -16,6 +16,8 @@ FTS5 full-text table for them, and the store keeps cmx's own index instead.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import sqlite3
@@ -65,7 +67,7 @@ SCHEMA_VERSION = "8"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain 
 # 5: postings by field level; 6: plan-wide governance (sectors.plan_wide, in the index),
 # meta newest_date; 7: source annotations (via, copy_of, copy_on, agency, aggregator),
 # event headlines, tags; 8: stems per language of the text, weak stems, @actor postings
-STALE_TEMP_SECONDS = 3600  # temporary files older than this were left by a killed run
+STORE_TEMP = ".kb-"  # the prefix of a store being built (then random, then .tmp)
 
 # Everything a stored value can raise when the file is damaged or not ours.
 _BAD_STORE = (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, AttributeError)
@@ -410,8 +412,47 @@ def _meta(key: str) -> dict[str, str]:
     }
 
 
-def _write_store(path: Path, kb: KnowledgeBase, key: str) -> bool:
-    """Build the store for `kb` beside `path` and move it into place; False if it failed.
+# How a store file is told apart from another at the same path: (device, inode, size,
+# mtime in ns); a connection's own file by the first two (held open, its inode is not
+# reused). None: nothing at the path. UNSURE: never equal to what is there, so a run
+# that could not look does not replace anything.
+Ident = tuple[int, int, int, int]
+UNSURE: Ident = (-1, -1, -1, -1)
+LOCK_WAIT = 10.0  # seconds a run waits for another's write to the store, then goes on without
+
+
+def _ident(path: Path) -> Ident | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _journal(path: Path) -> Path:
+    return Path(f"{path}-journal")
+
+
+def _busy(error: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED: another run holds the file (nothing is damaged)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (5, 6)
+
+
+def _pause(point: str) -> None:
+    """Test hook, free when unset: CMX_TEST_PAUSE=<point> stops this run there (SIGSTOP)
+    so that a test can kill or resume it at a known moment. Points: before-install,
+    before-index, in-index."""
+    if os.environ.get("CMX_TEST_PAUSE") == point:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def _write_store(path: Path, kb: KnowledgeBase, key: str, found: Ident | None) -> bool:
+    """Build the store for `kb` beside `path` and move it into place if `path` still
+    holds what this run found there (`found`); False if it did not (another run's store
+    stays) or failed (a store we cannot write only costs time).
 
     The search index is not part of it: it is added by the first search (`_add_index`),
     so listing a new or edited KB does not pay for tokenizing all of it."""
@@ -421,21 +462,85 @@ def _write_store(path: Path, kb: KnowledgeBase, key: str) -> bool:
 
     import tempfile
 
+    from cmx.files import writing
+
+    if found == UNSURE:
+        return False
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _sweep(path.parent)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".tmp")
-        os.close(fd)
-        build_file(Path(tmp), fill)
-        os.replace(tmp, path)
-        tmp = None
-        return True
+        with writing(path.parent):  # a sweep by another run leaves this temporary file
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=STORE_TEMP, suffix=".tmp")
+            os.close(fd)
+            build_file(Path(tmp), fill)
+            _pause("before-install")
+            if _install(Path(tmp), path, found):
+                tmp = None
+                return True
+            return False
     except (OSError, sqlite3.Error):
-        return False  # a store we cannot write only costs time
+        return False
     finally:
         if tmp is not None:  # also on Ctrl-C and SIGTERM (cmx turns it into an exception)
             Path(tmp).unlink(missing_ok=True)
+
+
+def _install(tmp: Path, path: Path, found: Ident | None) -> bool:
+    """Move the new store `tmp` to `path`, only if `path` still holds `found` (None:
+    nothing), and so that no journal is ever left beside a file it does not belong to.
+
+    SQLite keeps a write's rollback journal at `<path>-journal`, whichever file is at
+    `path`. So a file is replaced only while this run holds the write lock of the one
+    there (no run is writing in it, and a journal its killed writer left has just been
+    rolled back by SQLite), and the new file is locked before it appears at `path`; any
+    journal still beside `path` then belongs to no live write, and is removed.
+    """
+    new = sqlite3.connect(tmp, isolation_level=None, timeout=0)
+    old: sqlite3.Connection | None = None
+    try:
+        new.execute("BEGIN IMMEDIATE")  # no run writes in the new file before we are done
+        if found is None:
+            if _ident(path) is not None:
+                return False  # another run's store came first: it stays
+            try:
+                os.link(tmp, path)  # fails if anything is there by now
+            except FileExistsError:
+                return False
+            except OSError:  # no hard links on this file system
+                if _ident(path) is not None:
+                    return False
+                os.replace(tmp, path)
+            else:
+                os.unlink(tmp)
+            _journal(path).unlink(missing_ok=True)
+            return True
+        if _ident(path) != found:
+            return False
+        if _ours(path):  # else no run of ours ever writes in it
+            old = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=rw", uri=True, isolation_level=None,
+                timeout=LOCK_WAIT,
+            )  # fmt: skip
+            if (_ident(path) or UNSURE)[:2] != found[:2]:
+                return False  # replaced while connecting
+            try:
+                old.execute("BEGIN IMMEDIATE")  # waits for a run writing in it; rolls back
+            except sqlite3.Error as error:  # a killed one's journal
+                if _busy(error):
+                    return False
+                # not a database, or damaged: no run can be writing in it
+            if (_ident(path) or UNSURE)[:2] != found[:2]:
+                return False
+        _journal(path).unlink(missing_ok=True)
+        os.replace(tmp, path)
+        return True
+    finally:
+        for conn in (old, new):
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                conn.close()
 
 
 def _has_index(conn: sqlite3.Connection) -> bool:
@@ -443,63 +548,113 @@ def _has_index(conn: sqlite3.Connection) -> bool:
     return found is not None
 
 
-def _add_index(path: Path, kb: KnowledgeBase) -> bool:
-    """Add cmx's search index to the store at `path` in one transaction (SQLite's own
+def _matches(conn: sqlite3.Connection, key: str) -> bool:
+    """Whether the store of `conn` was built by this version for the content `key`."""
+    meta = dict(conn.execute("SELECT key, value FROM meta"))
+    return (
+        meta.get("schema_version") == SCHEMA_VERSION
+        and meta.get("cmx_version") == __version__
+        and meta.get("content_key") == key
+    )
+
+
+def _add_index(
+    conn: sqlite3.Connection, inode: tuple[int, int], path: Path, key: str, kb: KnowledgeBase
+) -> bool:
+    """Add cmx's search index to this run's store in one transaction (SQLite's own
     journal: a crash, SIGTERM or full disk rolls it back, and readers never see half
-    an index). Two runs adding it at once take turns; the second finds it there."""
+    an index); False when it was not (this run searches in memory, its answer the same).
+
+    Inside the write transaction it checks that `path` still holds the connection's
+    file and that this holds `key`: a run paused since it opened the store never
+    writes an index for other text into a store another run has since put there. Two
+    runs adding it at once take turns; the second finds it there."""
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+        conn.execute("BEGIN IMMEDIATE")
     except sqlite3.Error:
         return False
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if not _has_index(conn):
-                write_index(conn, kb)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        here = _ident(path)
+        if here is None or here[:2] != inode or not _matches(conn, key):
+            return False
+        if not _has_index(conn):
+            write_index(conn, kb)
+        _pause("in-index")
+        conn.execute("COMMIT")
         return True
     except (OSError, sqlite3.Error):
         return False  # an index we cannot store only costs time: memory serves this run
     finally:
-        conn.close()
+        with contextlib.suppress(sqlite3.Error):
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
 
 
 def _sweep(folder: Path) -> None:
-    """Remove temporary files that a killed run (SIGKILL, power loss) left long ago."""
-    now = time.time()
-    for leftover in folder.glob(".kb-*.tmp"):
-        try:
-            if now - leftover.stat().st_mtime > STALE_TEMP_SECONDS:
-                leftover.unlink()
-        except OSError:
-            pass
+    """Remove temporary files that killed runs (SIGKILL, power loss) left."""
+    from cmx.files import sweep
+
+    sweep(folder, STORE_TEMP)
 
 
 # ------------------------------------------------------------------------ reading
 
 
-def _open_matching(path: Path, key: str) -> sqlite3.Connection | None:
-    """A read-only connection to the store at `path` if it was built for `key`."""
-    if not _ours(path):
-        return None
-    conn = None
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        meta = dict(conn.execute("SELECT key, value FROM meta"))
-        if (
-            meta.get("schema_version") == SCHEMA_VERSION
-            and meta.get("cmx_version") == __version__
-            and meta.get("content_key") == key
-        ):
-            return conn
-    except _BAD_STORE:
-        pass
-    if conn is not None:
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection to the store at `path`: read-write, so that SQLite rolls back a
+    journal a killed write left (read-only if the file is write-protected)."""
+    return sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=rw", uri=True, isolation_level=None, timeout=LOCK_WAIT
+    )
+
+
+def _open_matching(path: Path, key: str) -> tuple[sqlite3.Connection | None, Ident | None]:
+    """This run's connection to the store at `path` if it was built for `key`, and the
+    identity of the file found there (None: nothing; UNSURE: it could not be read now),
+    whose first two items are also the connection's file's."""
+    for _ in range(3):
+        before = _ident(path)
+        if before is None or not _ours(path):
+            return None, before
+        try:
+            conn = _connect(path)
+        except sqlite3.Error:
+            return None, before
+        after = _ident(path)
+        if after is None or after[:2] != before[:2]:
+            conn.close()
+            continue  # replaced while connecting: look again
+        try:
+            if _journal(path).exists():
+                _tidy(conn, path, after[:2])
+            if _matches(conn, key):
+                now = _ident(path)  # the size changes when a journal was rolled back
+                return conn, now if now and now[:2] == after[:2] else after
+        except _BAD_STORE as error:
+            if _busy(error):
+                after = UNSURE
         conn.close()
-    return None
+        return None, after
+    return None, UNSURE
+
+
+def _tidy(conn: sqlite3.Connection, path: Path, inode: tuple[int, int]) -> None:
+    """Remove a journal that no write of a live run owns (a killed run's, already
+    rolled back by SQLite as the write lock is taken, or bytes that are no journal)."""
+    try:
+        conn.execute("PRAGMA busy_timeout = 100")
+        conn.execute("BEGIN IMMEDIATE")  # busy: another run is writing; its journal stays
+    except sqlite3.Error:
+        return
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
+    try:
+        if (_ident(path) or UNSURE)[:2] == inode:
+            _journal(path).unlink(missing_ok=True)
+    except OSError:
+        pass
+    finally:
+        conn.execute("ROLLBACK")
 
 
 def _text(row: Sequence[Any], at: int) -> Text:
@@ -787,36 +942,51 @@ class Store:
 
     def __init__(self, data_dir: Path, *, use_cache: bool = True) -> None:
         self.data_dir = data_dir
-        self._use_cache = use_cache
         self._kb: KnowledgeBase | None = None
+        # This run's connection to the store it opened and verified (its file: `_found`,
+        # whose first two items stay its file's), or None: the KB is in memory only.
         self._conn: sqlite3.Connection | None = None
+        self._found: Ident | None = UNSURE  # what is at the path, as last seen
         self._key: str | None = None
         self._index: search.Index | None = None
         check_data_dir(data_dir)
         self._path = store_path(data_dir) if use_cache else None
         if self._path is not None:
+            _sweep(self._path.parent)  # before any connection: it opens no store file
             try:
                 self._key = current_key(data_dir)
-                self._conn = _open_matching(self._path, self._key)
+                self._conn, self._found = _open_matching(self._path, self._key)
             except (OSError, KBError):
                 self._conn = None  # parsing reports the problem properly
         if self._conn is None:
             self._load_yaml()
 
     def _load_yaml(self) -> None:
-        """Parse the YAML (raises KBError), then store it for the next run."""
+        """Parse the YAML (raises KBError), then store it for the next run: the store
+        replaces only what this run found at the path (none, or one it could not use)."""
         kb, key = read_kb(self.data_dir)
-        self._kb, self._index, self._conn, self._key = kb, None, None, key
-        if self._path is not None and _write_store(self._path, kb, key):
-            self._conn = _open_matching(self._path, key)
+        self._close()
+        self._kb, self._index, self._key = kb, None, key
+        if self._path is None or self._found == UNSURE:
+            return
+        _write_store(self._path, kb, key, self._found)
+        # ours, or one that another run has just put there for the same files
+        self._conn, self._found = _open_matching(self._path, key)
 
-    def _recover(self) -> None:
-        """A store that held something unexpected: rebuild it from the YAML."""
+    def _close(self) -> None:
         if self._conn is not None:
             self._conn.close()
-        if self._path is not None:
-            self._path.unlink(missing_ok=True)
-            Path(f"{self._path}-journal").unlink(missing_ok=True)  # left by a killed run
+        self._conn = None
+
+    def _recover(self, error: BaseException) -> None:
+        """The store failed while read: answer from the YAML. A damaged store is
+        rebuilt, replacing it only if the path still holds it; a busy one is left."""
+        found, was = UNSURE, self._found
+        if not _busy(error) and self._conn is not None and self._path and was is not None:
+            now = _ident(self._path)
+            if now is not None and now[:2] == was[:2]:
+                found = now  # still the file this run opened and verified
+        self._found = found
         self._load_yaml()
 
     def _read(self, what: Callable[[sqlite3.Connection], Any], fallback: Callable[[], Any]) -> Any:
@@ -824,8 +994,8 @@ class Store:
         if self._kb is None and self._conn is not None:
             try:
                 return what(self._conn)
-            except _BAD_STORE:
-                self._recover()
+            except _BAD_STORE as error:
+                self._recover(error)
         return fallback()
 
     def pillars(self) -> tuple[Pillar, ...]:
@@ -868,8 +1038,8 @@ class Store:
             try:
                 assert self._conn is not None
                 self._kb = read_kb_from(self._conn)
-            except _BAD_STORE:
-                self._recover()
+            except _BAD_STORE as error:
+                self._recover(error)
         assert self._kb is not None
         return self._kb
 
@@ -880,24 +1050,23 @@ class Store:
 
         if self._index is None:
             try:
-                if self._conn is not None and not _has_index(self._conn):
-                    self._store_index()
-                self._index = SqliteIndex(self._conn) if self._conn else None
-            except _BAD_STORE:
-                self._recover()
+                if self._conn is not None and (_has_index(self._conn) or self._store_index()):
+                    self._index = SqliteIndex(self._conn)
+            except _BAD_STORE as error:
+                self._recover(error)
                 self._index = None
             if self._index is None:
                 self._index = search.MemoryIndex(self.kb())
         return self._index
 
-    def _store_index(self) -> None:
-        assert self._path is not None
-        assert self._conn is not None
-        if _add_index(self._path, self.kb()) and self._key is not None:
-            self._conn.close()
-            self._conn = _open_matching(self._path, self._key)
-        else:
-            self._conn = None  # the store stays as it was; this run searches in memory
+    def _store_index(self) -> bool:
+        """Add the index to this run's store; False: it was not (see _add_index)."""
+        kb = self.kb()  # read before the write lock is taken: other runs wait less
+        conn, found, path, key = self._conn, self._found, self._path, self._key
+        if conn is None or found is None or path is None or key is None:
+            return False  # kb() fell back to the YAML: memory serves this run
+        _pause("before-index")
+        return _add_index(conn, found[:2], path, key, kb)
 
     def search(self, query: str, **options: Any) -> list[search.Hit]:
         """Ranked hits (see cmx.search.search); a damaged store is rebuilt, not fatal."""
@@ -905,10 +1074,10 @@ class Store:
 
         try:
             return search.search(self.index(), query, **options)
-        except _BAD_STORE:
+        except _BAD_STORE as error:
             if not isinstance(self._index, SqliteIndex):
                 raise
-        self._recover()
+            self._recover(error)
         self._index = search.MemoryIndex(self.kb())
         return search.search(self._index, query, **options)
 
@@ -934,4 +1103,7 @@ def export_sqlite(kb: KnowledgeBase, path: Path) -> None:
         write_tables(conn, kb, meta)
         write_fts(conn, kb)
 
-    build_file(path, fill)
+    try:
+        build_file(path, fill)
+    except sqlite3.Error as error:  # "database or disk is full": an OSError for the caller
+        raise OSError(errno.EIO, str(error)) from error

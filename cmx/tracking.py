@@ -12,6 +12,15 @@ from cmx.i18n import N_, Translator
 from cmx.model import PLAN_WIDE, Event, KnowledgeBase, Status, date_bounds
 
 
+def shift(day: dt.date, days: int) -> dt.date:
+    """`day` moved by `days` days, held at the calendar's ends (date.min, date.max)
+    rather than an OverflowError: 0001-01-01 less 90 days is 0001-01-01."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:  # past year 1 or 9999 (or more days than timedelta holds)
+        return dt.date.max if days > 0 else dt.date.min
+
+
 def _mark_deadline(status: Status, due: str, today: dt.date) -> str:
     if status is Status.COMPLETED:
         return "done"

@@ -25,7 +25,7 @@ ALLOWED = {
     "files": {"i18n"},
     "kb": {"model"},
     "search": {"model", "i18n"},
-    "store": {"kb", "search", "model"},
+    "store": {"kb", "search", "model", "files"},  # files: temporary files, swept
     "rows": {"model", "search"},
     "filters": {"errors", "i18n", "kb", "model", "search"},
     "tracking": {"model", "i18n"},

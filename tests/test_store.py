@@ -329,8 +329,15 @@ def test_old_leftover_temporary_files_are_swept(kb_copy, tmp_path, monkeypatch):
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     fresh = cache / ".kb-running.tmp"
     fresh.write_bytes(b"another run's")
-    opened(kb_copy)
+    from cmx.files import writing
+
+    with writing(cache):  # a live run is writing there: its young file stays
+        opened(kb_copy)
     assert not old.exists() and fresh.exists()
+    dead = cache / ".kb-killed.tmp"
+    dead.write_bytes(b"")  # a run killed just now (even inside mkstemp): no lock held
+    opened(kb_copy)
+    assert not dead.exists() and not fresh.exists()
 
 
 # ------------------------------------------------------------------ export sqlite
