@@ -47,6 +47,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 MARKER = ".cmx-site"  # written in every site folder: `--force` replaces only such a folder
 LANG_NAMES = {"en": "English", "es": "Español", "fr": "Français"}
 RECENT = 10  # the home page's "latest developments": the newest changes
+SHOWN = 25  # lists in a page (overdue, cited by) show this many, then "and N more"
+FEED = 200  # entries in the Atom feed; changes.html shows up to CHANGES rows
+CHANGES = 1000
 STATUS_COLORS = {  # 3:1 or more against white (WCAG 1.4.11); a label always goes with them
     "planned": "#5b6472",
     "underway": "#1d4ed8",
@@ -158,6 +161,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Changements dans le suivi du Plan d'action Canada–Mexique",
     ),
     "{pillar}: {n}": ("{pillar}: {n}", "{pillar} : {n}"),
+    "…and {n} more.": ("…y {n} más.", "…et {n} de plus."),
+    "The newest {n} of {total}; every one is in the downloads (CSV, calendar, database).": (
+        "Los {n} más recientes de {total}; todos están en las descargas (CSV, calendario, "
+        "base de datos).",
+        "Les {n} plus récents sur {total}; tous figurent dans les téléchargements (CSV, "
+        "calendrier, base de données).",
+    ),
     # what `cmx export site` says when it cannot write (cmx.output, cmx.files)
     "a site is a folder; give one: cmx export site -o DIR": (
         "un sitio es una carpeta; indique una: cmx export site -o CARPETA",
@@ -293,9 +303,14 @@ class Site:
             for rel in n.related:
                 self.notes_of.setdefault(rel, []).append(n)
         self.cited_by: dict[str, list[Commitment]] = {}
+        self.by_sector: dict[str, list[Commitment]] = {}
         for c in kb.commitments:
+            self.by_sector.setdefault(c.sector, []).append(c)
             for sid in c.cited():
                 self.cited_by.setdefault(sid, []).append(c)
+        self.newest = kb.newest_date()  # found once: every page's footer shows it
+        self.counts = kb.counts()
+        self._dates: dict[str, str] = {}
 
     # text
     def tr(self, message: str) -> str:
@@ -312,7 +327,13 @@ class Site:
         return self.t.header(column)
 
     def date(self, iso: str | None) -> str:
-        return self.t.date(iso) if iso else ""
+        """A date in prose (Babel), each one formatted once."""
+        if not iso:
+            return ""
+        shown = self._dates.get(iso)
+        if shown is None:
+            shown = self._dates[iso] = self.t.date(iso)
+        return shown
 
     def amount(self, value: float, currency: str) -> str:
         return self.t.amount(value, currency)
@@ -322,7 +343,7 @@ class Site:
 
     # facts
     def commitments_in(self, sector: Sector) -> list[Commitment]:
-        return [c for c in self.kb.commitments if c.sector == sector.id]
+        return self.by_sector.get(sector.id, [])
 
     def pillar_of(self, c: Commitment) -> Pillar | None:
         found = self.kb.get(c.pillar)
@@ -426,7 +447,7 @@ def _atom(site: Site, rows: Sequence[dict[str, Any]], paths: Mapping[str, str]) 
         '<link rel="self" type="application/atom+xml" href="changes.atom"/>',
         "<author><name>cmx</name></author>",
     ]
-    for n, row in enumerate(rows):
+    for n, row in enumerate(rows[:FEED]):
         day = date_bounds(row["date"])[0].isoformat()
         kind = site.code("type", row["type"])
         title = f"{row['date']} · {kind} · {plain(row['title'])}"
@@ -499,7 +520,7 @@ def _write_language(
     for sub in ("pillar", "area", "commitment"):
         (out / sub).mkdir(parents=True)
     all_changes = changes(kb, first, site.today, lang)
-    all_changes.sort(key=lambda r: date_bounds(r["date"])[1], reverse=True)
+    all_changes.sort(key=lambda r: date_bounds(r["date"])[0], reverse=True)
 
     def page(template: str, path: str, **context: Any) -> None:
         depth = path.count("/")
@@ -514,6 +535,7 @@ def _write_language(
             root=base + "../",
             paths=paths,
             downloads=downloads,
+            shown=SHOWN,
             **context,
         )
         (out / path).write_text(html, encoding="utf-8")
@@ -533,7 +555,6 @@ def _write_language(
         chart=chart(site, groups),
         overdue=[c for c in kb.commitments if site.overdue(c)],
         recent=all_changes[:RECENT],
-        newest=kb.newest_date(),
     )
     for p in kb.pillars:
         page("pillar.html", paths[p.id], pillar=p)
@@ -543,7 +564,7 @@ def _write_language(
         page("commitment.html", paths[c.id], c=c)
     page("sources.html", "sources.html")
     page("commentary.html", "commentary.html")
-    page("changes.html", "changes.html", rows=all_changes)
+    page("changes.html", "changes.html", rows=all_changes[:CHANGES], total=len(all_changes))
     page("search.html", "search.html")
     (out / "changes.atom").write_text(_atom(site, all_changes, paths), encoding="utf-8")
     (out / "search-index.js").write_text(
