@@ -38,7 +38,7 @@ from cmx.filters import (
 from cmx.i18n import LANGUAGES, Translator, translator
 from cmx.kb import KBError, default_data_dir
 from cmx.model import Actor, Commitment, Entry, KnowledgeBase, Note, Pillar, Sector, Source
-from cmx.output import CsvPolicy, Format, Reader, Selection, choose, write
+from cmx.output import CsvPolicy, Format, Reader, Selection, as_text, choose, write
 from cmx.run import WINDOW_DAYS, days_before
 from cmx.store import Store, open_store
 
@@ -356,12 +356,7 @@ class Plan:
             as_of=as_of, csv=csv,
         )  # fmt: skip
         fmt = choose(str(what), Selection, t, "WHAT")
-        if fmt is Format.SQLITE:
-            raise UsageError(
-                t.gettext(
-                    "a SQLite database is not text; give a file: cmx export sqlite -o plan.db"
-                )
-            )
+        as_text(fmt, t)
         verdict = result.verdict(t)
         if verdict:
             raise NothingMatched(verdict)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import tempfile
 import time
@@ -239,3 +240,69 @@ def _lock_folder(folder: Path, *, exclusive: bool) -> int | None:
         pass
     os.close(fd)
     return None
+
+
+def write_atomic_dir(
+    path: Path, fill: Callable[[Path], None], *, force: bool = False, marker: str
+) -> None:
+    """Have `fill` write a new folder beside `path`, then rename it into place.
+
+    A missing or empty `path` is simply replaced. A non-empty one only with `force`,
+    and only when it holds `marker` (a file every folder this writes has): `--force`
+    never deletes a folder that some other program, or a person, filled. An error,
+    Ctrl-C or SIGTERM leaves `path` as it was and no temporary folder behind."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.exists() or path.is_symlink():
+        if not path.is_dir() or path.is_symlink():
+            raise ExportError(
+                N_("{path}: '{folder}' is a file, not a folder"), path=path, folder=path
+            )
+        if any(path.iterdir()):
+            if not force:
+                raise ExportError(
+                    N_("{path}: already exists; use --force to overwrite it"), path=path
+                )
+            if not (path / marker).is_file():
+                # translated by the site's own table (cmx.site.STRINGS)
+                raise ExportError(
+                    "{path}: not a folder cmx wrote; cmx replaces only its own (remove it)",
+                    path=path,
+                )
+    elif not parent.is_dir():
+        raise ExportError(
+            N_("{path}: folder '{folder}' does not exist; create it first"),
+            path=path,
+            folder=parent,
+        )
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=".cmx-"))
+    except OSError as err:
+        raise ExportError(
+            N_("{path}: cannot write in '{folder}': {reason}"),
+            path=path,
+            folder=parent,
+            reason=err.strerror,
+        ) from None
+    old: Path | None = None
+    try:
+        fill(tmp)
+        os.chmod(tmp, 0o777 & ~_umask())
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=parent, prefix=".cmx-old-"))
+            os.rename(path, old / "site")  # moved aside, put back if the rename fails
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if old is not None:
+                os.rename(old / "site", path)
+            raise
+    except BaseException as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise ExportError(
+                N_("{path}: cannot write: {reason}"), path=path, reason=err.strerror or err
+            ) from None
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

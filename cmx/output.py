@@ -40,6 +40,7 @@ class Format(StrEnum):
     BIBTEX = "bibtex"
     ICS = "ics"
     SQLITE = "sqlite"
+    SITE = "site"
 
 
 # ------------------------------------------------------------------------ the reader
@@ -657,6 +658,28 @@ def _selection_ics(result: Selection, reader: Reader) -> str:
     return to_ics(result.kb, reader.t, commitments=result.items).decode("utf-8")
 
 
+def _site_files(result: Selection, reader: Reader) -> dict[str, Callable[[Path], None]]:
+    """The files a site offers for download, by name: each written by this writer."""
+    from cmx.model import LANGS
+    from cmx.store import export_sqlite
+
+    def text(fmt: Format, lang: str) -> Callable[[Path], None]:
+        def fill(path: Path) -> None:
+            chosen = Selection(result.kb, result.items)
+            body = write(chosen, fmt, reader.but(lang=lang))
+            path.write_text(body, encoding="utf-8", newline="")
+
+        return fill
+
+    files: dict[str, Callable[[Path], None]] = {}
+    for lang in LANGS:
+        files[f"commitments-{lang}.csv"] = text(Format.CSV, lang)
+        files[f"calendar-{lang}.ics"] = text(Format.ICS, lang)
+    chosen_kb = replace(result.kb, commitments=tuple(result.items))
+    files["plan.db"] = lambda p: export_sqlite(chosen_kb, p)
+    return files
+
+
 def _through_listing(fmt: Format) -> Callable[[Selection, Reader], str]:
     def writer(result: Selection, reader: Reader) -> str:
         return LISTING[fmt](result.listing(reader), reader)
@@ -698,6 +721,7 @@ WRITERS: dict[type, dict[Format, Callable[[Any, Reader], str]]] = {
         Format.CSV: _through_listing(Format.CSV),
         Format.YAML: _through_listing(Format.YAML),
         Format.SQLITE: lambda r, rd: "",  # a file, never text: see `export`
+        Format.SITE: lambda r, rd: "",  # a folder, never text: see `export`
     },
 }
 
@@ -725,7 +749,7 @@ def write(result: Result, fmt: Format, reader: Reader) -> str:
     """`result` as text in format `fmt` for this reader (the one place a format is
     chosen). A format the result does not support is a usage error."""
     writers = WRITERS[type(result)]
-    if fmt not in writers or fmt is Format.SQLITE:
+    if fmt not in writers or fmt in (Format.SQLITE, Format.SITE):
         from cmx.filters import invalid
 
         supported = formats(type(result))
@@ -733,15 +757,22 @@ def write(result: Result, fmt: Format, reader: Reader) -> str:
     return writers[fmt](result, reader)
 
 
+def as_text(fmt: Format, t: Translator) -> None:
+    """A usage error for a format that is a file or a folder, never text on stdout."""
+    if fmt is Format.SQLITE:
+        raise UsageError(
+            t.gettext("a SQLite database is not text; give a file: cmx export sqlite -o plan.db")
+        )
+    if fmt is Format.SITE:
+        from cmx.site import message_in
+
+        raise UsageError(message_in(t.lang, "a site is a folder; give one: cmx export site -o DIR"))
+
+
 def emit(result: Result, fmt: Format, reader: Reader) -> None:
     """Write `result` to stdout; an empty or unconfident one then exits 1 with a note
     on stderr (an empty listing still writes its empty document: [], a CSV header)."""
-    if fmt is Format.SQLITE:
-        raise UsageError(
-            reader.t.gettext(
-                "a SQLite database is not text; give a file: cmx export sqlite -o plan.db"
-            )
-        )
+    as_text(fmt, reader.t)
     verdict = result.verdict(reader.t)
     if not (isinstance(result, Selection) and verdict):
         sys.stdout.write(write(result, fmt, reader))
@@ -768,7 +799,22 @@ def export(result: Selection, fmt: Format, reader: Reader, path: Path, *, force:
 
             chosen = replace(result.kb, commitments=tuple(result.items))
             write_atomic_with(path, lambda tmp: export_sqlite(chosen, tmp), force=force)
+        elif fmt is Format.SITE:
+            from cmx import site
+            from cmx.files import write_atomic_dir
+
+            def fill(folder: Path) -> None:
+                site.build(folder, result.kb, result.items, today=reader.today,
+                           downloads=_site_files(result, reader))  # fmt: skip
+
+            write_atomic_dir(path, fill, force=force, marker=site.MARKER)
         else:
             write_atomic(path, write(result, fmt, reader), force=force)
     except ExportError as error:
+        if fmt is Format.SITE:  # the site's own messages are in its table (cmx.site)
+            from cmx.site import message_in
+
+            raise UsageError(
+                message_in(reader.lang, error.template).format(**error.params)
+            ) from None
         raise UsageError(reader.t.gettext(error.template).format(**error.params)) from None

@@ -36,7 +36,9 @@ ALLOWED = {
     "ics": {"model", "i18n"},
     "cite": {"model", "i18n"},
     "completion": {"i18n", "kb", "model", "search", "store"},
+    "site": {"model", "i18n", "tracking"},
     "output": {
+        "site",
         "render",
         "rows",
         "detail",

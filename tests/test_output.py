@@ -83,6 +83,8 @@ def test_export_writes_or_refuses_every_format(runner, fmt, tmp_path):
         assert result.exit_code == 2 and "-o plan.db" in result.stderr
         to_file = runner.invoke(app, ["export", "sqlite", "-o", str(tmp_path / "p.db")])
         assert to_file.exit_code == 0 and (tmp_path / "p.db").stat().st_size > 0
+    elif fmt is Format.SITE:  # a folder, not text
+        assert result.exit_code == 2 and "-o DIR" in result.stderr
     elif fmt.value in supported:
         assert result.exit_code == 0, result.stderr
         assert parses(fmt, result.stdout), result.stdout[:300]
