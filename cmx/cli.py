@@ -57,7 +57,7 @@ from cmx.run import Run, default_language, env_on, report
 app = typer.Typer(
     cls=Group,
     no_args_is_help=True,
-    add_completion=True,
+    add_completion=False,  # `cmx completion SHELL`: Typer's flags guess the shell
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain Click help and errors: one greppable line, no box
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -726,6 +726,45 @@ def export_cmd(
         "cmx: wrote {n} commitment to {path}", "cmx: wrote {n} commitments to {path}", n
     )
     say(wrote.format(n=n, path=output))
+
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+@app.command("completion")
+def completion_cmd(
+    ctx: typer.Context,
+    shell: Annotated[
+        str,
+        typer.Argument(
+            metavar="SHELL", help="bash, zsh or fish.", autocompletion=completion.fixed(*SHELLS)
+        ),
+    ],
+    install: Annotated[
+        bool,
+        typer.Option(
+            "--install",
+            help="Install it where that shell reads it (bash: ~/.bash_completions and "
+            "~/.bashrc; zsh: ~/.zfunc and ~/.zshrc; fish: ~/.config/fish/completions).",
+        ),
+    ] = False,
+) -> None:
+    """Tab completion of commands, options, fixed values and the knowledge base's ids and
+    names: print the script for SHELL (eval "$(cmx completion zsh)"), or --install it."""
+    from typer._completion_shared import get_completion_script
+    from typer._completion_shared import install as install_script
+
+    run = _run(ctx)
+    chosen = choice(run.t, shell, SHELLS, "SHELL") or "bash"
+    if not install:
+        send(get_completion_script(prog_name="cmx", complete_var="_CMX_COMPLETE", shell=chosen))
+        return
+    _, path = install_script(shell=chosen, prog_name="cmx", complete_var="_CMX_COMPLETE")
+    say(
+        run.t.gettext("cmx: completion for {shell} installed in {path}; open a new shell").format(
+            shell=chosen, path=path
+        )
+    )
 
 
 @app.command("schema")

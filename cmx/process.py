@@ -77,6 +77,10 @@ def _run() -> None:
             get_completion_script(prog_name="cmx", complete_var="_CMX_COMPLETE", shell=shell)
         )
         _exit_now(EXIT_OK)
+    if source:  # a shell asking for completions: Typer's shell classes, only then
+        from typer._completion_classes import completion_init
+
+        completion_init()
     if sys.stdout is None:  # started with stdout closed (>&-): fine until written to
         sys.stdout = _Closed()
     try:

@@ -214,10 +214,50 @@ def test_bash_completion_offers_ids_from_the_knowledge_base():
         cmx, capture_output=True, text=True, env={**os.environ, "_CMX_COMPLETE": "bash_source"}
     )
     assert "complete -o default -F _cmx_completion cmx" in script.stdout
-    assert (
-        "--install-completion"
-        in subprocess.run([*CMX, "--help"], capture_output=True, text=True).stdout
+    for shell, line in (
+        ("bash", "complete -o default -F _cmx_completion cmx"),
+        ("zsh", "#compdef cmx"),
+        ("fish", "complete --command cmx"),
+    ):
+        printed = subprocess.run([*CMX, "completion", shell], capture_output=True, text=True)
+        assert line in printed.stdout, shell
+
+
+@pytest.mark.parametrize(
+    ("shell", "where", "rc"),
+    [("zsh", ".zfunc/_cmx", ".zshrc"), ("fish", ".config/fish/completions/cmx.fish", None),
+     ("bash", ".bash_completions/cmx.sh", ".bashrc")],
+)  # fmt: skip
+def test_completion_installs_into_the_right_shells_files(tmp_path, shell, where, rc):
+    env = {**os.environ, "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [*CMX, "completion", shell, "--install"], capture_output=True, text=True, env=env
     )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / where).exists()
+    others = {".zshrc", ".bashrc"} - {rc}
+    assert not any((tmp_path / other).exists() for other in others)
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("cmx commitments --status en", {"en curso", "en cours"}),
+        ("cmx commitments --format ", {"table", "json", "csv", "yaml"}),
+        ("cmx export ", {"markdown", "ics", "json", "csv", "yaml", "sqlite", "site"}),
+        ("cmx search x --lang ", {"en", "es", "fr"}),
+        (
+            "cmx sources --kind o",
+            {"official", "official-reproduced", "oficial", "officiel", "officielle"},
+        ),
+    ],
+)
+def test_completion_of_fixed_values(words, expected):
+    cmx = [str(Path(sys.executable).parent / "cmx")]
+    env = {**os.environ, "_CMX_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(words.split(" ")) - 1)}  # fmt: skip
+    shown = set(subprocess.run(cmx, capture_output=True, text=True, env=env).stdout.splitlines())
+    assert expected <= shown, shown
 
 
 @pytest.mark.parametrize("columns", [80, 120])
