@@ -248,7 +248,7 @@ def test_completion_installs_into_the_right_shells_files(tmp_path, shell, where,
         ("cmx search x --lang ", {"en", "es", "fr"}),
         (
             "cmx sources --kind o",
-            {"official", "official-reproduced", "oficial", "officiel", "officielle"},
+            {"official", "official-reproduced", "oficial", "officielle"},
         ),
     ],
 )
