@@ -50,6 +50,7 @@ from cmx.output import (
     formats,
     say,
     send,
+    working,
 )
 from cmx.rows import first_url
 from cmx.run import Run, default_language, env_on, report
@@ -511,9 +512,11 @@ def search_cmd(
     f = choose(fmt, Hits, reader.t)
     plan = _plan(run, reader)
     text = " ".join(query)
-    hits = plan.search(
-        text, kind=kind, pillar=pillar, sector=sector, status=status, limit=limit, lang=reader.lang
-    )
+    with working(reader.t.gettext("cmx: searching…")):  # a first search builds the index
+        hits = plan.search(
+            text, kind=kind, pillar=pillar, sector=sector, status=status, limit=limit,
+            lang=reader.lang,
+        )  # fmt: skip
     plan_wide = plan_wide_sectors(plan.pillars())
     rows = [hit_row(h, reader.lang, plan_wide=plan_wide) for h in hits]
     columns = ["kind", "id", "pillar", "title", "snippet", "confidence"]

@@ -13,10 +13,11 @@ for scripts); JSON and YAML keep stable English keys and codes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -129,6 +130,44 @@ def say(message: str) -> None:
     line = render.clean(message.rstrip("\n")).replace("\n", "\\n").replace("\t", " ")
     if sys.stderr is not None:  # started with stderr closed (2>&-): nowhere to say it
         sys.stderr.write(line + "\n")
+
+
+@contextlib.contextmanager
+def working(message: str, *, after: float = 1.0) -> Iterator[None]:
+    """A sign of life on stderr while the block runs, if it runs over `after` seconds
+    and stderr is a terminal: the message, a spinner and the seconds so far; erased at
+    the end. Nothing at all in a pipe, a file or a test."""
+    try:
+        live = sys.stderr is not None and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):
+        live = False
+    if not live:
+        yield
+        return
+    import threading
+    import time
+
+    done = threading.Event()
+
+    def tick() -> None:
+        if done.wait(after):
+            return
+        start, n = time.monotonic() - after, 0
+        while not done.wait(0.1):
+            frame = "|/-\\"[n % 4]
+            sys.stderr.write(f"\r{message} {frame} {time.monotonic() - start:.0f} s")
+            sys.stderr.flush()
+            n += 1
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 # ------------------------------------------------------------------------ results

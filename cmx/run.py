@@ -14,7 +14,7 @@ from cmx.filters import choice, parse_date
 from cmx.i18n import LANGUAGES, Translator, language_from_locale, translator
 from cmx.kb import KBError, default_data_dir
 from cmx.model import KnowledgeBase, date_bounds
-from cmx.output import Reader, from_environment, say
+from cmx.output import Reader, from_environment, say, working
 from cmx.store import Store, open_store
 
 STALE_DAYS = 90  # a knowledge base whose newest dated fact is older than this gets a note
@@ -86,7 +86,10 @@ class Run:
     def store(self, reader: Reader) -> Store:
         """The knowledge base's store, opened once per run (an invalid KB: KBError)."""
         if self._store is None:
-            self._store = open_store(self.data_dir or default_data_dir(), use_cache=self.use_cache)
+            with working(reader.t.gettext("cmx: reading the knowledge base…")):
+                store = open_store(self.data_dir or default_data_dir(), use_cache=self.use_cache)
+                store.pillars()  # a first load happens here, under the sign of life
+            self._store = store
             self._freshness_note(self._store, reader)
         return self._store
 
