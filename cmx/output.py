@@ -489,6 +489,7 @@ def hits_table(result: Hits, reader: Reader) -> str:
     import io
 
     from rich.console import Console
+    from rich.padding import Padding
     from rich.text import Text
 
     from cmx.search import highlight_spans
@@ -529,10 +530,10 @@ def hits_table(result: Hits, reader: Reader) -> str:
         snippet = Text(row["snippet"])
         for start, end in highlight_spans(row["snippet"], (*hit.terms, *result.query_words)):
             snippet.stylize("bold yellow", start, end)
-        console.print(Text("    ").append_text(snippet))
+        console.print(Padding(snippet, (0, 0, 0, 4)))  # wrapped lines stay indented
         if result.explain:
             for reason in row.get("why") or ():
-                console.print(Text(f"    · {reason}", style="dim"))
+                console.print(Padding(Text(f"· {reason}", style="dim"), (0, 0, 0, 4)))
     return buf.getvalue()
 
 

@@ -211,12 +211,14 @@ def to_table(rows: Sequence[Row], view: View) -> str:
         return sum(TEXT_MIN if c in TEXT_COLUMNS else widest[c] for c in cols) + 2 * len(cols)
 
     width = view.width or 80
+    every = list(columns)
     for col in NARROW_DROPS:  # a narrow terminal: drop what can go before anything breaks
         if needed(columns) > width and col in columns and len(columns) > 2:
             columns.remove(col)
     if needed(columns) > width and any(c in TEXT_COLUMNS for c in columns):
-        stacked = [[texts[c][n] for c in columns] for n in range(len(rows))]
-        return _stacked(stacked, columns, width, bold=view.color)
+        # stacked, a row has room for every value again: nothing is dropped
+        stacked = [[texts[c][n] for c in every] for n in range(len(rows))]
+        return _stacked(stacked, every, width, bold=view.color)
     cells = list(zip(*(texts[c] for c in columns), strict=True))
     for col in columns:
         head = view.headers.get(col, header(col))
