@@ -231,7 +231,7 @@ def test_publishers_are_clean_names_with_annotations_in_their_own_fields(kb):
         assert "(" not in s.publisher, (s.id, s.publisher)
     by_id = {s.id: s for s in kb.sources}
     assert by_id["pmo-readout"].via == "CNW"
-    assert by_id["pmo-release"].copy_of == "Prime Minister's Office"
+    assert by_id["pmo-release"].copy_of == "pmo-release-fr"  # the original is in the KB
     assert by_id["bloomberg-plan"].copy_on == "newonlinetickets.com"
     assert by_id["swissinfo-efe-2025-11-11"].agency == "EFE"
     assert by_id["hanna-ai-ebrard-mission"].aggregator
@@ -245,3 +245,31 @@ def test_reader_text_does_not_date_the_research(kb):
             if text is not None:
                 for value in text.all():
                     assert not pattern.search(value), (entry.id, field)
+
+
+def test_copies_name_their_original_by_id_or_by_a_short_name(kb):
+    """copy_of is the id of the original when the KB holds it, else a short proper name
+    (never a phrase the interface would show untranslated)."""
+    ids = {s.id for s in kb.sources}
+    for s in kb.sources:
+        if s.copy_of and s.copy_of not in ids:
+            assert "," not in s.copy_of and len(s.copy_of.split()) <= 8, (s.id, s.copy_of)
+            assert not s.copy_of[0].islower(), (s.id, s.copy_of)
+    by_id = {s.id: s for s in kb.sources}
+    for copy in ("joint-statement", "joint-statement-es"):
+        assert by_id[copy].copy_of == "pmo-joint-statement-fr", copy
+
+
+def test_agencies_are_linked_where_a_cited_source_names_them(kb):
+    assert "sspc" in kb.get("bilateral-security-dialogue").actors
+    assert {"sspc", "secretaria-de-economia"} <= set(kb.get("ministerial-meetings").actors)
+    assert "secretaria-de-economia" in kb.get("trade-investment-facilitation").actors
+    assert "secretaria-de-economia" in kb.get("economic-action-plan-2026").actors
+    assert "ustr" in kb.get("cusma-coordination").actors
+
+
+def test_mexican_official_posts_are_reproduced_with_their_host_site(kb):
+    by_id = {s.id: s for s in kb.sources}
+    for sid in ("gobmx-post-2026-02-18", "harfuch-post-2025-12-15", "sre-post-2026-03-12"):
+        s = by_id[sid]
+        assert s.kind is SourceKind.OFFICIAL_REPRODUCED and s.copy_on and s.language == "es", sid
