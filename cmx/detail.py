@@ -71,7 +71,7 @@ def publisher_of(s: Source, kb: KnowledgeBase | None, t: Translator) -> str:
         notes.append(s.agency)
     if s.copy_of:
         original = kb.source(s.copy_of) if kb else None
-        name = original.publisher if original else s.copy_of
+        name = _in_language(original.publisher if original else s.copy_of, kb, t.lang)
         notes.append(t.gettext("reproducing a text by {original}").format(original=name))
     if s.via:
         notes.append(t.gettext("via {channel}").format(channel=s.via))
@@ -80,6 +80,17 @@ def publisher_of(s: Source, kb: KnowledgeBase | None, t: Translator) -> str:
     if s.aggregator:
         notes.append(t.gettext("news aggregator"))
     return f"{s.publisher} ({'; '.join(notes)})" if notes else s.publisher
+
+
+def _in_language(name: str, kb: KnowledgeBase | None, lang: str) -> str:
+    """An institution's name as the reader's language writes it, when the actors
+    registry knows it under any of its names ("Cabinet du premier ministre" -> "Prime
+    Minister's Office (Canada)"); else the name as the source gives it."""
+    key = name.casefold()
+    for actor in kb.actors if kb else ():
+        if any(key in known.casefold() for known in actor.name.all()):
+            return actor.name.get(lang)
+    return name
 
 
 _PARAGRAPH = re.compile(r"^para\. (\d+)$")
