@@ -18,7 +18,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -47,28 +47,43 @@ class Format(StrEnum):
 # ------------------------------------------------------------------------ the reader
 
 
-@dataclass(frozen=True, slots=True)
 class CsvPolicy:
-    """How CSV is written for this reader: spreadsheet conventions and formula guard."""
+    """How CSV is written for this reader: spreadsheet conventions and formula guard.
 
-    raw: bool = False  # keep cells that start with = + - @ as they are
-    delimiter: str = ","
-    bom: bool = False  # a UTF-8 byte-order mark first, so Excel reads accents
-    crlf: bool = False
+    Plain slotted classes here and in `Reader`, not frozen dataclasses: every run builds
+    one, and defining a dataclass costs ~1 ms of each start (bench/startup.py). They are
+    never changed after they are built; `Reader.but` makes a changed copy."""
+
+    __slots__ = ("bom", "crlf", "delimiter", "raw")
+
+    def __init__(
+        self,
+        raw: bool = False,  # keep cells that start with = + - @ as they are
+        delimiter: str = ",",
+        bom: bool = False,  # a UTF-8 byte-order mark first, so Excel reads accents
+        crlf: bool = False,
+    ) -> None:
+        self.raw, self.delimiter, self.bom, self.crlf = raw, delimiter, bom, crlf
 
 
-@dataclass(frozen=True, slots=True)
 class Reader:
     """Who reads the output and where: built once per run from options and the
     environment (`from_environment`), passed to everything that presents; tests build
-    one directly (`Reader(lang="fr", rich=True, width=60)`)."""
+    one directly (`Reader("fr", rich=True, width=60)`)."""
 
-    lang: str = "en"
-    today: dt.date = dt.date(2026, 1, 1)
-    width: int = 0  # columns to lay out for; 0: no limit (a pipe)
-    rich: bool = False  # a terminal: styled tables, cards and hit lists
-    color: bool = True  # colour on that terminal (off: NO_COLOR, --color never)
-    csv: CsvPolicy = field(default_factory=CsvPolicy)
+    __slots__ = ("color", "csv", "lang", "rich", "today", "width")
+
+    def __init__(
+        self,
+        lang: str = "en",
+        today: dt.date = dt.date(2026, 1, 1),
+        width: int = 0,  # columns to lay out for; 0: no limit (a pipe)
+        rich: bool = False,  # a terminal: styled tables, cards and hit lists
+        color: bool = True,  # colour and styles there (off: NO_COLOR, --color never)
+        csv: CsvPolicy | None = None,
+    ) -> None:
+        self.lang, self.today, self.width = lang, today, width
+        self.rich, self.color, self.csv = rich, color, csv or CsvPolicy()
 
     @property
     def t(self) -> Translator:
@@ -76,7 +91,8 @@ class Reader:
 
     def but(self, **changes: Any) -> Reader:
         """This reader with some settings changed (a command's own --lang, --today…)."""
-        return replace(self, **changes)
+        given = {name: getattr(self, name) for name in self.__slots__}
+        return Reader(**{**given, **changes})
 
 
 def columns_env() -> int:
