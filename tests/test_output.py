@@ -239,3 +239,27 @@ def test_publisher_annotations_and_locators_in_the_readers_language(runner):
     assert "reproducing" not in es and "para." not in es
     fr = runner.invoke(app, ["export", "markdown", "--full", "--lang", "fr"]).stdout
     assert "(par CNW)" in fr and "via CNW" not in fr
+
+
+def test_ascii_only_output_reads_well():
+    """A terminal that cannot show a character gets the nearest ASCII, never '?'."""
+    import subprocess
+
+    env = {**__import__("os").environ, "PYTHONIOENCODING": "ascii", "CMX_QUIET": "1"}
+    show = subprocess.run(
+        [sys.executable, "-m", "cmx", "show", "trade-mission-2026"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert (
+        "underway -> " in show.stdout
+        and "?" not in show.stdout.split("history:")[1].splitlines()[0]
+    )
+    full = subprocess.run(
+        [sys.executable, "-m", "cmx", "export", "markdown", "--full"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert "Headings marked + are reconstructed" in full.stdout and "marked ++" in full.stdout
