@@ -4,6 +4,7 @@ the writer (cmx.output), which alone decides how it looks. Process life — stre
 signals, exit codes — is cmx.process; nothing here prints directly.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +20,7 @@ from cmx.filters import (
     find_entry,
     parse_date,
 )
-from cmx.i18n import LANGUAGES, translator
+from cmx.i18n import LANGUAGES, Translator, translator
 from cmx.model import PLAN_WIDE, plan_wide_sectors
 from cmx.options import (
     AsOfOpt,
@@ -147,20 +148,21 @@ def main_callback(
 ) -> None:
     if debug or env_on("CMX_DEBUG"):
         os.environ["CMX_DEBUG"] = "1"  # for cmx.process, which shows the traceback
-    english = translator("en")
+    t = translator("en")
     try:
-        chosen = default_language(english, lang)
+        chosen = default_language(t, lang)
+        t = translator(chosen)  # from here on, a mistake is said in the reader's language
         run = Run(
             data_dir=data,
             use_cache=not no_cache and not env_on("CMX_NO_CACHE"),
             quiet=quiet,
             lang=chosen,
             raw_csv=raw_csv,
-            color=choice(english, color, COLOR_MODES, "--color") or "auto",
+            color=choice(t, color, COLOR_MODES, "--color") or "auto",
         )
         run.today = parse_date(run.t, today_, "--today")
     except CmxError as error:
-        raise typer.Exit(report(error, english)) from None
+        raise typer.Exit(report(error, t)) from None
     ctx.obj = run
 
 
@@ -390,6 +392,7 @@ def tags_cmd(
 def open_cmd(
     ctx: typer.Context,
     entry_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=completion.entry_ids)],
+    lang: Lang = None,
 ) -> None:
     """Open an entry's first source in the web browser (prints the URL when there is none)."""
     import webbrowser
@@ -397,7 +400,7 @@ def open_cmd(
     from cmx.output import on_terminal
 
     run = _run(ctx)
-    reader = run.reader()
+    reader = run.reader(lang)
     kb = run.kb(reader)
     wanted = entry_id.strip()
     entry = find_entry(kb, wanted, reader.t, hint_ids=False)
@@ -603,15 +606,26 @@ def changes_cmd(
         start,
         end,
         columns=["date", "pillar", "type", "id", "status", "what"],
-        empty=t.gettext("nothing recorded from {since} to {until}").format(
-            since=start.isoformat(), until=end.isoformat()
-        ),
+        empty=_nothing_between(plan, start, end, t),
         codes={"type": "type"},
         drop=["pillar"] if pillar is not None else [],
         fields=fields,
         sort=sort,
     )
     emit(result, f, reader)
+
+
+def _nothing_between(plan: Plan, start: dt.date, end: dt.date, t: Translator) -> str:
+    """What to say when nothing happened in a period: that, and where to look instead."""
+    said = t.gettext("nothing recorded from {since} to {until}").format(
+        since=start.isoformat(), until=end.isoformat()
+    )
+    newest = plan.newest_date()
+    if newest:
+        said += t.gettext(
+            "; the newest recorded development is dated {date} (try --since {date})"
+        ).format(date=newest)
+    return said
 
 
 @app.command("stats")
@@ -751,6 +765,7 @@ def completion_cmd(
             "~/.bashrc; zsh: ~/.zfunc and ~/.zshrc; fish: ~/.config/fish/completions).",
         ),
     ] = False,
+    lang: Lang = None,
 ) -> None:
     """Tab completion of commands, options, fixed values and the knowledge base's ids and
     names: print the script for SHELL (eval "$(cmx completion zsh)"), or --install it."""
@@ -758,9 +773,11 @@ def completion_cmd(
     from typer._completion_shared import install as install_script
 
     run = _run(ctx)
+    run.reader(lang)
     chosen = choice(run.t, shell, SHELLS, "SHELL") or "bash"
     if not install:
-        send(get_completion_script(prog_name="cmx", complete_var="_CMX_COMPLETE", shell=chosen))
+        script = get_completion_script(prog_name="cmx", complete_var="_CMX_COMPLETE", shell=chosen)
+        send(script if script.endswith("\n") else script + "\n")
         return
     _, path = install_script(shell=chosen, prog_name="cmx", complete_var="_CMX_COMPLETE")
     say(
@@ -771,7 +788,7 @@ def completion_cmd(
 
 
 @app.command("schema")
-def schema_cmd() -> None:
+def schema_cmd(lang: Lang = None) -> None:
     """The JSON Schema (draft 2020-12) of the knowledge-base files."""
     import json
 

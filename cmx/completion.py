@@ -70,6 +70,12 @@ pillars = _from_kb(_pillar_names)
 sectors = _from_kb(
     lambda kb: [s.id for s in kb.sectors] + [s.number for s in kb.sectors if s.number]
 )
-actors = _from_kb(lambda kb: [a.id for a in kb.actors])
+actors = _from_kb(
+    lambda kb: (
+        [a.id for a in kb.actors]
+        + [x for a in kb.actors if a.acronym for x in a.acronym.all()]
+        + [x for a in kb.actors for x in a.name.all()]
+    )
+)
 tags = _from_kb(lambda kb: sorted({t for c in kb.commitments for t in c.tags}))
 sources = _from_kb(lambda kb: [s.id for s in kb.sources])

@@ -237,7 +237,7 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
             (_("title"), entry.title),
             (_("publisher"), publisher_of(entry, kb, t)),
             (_("date"), t.date(entry.date) if entry.date else _("not shown")),
-            (_("kind"), t.code("source_kind", entry.kind.value)),
+            (_("source kind"), t.code("source_kind", entry.kind.value)),
             (_("url"), entry.url or _("not recorded")),
         ]
         if entry.reliability:

@@ -260,7 +260,7 @@ class Filters:
 def find_entry(kb: KnowledgeBase, wanted: str, t: Translator, *, hint_ids: bool) -> object:
     """The entry with id `wanted` (or the plan's number, III or I.1); else exit 1 with
     "did you mean"."""
-    entry = kb.get(wanted) or kb.get(by_number(kb, wanted) or "")
+    entry = kb.get(wanted) or kb.get(by_number(kb, wanted) or "") or by_name(kb, wanted)
     if entry is not None:
         return entry
     close = closest(wanted, kb.ids())
@@ -270,6 +270,21 @@ def find_entry(kb: KnowledgeBase, wanted: str, t: Translator, *, hint_ids: bool)
         else (t.gettext(" (list ids with cmx commitments, cmx sectors …)") if hint_ids else "")
     )
     raise NothingMatched(t.gettext("no entry with id '{id}'{hint}").format(id=wanted, hint=hint))
+
+
+def by_name(kb: KnowledgeBase, name: str) -> object:
+    """The pillar, priority area or actor called exactly `name` in any language, case
+    and accents aside (`seguridad`, `Sécurité`, `GRC`), if exactly one is."""
+    from cmx.search import fold
+
+    key = fold(name.strip())
+    areas: list[Pillar | Sector] = [*kb.pillars, *kb.sectors]
+    found: list[object] = [e for e in areas if key in {fold(n) for n in entry_names(e) if n}]
+    for actor in kb.actors:
+        names = [*actor.name.all(), *(actor.acronym.all() if actor.acronym else ()), *actor.aliases]
+        if key in {fold(n) for n in names}:
+            found.append(actor)
+    return found[0] if len(found) == 1 else None
 
 
 def by_number(kb: KnowledgeBase, number: str) -> str | None:

@@ -126,6 +126,12 @@ class Group(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
+# Options of cmx itself, written before the command (`--lang` is also every command's).
+GLOBAL_OPTIONS = frozenset(
+    {"--data", "--today", "--no-cache", "--debug", "--raw-csv", "--color", "--quiet", "-q"}
+)
+
+
 class UnknownCommand(ClickUsageError):
     """A subcommand cmx does not have (Click's own says it in English only)."""
 
@@ -156,6 +162,11 @@ def usage_message(error: ClickUsageError, t: Translator) -> str:
         message = t.gettext("no such command '{name}'").format(name=error.name)
         close = closest(error.name, error.known)
         hint = t.gettext("; list them with: cmx --help")
+    elif isinstance(error, NoSuchOption) and error.option_name in GLOBAL_OPTIONS:
+        message = t.gettext("{name} goes before the command: cmx {name} … COMMAND").format(
+            name=error.option_name
+        )
+        close, hint = None, ""
     elif isinstance(error, NoSuchOption):
         message = t.gettext("no such option: {name}").format(name=error.option_name)
         close = closest(error.option_name, list(error.possibilities or ()))

@@ -117,6 +117,13 @@ def on_terminal() -> bool:
 COLOR_MODES = ("auto", "always", "never")
 
 
+def _is_a_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def from_environment(
     lang: str, today: dt.date, *, raw_csv: bool = False, color: str = "auto"
 ) -> Reader:
@@ -127,7 +134,7 @@ def from_environment(
     if color == "auto" and os.environ.get("FORCE_COLOR"):
         color = "always"
     rich = on_terminal() or color == "always"
-    if rich:
+    if rich or _is_a_tty():  # a dumb terminal still has a width
         import shutil
 
         width = columns_env() or shutil.get_terminal_size((80, 24)).columns or 80
@@ -425,7 +432,7 @@ def listing_table(listing: Listing, reader: Reader) -> str:
     rows, columns, links = _shape(listing, reader, people=True)
     shown, headers = _for_people(rows, columns, listing, reader.t, table=True)
     view = render.View(
-        columns, "", reader.width, reader.rich, headers, links if reader.rich else ()
+        columns, "", reader.width, reader.rich, headers, links if reader.rich else (), reader.color
     )
     return render.to_table(render.clean(shown), view)
 
@@ -504,8 +511,8 @@ def hits_table(result: Hits, reader: Reader) -> str:
         return listing_table(result, reader)  # chosen columns or order: a table
     import io
 
-    from rich.console import Console
-    from rich.padding import Padding
+    from rich.console import Console, Group
+    from rich.table import Table
     from rich.text import Text
 
     from cmx.search import highlight_spans
@@ -537,19 +544,20 @@ def hits_table(result: Hits, reader: Reader) -> str:
             console.print(Text(line, style="yellow"))
         where = " / ".join(filter(None, [t.code("scope", row["pillar"] or ""), row["sector"]]))
         label = ("  [" + t.gettext("low confidence") + "]", "yellow") if low else ""
-        head = Text.assemble((f"{n:>2}. ", "bold"), (row["title"], "bold"), label)
+        head = Text.assemble((row["title"], "bold"), label)
         meta = Text.assemble(
-            "    ", (row["kind"], "cyan"), " ", (row["id"], "magenta"), f"  {where}", style="dim"
+            (row["kind"], "cyan"), " ", (row["id"], "magenta"), f"  {where}", style="dim"
         )
-        console.print(head)
-        console.print(meta)
         snippet = Text(row["snippet"])
         for start, end in highlight_spans(row["snippet"], (*hit.terms, *result.query_words)):
             snippet.stylize("bold yellow", start, end)
-        console.print(Padding(snippet, (0, 0, 0, 4)))  # wrapped lines stay indented
-        if result.explain:
-            for reason in row.get("why") or ():
-                console.print(Padding(Text(f"· {reason}", style="dim"), (0, 0, 0, 4)))
+        why = [Text(f"· {reason}", style="dim") for reason in row.get("why") or ()]
+        # the number in a margin of its own: every line of a hit wraps under its text
+        hit_grid = Table.grid(padding=(0, 1))
+        hit_grid.add_column(width=3, justify="right", no_wrap=True)
+        hit_grid.add_column(overflow="fold")
+        hit_grid.add_row(Text(f"{n}.", style="bold"), Group(head, meta, snippet, *why))
+        console.print(hit_grid)
     return buf.getvalue()
 
 

@@ -115,10 +115,8 @@ def to_yaml(rows: Any) -> str:
 
 
 TEXT_COLUMNS = frozenset({"title", "name", "summary", "snippet", "what", "claim", "publisher"})
-# On a narrow terminal, these go first (in this order) so that ids stay whole and the
-# text keeps at least TEXT_MIN columns: each is a filter away. When that is not enough,
-# each row is stacked: its short values on one line, its text wrapped under them.
-NARROW_DROPS = ("pillar", "number")
+# A text column keeps at least TEXT_MIN columns on a terminal; when the table cannot
+# give it that, each row is stacked (its short values on one line, its text under them).
 TEXT_MIN = 30
 
 
@@ -205,27 +203,25 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     texts = {c: [flat(row.get(c)) for row in rows] for c in view.columns}  # each cell once
     # on a terminal, a column with nothing in it only takes room from the text
     columns = [c for c in view.columns if any(texts[c])] or list(view.columns)
-    widest = {c: max([len(view.headers.get(c, header(c))), *map(len, texts[c])]) for c in columns}
+    # a column is as wide as its widest value; its heading may wrap, a word a line
+    heads = {c: view.headers.get(c, header(c)) for c in columns}
+    widest = {c: max([*map(len, heads[c].split()), *map(len, texts[c])]) for c in columns}
 
     def needed(cols: list[str]) -> int:
         return sum(TEXT_MIN if c in TEXT_COLUMNS else widest[c] for c in cols) + 2 * len(cols)
 
     width = view.width or 80
-    every = list(columns)
-    for col in NARROW_DROPS:  # a narrow terminal: drop what can go before anything breaks
-        if needed(columns) > width and col in columns and len(columns) > 2:
-            columns.remove(col)
     if needed(columns) > width and any(c in TEXT_COLUMNS for c in columns):
-        # stacked, a row has room for every value again: nothing is dropped
-        stacked = [[texts[c][n] for c in every] for n in range(len(rows))]
-        return _stacked(stacked, every, width, bold=view.color)
+        # too narrow for a table: each row stacked, with room for every value
+        stacked = [[texts[c][n] for c in columns] for n in range(len(rows))]
+        return _stacked(stacked, columns, heads, width, bold=view.color)
     cells = list(zip(*(texts[c] for c in columns), strict=True))
     for col in columns:
         head = view.headers.get(col, header(col))
         if col in TEXT_COLUMNS:  # wraps at spaces; a word longer than the column folds
             table.add_column(head, overflow="fold", ratio=3)
         else:  # ids, codes, numbers and dates are never broken or cut
-            table.add_column(head, no_wrap=True, overflow="ignore", min_width=widest[col])
+            table.add_column(head, overflow="fold", min_width=widest[col])
     for n, row in enumerate(cells):
         link = view.links[n] if n < len(view.links) else None
         table.add_row(
@@ -237,7 +233,7 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     buf = io.StringIO()
     console = Console(
         file=buf,
-        force_terminal=True,
+        force_terminal=view.color,  # no colour: no escape code at all, bold included
         width=view.width or 80,
         emoji=False,
         color_system="standard" if view.color else None,
@@ -246,14 +242,31 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     return buf.getvalue()
 
 
-def _stacked(cells: list[list[str]], columns: Sequence[str], width: int, *, bold: bool) -> str:
+def _stacked(
+    cells: list[list[str]],
+    columns: Sequence[str],
+    heads: Mapping[str, str],
+    width: int,
+    *,
+    bold: bool,
+) -> str:
     """Rows too wide for a table: per row, its short values on one line (the first in
-    bold), then its text wrapped at `width` under them, indented. Nothing is dropped."""
+    bold; a number or a date says what it is: "Due: 2026-03-31"), then its text wrapped
+    at `width` under them, indented. Nothing is dropped."""
     import textwrap
+
+    def short_value(value: str, column: str, first: bool) -> str:
+        if first or not value[:1].isdigit():
+            return value  # an id, a code, a status: it says what it is
+        return f"{heads[column]}: {value}"
 
     out = []
     for row in cells:
-        short = [v for v, c in zip(row, columns, strict=True) if c not in TEXT_COLUMNS and v]
+        short = [
+            short_value(v, c, n == 0)
+            for n, (v, c) in enumerate(zip(row, columns, strict=True))
+            if c not in TEXT_COLUMNS and v
+        ]
         text = [v for v, c in zip(row, columns, strict=True) if c in TEXT_COLUMNS and v]
         if short:  # wrapped at spaces too: ids and URLs are never broken
             first, *rest = textwrap.wrap(

@@ -235,7 +235,7 @@ def test_an_actor_card_names_it_in_three_languages_and_lists_its_commitments(run
 
 def test_publisher_annotations_and_locators_in_the_readers_language(runner):
     es = runner.invoke(app, ["show", "leaders-meetings", "--lang", "es"]).stdout
-    assert "reproduce un texto de" in es and "párr. 2" in es and "Preámbulo" in es
+    assert "reproduce un texto publicado por" in es and "párr. 2" in es and "Preámbulo" in es
     assert "reproducing" not in es and "para." not in es
     fr = runner.invoke(app, ["export", "markdown", "--full", "--lang", "fr"]).stdout
     assert "(par CNW)" in fr and "via CNW" not in fr
