@@ -53,7 +53,7 @@ from cmx.output import (
     send,
     working,
 )
-from cmx.rows import first_url
+from cmx.rows import first_url, names
 from cmx.run import Run, default_language, env_on, report
 
 app = typer.Typer(
@@ -271,6 +271,7 @@ def commitments_cmd(
         fields=fields,
         sort=sort,
         drop=drop,
+        names=names(kb, reader.lang),
     )
     emit(listing, f, reader)
 
@@ -533,8 +534,15 @@ def search_cmd(
         codes={"confidence": "reliability"},
         fields=fields,
         sort=sort,
+        names=_concept_names(plan, reader) if explain else None,
     )
     emit(result, f, reader)
+
+
+def _concept_names(plan: Plan, reader: Reader) -> dict[str, dict[str, str]]:
+    """Concepts by their label in the reader's language, for --explain."""
+    kb = plan.kb(lang=reader.lang)
+    return {"concept": {c.id: c.label.get(reader.lang) for c in kb.concepts}}
 
 
 @app.command("timeline")

@@ -59,6 +59,7 @@ def fixed(*values: str) -> Callable[[str], list[str]]:
 
 def _pillar_names(kb: KnowledgeBase) -> list[str]:
     names = [p.id for p in kb.pillars] + [PLAN_WIDE]
+    names += [alias for p in kb.pillars for alias in p.aliases]
     for lang in LANGUAGES:
         names += [p.name.get(lang) for p in kb.pillars]
         names.append(translator(lang).code("scope", PLAN_WIDE))
@@ -77,5 +78,10 @@ actors = _from_kb(
         + [x for a in kb.actors for x in a.name.all()]
     )
 )
-tags = _from_kb(lambda kb: sorted({t for c in kb.commitments for t in c.tags}))
+tags = _from_kb(
+    lambda kb: (
+        sorted({t for c in kb.commitments for t in c.tags})
+        + [label for t in kb.tags for label in t.label.all()]
+    )
+)
 sources = _from_kb(lambda kb: [s.id for s in kb.sources])

@@ -136,6 +136,19 @@ def _cite(kb: KnowledgeBase, source_id: str, t: Translator, section: str | None 
     return f"[{s.id}] {s.title} — {publisher_of(s, kb, t)}{date}, {kind}{weak}{where}; {url}"
 
 
+def _pillar_name(kb: KnowledgeBase, pillar_id: str, t: Translator) -> str:
+    """A pillar as people read it: "III. Seguridad"; the whole plan by its label."""
+    pillar = next((p for p in kb.pillars if p.id == pillar_id), None)
+    if pillar is None:
+        return t.code("scope", pillar_id)
+    return f"{pillar.number}. {pillar.name.get(t.lang)}"
+
+
+def _sector_name(kb: KnowledgeBase, sector_id: str, lang: str) -> str:
+    sector = kb.get(sector_id)
+    return f"{sector.name.get(lang)} ({sector_id})" if isinstance(sector, Sector) else sector_id
+
+
 def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tuple[str, str]]:
     """(label, value) lines describing one entry for a person, all in `lang`: labels,
     codes, amounts and dates (Babel) — only ids, titles of sources and URLs stay as
@@ -151,7 +164,7 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
             (_("number"), entry.number),
             (_("name"), entry.name.get(lang)),
             (_("summary"), entry.summary.get(lang)),
-            (_("priority areas"), ", ".join(s.id for s in entry.sectors)),
+            (_("priority areas"), "; ".join(f"{s.name.get(lang)} ({s.id})" for s in entry.sectors)),
         ]
         if entry.aliases:
             lines.append((_("also called"), "; ".join(entry.aliases)))
@@ -162,7 +175,7 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
             else _("no: a heading reconstructed from official releases and news")
         )
         lines += [
-            (_("pillar"), entry.pillar),
+            (_("pillar"), _pillar_name(kb, entry.scope, t)),
             (_("number"), entry.number or _("— (not numbered in the sources)")),
             (_("name"), entry.name.get(lang)),
             (_("official"), official),
@@ -178,7 +191,8 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
             status += f" ({t.code('mark', 'overdue')})"
         lines += [
             (_("title"), entry.title.get(lang)),
-            (_("pillar"), f"{t.code('scope', kb.scope(entry))} / {entry.sector}"),
+            (_("pillar"), _pillar_name(kb, kb.scope(entry), t)),
+            (_("priority area"), _sector_name(kb, entry.sector, lang)),
             (_("status"), status),
             (_("instrument"), t.code("instrument", entry.instrument.value)),
             (_("basis"), t.code("basis", kb.basis(entry).value)),

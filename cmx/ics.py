@@ -2,9 +2,10 @@
 
 One all-day VEVENT per commitment event (on the first day its date covers: 2026-03 is
 1 March) and one per due date (on the last day it covers: a deadline of 2026-03 is
-met until 31 March). Text is in the reader's language; codes (UIDs, CATEGORIES) stay
-English. The same knowledge base always gives the same bytes: nothing comes from the
-clock, so a calendar client that re-reads the file sees no change where there is none.
+met until 31 March). Text is in the reader's language, CATEGORIES included (the pillar's
+name, which calendar apps show); UIDs stay codes. The same knowledge base always gives
+the same bytes: nothing comes from the clock, so a calendar client that re-reads the
+file sees no change where there is none.
 
 `icalendar` is imported inside `to_ics`, so only `cmx export ics` pays for it.
 """
@@ -102,6 +103,7 @@ def to_ics(
     name = _("Canada–Mexico Action Plan 2025–2028")
     cal.add("name", name)  # RFC 7986
     cal.add("x-wr-calname", name)  # what Apple, Google and Outlook read
+    pillar_names = {p.id: _one_line(p.name.get(lang)) for p in kb.pillars}
 
     def vevent(
         c: Commitment, uid: str, day: dt.date, summary: str, description: list[str]
@@ -113,7 +115,7 @@ def to_ics(
         ev.add("dtend", day + dt.timedelta(days=1))  # …of one day (DTEND is exclusive)
         ev.add("summary", summary)
         ev.add("description", "\n".join(description).strip())
-        ev.add("categories", [kb.scope(c)])
+        ev.add("categories", [pillar_names.get(kb.scope(c), t.code("scope", kb.scope(c)))])
         ev.add("transp", "TRANSPARENT")  # a fact to know about, not time taken up
         return ev
 

@@ -217,6 +217,7 @@ class Listing:
         sort: str | None = None,
         terminal_columns: Sequence[str] | None = None,
         people_rows: Sequence[Row] = (),
+        names: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.rows = rows
         self.columns = list(columns)
@@ -228,6 +229,8 @@ class Listing:
         self.sort = sort
         self.terminal_columns = terminal_columns  # a terminal shows these instead
         self.people_rows = list(people_rows)  # rows for tables and CSV only (a total)
+        # ids as people read them (column -> id -> name): tables and CSV only
+        self.names = dict(names or {})
 
     def verdict(self, t: Translator) -> str | None:
         """What to say on stderr and exit 1 with, if anything."""
@@ -325,8 +328,10 @@ class Selection:
         return None if self.items else t.gettext("no commitment matched; nothing exported")
 
     def listing(self, reader: Reader) -> Listing:
+        from cmx.rows import names
+
         rows = export_rows(self.kb, self.items, reader.lang, self.table, reader.today)
-        return Listing(rows, list(rows[0]) if rows else [])
+        return Listing(rows, list(rows[0]) if rows else [], names=names(self.kb, reader.lang))
 
 
 Result = Listing | Record | Stats | Selection
@@ -353,6 +358,21 @@ def localize(rows: list[Row], codes: Mapping[str, str], t: Translator) -> list[R
         }
         for row in rows
     ]
+
+
+def named(row: Row, names: Mapping[str, Mapping[str, str]]) -> Row:
+    """A row with the ids of `names`' columns (one id or a list of them) replaced by
+    the names people read; an id with no name stays as it is."""
+
+    def name(column: str, value: Any) -> Any:
+        known = names[column]
+        if isinstance(value, str):
+            return known.get(value, value)
+        if isinstance(value, list):
+            return [known.get(v, v) if isinstance(v, str) else v for v in value]
+        return value
+
+    return {k: name(k, v) if k in names else v for k, v in row.items()}
 
 
 def chosen_fields(t: Translator, fields: str, rows: list[Row], columns: Sequence[str]) -> list[str]:
@@ -418,6 +438,8 @@ def _for_people(
     """Rows and headers in the reader's language; in a table, which has no overdue
     column, a status gets its overdue mark ("planned · overdue")."""
     shown = localize(rows, {**CODE_COLUMNS, "kind": "kind", **listing.codes}, t)
+    if listing.names:
+        shown = [named(row, listing.names) for row in shown]
     if table and "status" in columns and rows and "overdue" in rows[0]:
         late = t.code("mark", "overdue")
         shown = [
@@ -561,8 +583,9 @@ def hits_table(result: Hits, reader: Reader) -> str:
     return buf.getvalue()
 
 
-def why_text(why: Any, t: Translator) -> str:
-    """One search explanation (cmx.search.Why) in the reader's language."""
+def why_text(why: Any, t: Translator, concepts: Mapping[str, str] | None = None) -> str:
+    """One search explanation (cmx.search.Why) in the reader's language; a concept is
+    named by its label in `concepts` (id -> label), where given."""
     fields = (
         t.gettext("a title or name"),
         t.gettext("actors, tags or links"),
@@ -581,7 +604,10 @@ def why_text(why: Any, t: Translator) -> str:
         "area": t.gettext("{query}: an agency the sources do not name; its area '{term}'"),
         "ignored": t.gettext("{query}: general word, not needed"),
     }[why.how]
-    return template.format(query=why.query, term=why.term, where=where)
+    term = why.term
+    if why.how in ("concept", "narrower") and concepts:
+        term = concepts.get(term, term)
+    return template.format(query=why.query, term=term, where=where)
 
 
 def _hits_rows(result: Hits, reader: Reader) -> Hits:
@@ -591,7 +617,7 @@ def _hits_rows(result: Hits, reader: Reader) -> Hits:
         return result
     t = reader.t
     rows = [
-        {**row, "why": [why_text(w, t) for w in hit.why]}
+        {**row, "why": [why_text(w, t, result.names.get("concept")) for w in hit.why]}
         for row, hit in zip(result.rows, result.hits, strict=True)
     ]
     return Hits(
@@ -603,6 +629,7 @@ def _hits_rows(result: Hits, reader: Reader) -> Hits:
         codes=result.codes,
         fields=result.fields,
         sort=result.sort,
+        names={k: v for k, v in result.names.items() if k != "concept"},
     )
 
 
@@ -633,10 +660,10 @@ def _record_data(result: Record, reader: Reader) -> Any:
 
 
 def _record_csv(result: Record, reader: Reader) -> str:
-    from cmx.rows import entry_row
+    from cmx.rows import entry_row, names
 
     row = entry_row(result.entry, result.kb, reader.lang, reader.today)
-    return listing_csv(Listing([row], list(row)), reader)
+    return listing_csv(Listing([row], list(row), names=names(result.kb, reader.lang)), reader)
 
 
 # ------------------------------------------------------------------------ stats

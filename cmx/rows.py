@@ -181,6 +181,19 @@ def hit_row(hit: Any, lang: str, *, plan_wide: frozenset[str] = frozenset()) -> 
     }
 
 
+def names(kb: KnowledgeBase, lang: str) -> dict[str, dict[str, str]]:
+    """How people read the ids a row holds, in `lang`: priority areas by name, actors
+    by name (with the acronym), tags by label. Tables and CSV for people use it; JSON
+    and YAML keep the ids."""
+    sectors = {s.id: s.name.get(lang) for p in kb.pillars for s in p.sectors}
+    actors = {
+        a.id: f"{a.name.get(lang)} ({a.acronym.get(lang)})" if a.acronym else a.name.get(lang)
+        for a in kb.actors
+    }
+    tags = {x.id: x.label.get(lang) for x in kb.tags}
+    return {"sector": sectors, "sectors": sectors, "actors": actors, "tags": tags}
+
+
 def first_url(kb: KnowledgeBase, entry: object) -> str | None:
     """Where an entry's evidence is: its first cited source's URL (a source's own)."""
     if isinstance(entry, Source):

@@ -178,7 +178,7 @@ def test_explain_says_what_matched_and_how(runner):
     result = run(runner, "search", "narcotics", "-n", "1", "-f", "json", "--explain")
     assert result.exit_code == 0
     why = json.loads(result.stdout)[0]["why"]
-    assert why == ["narcotics: concept 'drug-trafficking' (linked)"]
+    assert why == ["narcotics: concept 'drug traffic' (linked)"]
     plain = run(runner, "search", "agrculture", "-n", "1", "--explain")
     assert "typo for 'agriculture'" in plain.stdout
     no_explain = run(runner, "search", "narcotics", "-f", "json")

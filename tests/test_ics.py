@@ -60,7 +60,7 @@ def test_the_file_parses_with_one_vevent_per_event_and_per_due_date(kb):
         start = ev.decoded("dtstart")
         assert type(start) is dt.date  # all-day, not a date-time
         assert ev.decoded("dtend") == start + dt.timedelta(days=1)
-        assert str(ev["categories"].cats[0]) in {*(p.id for p in kb.pillars), "plan-wide"}
+        assert str(ev["categories"].cats[0]) in {*(p.name.en for p in kb.pillars), "plan-wide"}
 
 
 def test_two_runs_give_the_same_bytes_and_uids(kb):
@@ -219,3 +219,10 @@ def test_long_event_text_is_shortened_at_a_word():
 def test_importing_the_module_does_not_load_icalendar():
     code = "import sys, cmx.ics; assert 'icalendar' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_categories_name_the_pillar_in_the_readers_language(kb):
+    events = vevents(to_ics(kb, translator("es")))
+    cats = {str(ev["categories"].cats[0]) for ev in events.values()}
+    assert "Seguridad" in cats and "todo el plan" in cats
+    assert not cats & {p.id for p in kb.pillars}

@@ -118,8 +118,8 @@ def test_a_card_as_csv_speaks_the_readers_language(runner):
 @pytest.mark.parametrize(
     ("lang", "words"),
     [
-        ("es", "concepto 'drug-trafficking' (vinculado)"),
-        ("fr", "concept « drug-trafficking » (lié)"),
+        ("es", "concepto 'narcotráfico' (vinculado)"),
+        ("fr", "concept « trafic de stupéfiants » (lié)"),
     ],
 )
 def test_explanations_speak_the_readers_language(runner, lang, words):
@@ -263,3 +263,35 @@ def test_ascii_only_output_reads_well():
         env=env,
     )
     assert "Headings marked + are reconstructed" in full.stdout and "marked ++" in full.stdout
+
+
+def test_people_read_names_not_ids_in_spanish_csv_and_cards(runner):
+    """A spreadsheet or card in Spanish names priority areas, actors and tags in Spanish;
+    JSON keeps the ids."""
+    csv_text = runner.invoke(
+        app, ["commitments", "--pillar", "security", "-f", "csv", "--lang", "es"]
+    ).stdout
+    assert (
+        "Tráfico ilícito y lavado de dinero" in csv_text and ",illicit-trafficking," not in csv_text
+    )
+    assert "Gobierno de Canadá" in csv_text and "government-of-canada" not in csv_text
+    data = json.loads(
+        runner.invoke(
+            app, ["commitments", "--pillar", "security", "-f", "json", "--lang", "es"]
+        ).stdout
+    )
+    assert {"illicit-trafficking"} <= {row["sector"] for row in data}
+    card = runner.invoke(app, ["show", "firearms-trafficking", "--lang", "es"]).stdout
+    assert (
+        "III. Seguridad" in card
+        and "Tráfico ilícito y lavado de dinero (illicit-trafficking)" in card
+    )
+    pillar = runner.invoke(app, ["show", "security", "--lang", "fr"]).stdout
+    assert "Dialogue bilatéral sur la sécurité (security-dialogue)" in pillar
+
+
+def test_explained_concepts_are_named_in_the_readers_language(runner):
+    out = runner.invoke(
+        app, ["search", "opioides", "--explain", "--lang", "fr", "--fields", "id,why"]
+    ).stdout
+    assert "« trafic de stupéfiants »" in out and "drug-trafficking »" not in out

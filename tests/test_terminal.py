@@ -208,7 +208,8 @@ def test_bash_completion_offers_ids_from_the_knowledge_base():
     assert "parks-canada-conanp-mou" in shown.stdout.split()
     env = {**env, "COMP_WORDS": "cmx commitments --pillar se", "COMP_CWORD": "3"}
     assert subprocess.run(cmx, capture_output=True, text=True, env=env).stdout.split() == [
-        "security"
+        "security",
+        "seguridad",  # a Spanish reader's name for it (an alias the option accepts)
     ]
     script = subprocess.run(
         cmx, capture_output=True, text=True, env={**os.environ, "_CMX_COMPLETE": "bash_source"}

@@ -152,7 +152,7 @@ def test_overdue_is_in_every_format(runner):
 
 def test_show_prints_the_status_history(runner):
     card = run(runner, "show", "trade-mission-2026").stdout
-    assert "history:    February 15, 2026: underway → February 20, 2026: completed" in card
+    assert "history:       February 15, 2026: underway → February 20, 2026: completed" in card
 
 
 def test_as_of_shows_the_statuses_of_that_day(runner):
