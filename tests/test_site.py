@@ -351,6 +351,22 @@ def test_no_serious_accessibility_violation(driver: Any, built: Path, page: str)
     )
 
 
+@pytest.mark.parametrize("lang", ["en", "es", "fr"])
+def test_a_phone_never_scrolls_the_page_sideways(driver: Any, built: Path, lang: str):
+    """At 390 px (a phone) no page is wider than the screen: a wide table scrolls in
+    its own box, and the page can be zoomed and read."""
+    driver.set_window_size(390, 900)
+    try:
+        for page in ("index.html", "commitment/cusma-coordination.html", "sources.html"):
+            driver.get(f"{built.as_uri()}/{lang}/{page}")
+            wide = driver.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert wide[0] <= wide[1], (lang, page, wide)
+    finally:
+        driver.set_window_size(1280, 900)
+
+
 def test_hostile_kb_runs_no_script_in_the_browser(driver: Any, tmp_path: Path):
     from selenium.webdriver.common.by import By
 
