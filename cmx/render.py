@@ -199,6 +199,7 @@ def to_table(rows: Sequence[Row], view: View) -> str:
         header_style="bold",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        show_edge=False,
     )
     texts = {c: [flat(row.get(c)) for row in rows] for c in view.columns}  # each cell once
     # on a terminal, a column with nothing in it only takes room from the text
@@ -207,8 +208,8 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     heads = {c: view.headers.get(c, header(c)) for c in columns}
     widest = {c: max([*map(len, heads[c].split()), *map(len, texts[c])]) for c in columns}
 
-    def needed(cols: list[str]) -> int:
-        return sum(TEXT_MIN if c in TEXT_COLUMNS else widest[c] for c in cols) + 2 * len(cols)
+    def needed(cols: list[str]) -> int:  # each column padded by 1 inside, 1 between
+        return sum(TEXT_MIN if c in TEXT_COLUMNS else widest[c] for c in cols) + 3 * len(cols) - 3
 
     width = view.width or 80
     if needed(columns) > width and any(c in TEXT_COLUMNS for c in columns):
@@ -216,12 +217,26 @@ def to_table(rows: Sequence[Row], view: View) -> str:
         stacked = [[texts[c][n] for c in columns] for n in range(len(rows))]
         return _stacked(stacked, columns, heads, width, bold=view.color)
     cells = list(zip(*(texts[c] for c in columns), strict=True))
+    # every column's width is set here (Rich's ratios can overrun the terminal by a few
+    # cells when other columns have a minimum): short values keep their widest, the text
+    # columns share the rest, each at most as wide as its longest value needs
+    texty = [c for c in columns if c in TEXT_COLUMNS]
+    room = width - sum(widest[c] for c in columns if c not in TEXT_COLUMNS) - (3 * len(columns) - 3)
+    share = {c: room // len(texty) for c in texty} if texty else {}
+    for col in texty:
+        share[col] = max(min(share[col], widest[col]), 1)
+    spare = room - sum(share.values())
+    for col in columns:  # room to spare: a heading on one line rather than wrapped
+        grow = len(heads[col]) - widest[col]
+        if col not in TEXT_COLUMNS and 0 < grow <= spare:
+            widest[col] += grow
+            spare -= grow
     for col in columns:
         head = view.headers.get(col, header(col))
         if col in TEXT_COLUMNS:  # wraps at spaces; a word longer than the column folds
-            table.add_column(head, overflow="fold", ratio=3)
+            table.add_column(head, overflow="fold", width=share[col])
         else:  # ids, codes, numbers and dates are never broken or cut
-            table.add_column(head, overflow="fold", min_width=widest[col])
+            table.add_column(head, overflow="fold", width=widest[col])
     for n, row in enumerate(cells):
         link = view.links[n] if n < len(view.links) else None
         table.add_row(

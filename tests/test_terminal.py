@@ -268,6 +268,12 @@ def test_completion_of_fixed_values(words, expected):
         ["commitments", "--lang", "es"],
         ["changes", "--since", "2026-01-01", "--lang", "fr", "--today", "2026-11-22"],
         ["timeline", "--lang", "fr", "--today", "2026-11-22"],
+        ["commitments", "--pillar", "seguridad", "--lang", "es"],
+        ["pillars", "--lang", "fr"],
+        ["sectors", "--lang", "es"],
+        ["sources"],
+        ["actors", "--lang", "fr"],
+        ["search", "energía", "--lang", "es"],
     ],
 )
 def test_tables_fit_the_terminal_and_keep_room_for_text(args, columns):
