@@ -182,6 +182,10 @@ class Source(Record):
     copy_on: str | None = None  # the publisher's own text, on this unofficial site
     agency: str | None = None  # the news agency whose story it is (EFE, AFP, The Canadian Press)
     aggregator: bool = False  # a news aggregator (automated summaries), not a newsroom
+    # The id of the source this one translates: the same text in another language
+    # (pmo-release-fr is a version of the English release); citations then pick the
+    # version in the reader's language.
+    version_of: str | None = None
 
     def __init__(
         self,
@@ -199,6 +203,7 @@ class Source(Record):
         copy_on: str | None = None,
         agency: str | None = None,
         aggregator: bool = False,
+        version_of: str | None = None,
     ) -> None:
         _set(self, "id", id)
         _set(self, "title", title)
@@ -214,6 +219,7 @@ class Source(Record):
         _set(self, "copy_on", copy_on)
         _set(self, "agency", agency)
         _set(self, "aggregator", aggregator)
+        _set(self, "version_of", version_of)
 
     @property
     def official(self) -> bool:
@@ -390,6 +396,9 @@ class Commitment(Record):
     aliases: tuple[str, ...] = ()
     reviewed: str | None = None  # when the entry was last checked against its sources
     concepts: tuple[str, ...] = ()  # ids of concepts (concepts.yaml) the entry is about
+    # The source that states the due date (one of the entry's cited sources), when it is
+    # not the first: a summary cites it after the date.
+    due_source: str | None = None
 
     def __init__(
         self,
@@ -409,6 +418,7 @@ class Commitment(Record):
         aliases: tuple[str, ...] = (),
         reviewed: str | None = None,
         concepts: tuple[str, ...] = (),
+        due_source: str | None = None,
     ) -> None:
         _set(self, "id", id)
         _set(self, "pillar", pillar)
@@ -426,6 +436,7 @@ class Commitment(Record):
         _set(self, "aliases", aliases)
         _set(self, "reviewed", reviewed)
         _set(self, "concepts", concepts)
+        _set(self, "due_source", due_source)
 
     def is_overdue(self, today: dt.date) -> bool:
         """Due before `today` and neither completed nor dropped."""
@@ -438,6 +449,8 @@ class Commitment(Record):
         ids = [c.source for c in self.sources] + [e.source for e in self.events]
         if self.amount and self.amount.source:
             ids.append(self.amount.source)
+        if self.due_source:
+            ids.append(self.due_source)
         return list(dict.fromkeys(ids))
 
 
