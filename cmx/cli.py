@@ -37,6 +37,7 @@ from cmx.options import (
     with_filters,
 )
 from cmx.output import (
+    CITE_STYLES,
     COLOR_MODES,
     Changes,
     Hits,
@@ -677,6 +678,22 @@ def export_cmd(
     mindmap: Annotated[
         bool,
         typer.Option("--mindmap/--no-mindmap", help="Markdown --full: add a Mermaid mind-map."),
+    ] = False,
+    cite: Annotated[
+        str,
+        typer.Option(
+            "--cite",
+            help="Markdown: numbered ([1] and a Sources list) or pandoc ([@source-id] keys "
+            "for pandoc --citeproc with the bibliography of 'cmx sources -f csl-json').",
+            autocompletion=completion.fixed(*CITE_STYLES),
+        ),
+    ] = "numbered",
+    front_matter: Annotated[
+        bool,
+        typer.Option(
+            "--front-matter/--no-front-matter",
+            help="Markdown: start with YAML front matter (title, date, lang) for pandoc.",
+        ),
     ] = True,
     bom: Annotated[
         bool | None,
@@ -731,13 +748,14 @@ def export_cmd(
     if not to_file:
         text = plan.export(
             what, filters, lang=reader.lang, table=table, since=since, full=full,
-            mindmap=mindmap, as_of=run.as_of, csv=policy,
+            mindmap=mindmap, as_of=run.as_of, csv=policy, cite=cite, front_matter=front_matter,
         )  # fmt: skip
         send(text)
         return
     n = plan.export_file(
         what, output or "", filters, force=force, lang=reader.lang, table=table, since=since,
-        full=full, mindmap=mindmap, as_of=run.as_of, csv=policy,
+        full=full, mindmap=mindmap, as_of=run.as_of, csv=policy, cite=cite,
+        front_matter=front_matter,
     )  # fmt: skip
     wrote = t.ngettext(
         "cmx: wrote {n} commitment to {path}", "cmx: wrote {n} commitments to {path}", n

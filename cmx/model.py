@@ -658,6 +658,38 @@ class KnowledgeBase(Record):
         dates += [e.date for c in self.commitments for e in c.events]
         return max(dates, key=lambda d: date_bounds(d)[0], default=None)
 
+    def versions(self, source_id: str) -> list[Source]:
+        """The source and every other text of it the knowledge base holds: its versions
+        in other languages (`version_of`) and copies of it (`copy_of` by id), both ways."""
+        links: dict[str, set[str]] = {}
+        for s in self.sources:
+            for other in (s.version_of, s.copy_of):
+                if other and self.source(other):
+                    links.setdefault(s.id, set()).add(other)
+                    links.setdefault(other, set()).add(s.id)
+        seen, todo = {source_id}, [source_id]
+        while todo:
+            for other in links.get(todo.pop(), ()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        return [s for s in self.sources if s.id in seen]
+
+    def version(self, source_id: str, lang: str) -> str:
+        """The text of a source to cite for a reader of `lang`: among its versions and
+        copies (which state the same facts), one in the reader's language, an official
+        text before a reproduced one; else the original rather than a copy; else itself."""
+        family = self.versions(source_id)
+        if len(family) < 2:
+            return source_id
+        rank = {SourceKind.OFFICIAL: 0, SourceKind.OFFICIAL_REPRODUCED: 1}
+        mine = [s for s in family if s.language == lang]
+        if mine:
+            return min(mine, key=lambda s: (rank.get(s.kind, 2), s.id != source_id)).id
+        originals = [s for s in family if not s.copy_of and not s.version_of]
+        originals.sort(key=lambda s: rank.get(s.kind, 2))
+        return originals[0].id if originals else source_id
+
     def actor_name(self, actor_id: str, lang: str) -> str:
         actor = self.actor(actor_id)
         return actor.name.get(lang) if actor else actor_id

@@ -304,6 +304,9 @@ class Stats:
         return None
 
 
+CITE_STYLES = ("numbered", "pandoc")  # Markdown: [1] and a Sources list; [@id] for citeproc
+
+
 class Selection:
     """Commitments chosen for export, with the knowledge base they come from: a summary
     or dossier (Markdown), a calendar, a database, or the rows of one `table`."""
@@ -317,9 +320,12 @@ class Selection:
         full: bool = False,
         since: dt.date | None = None,
         mindmap: bool = False,
+        cite: str = "numbered",
+        front: bool = False,
     ) -> None:
         self.kb, self.items, self.table = kb, items, table
         self.full, self.since, self.mindmap = full, since, mindmap
+        self.cite, self.front = cite, front  # Markdown: citation keys, YAML front matter
 
     def verdict(self, t: Translator) -> str | None:
         return None if self.items else t.gettext("no commitment matched; nothing exported")
@@ -706,12 +712,14 @@ def _selection_markdown(result: Selection, reader: Reader) -> str:
 
     if result.full:
         text = brief.to_markdown(
-            result.kb, result.items, lang=reader.lang, today=reader.today, mindmap=result.mindmap
-        )
+            result.kb, result.items, lang=reader.lang, today=reader.today,
+            mindmap=result.mindmap, cite=result.cite, front=result.front,
+        )  # fmt: skip
     else:
         text = brief.summary(
-            result.kb, result.items, lang=reader.lang, today=reader.today, since=result.since
-        )
+            result.kb, result.items, lang=reader.lang, today=reader.today, since=result.since,
+            cite=result.cite, front=result.front,
+        )  # fmt: skip
     cleaned: str = render.clean(text)
     return cleaned
 
