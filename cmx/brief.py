@@ -420,13 +420,13 @@ def _sources_list(kb: KnowledgeBase, cites: _Citations, tr: Translator) -> list[
 SOON_DAYS = 183  # "falls due in the next six months"
 # How much the summary shows, most first; it takes the first that fits its page:
 # (what changed, deadlines, highlights per pillar).
-SUMMARY_SHAPES = (
+SUMMARY_SHAPES = (  # deadlines are kept longest, then one highlight per pillar
     (4, 3, 2),
     (3, 3, 2),
-    (3, 2, 2),
-    (3, 2, 1),
-    (2, 2, 1),
-    (2, 1, 1),
+    (3, 3, 1),
+    (2, 3, 1),
+    (1, 3, 1),
+    (1, 2, 1),
     (1, 1, 1),
 )
 # The page it must fit, as pandoc's standalone HTML prints in Chromium (its stylesheet:
@@ -450,7 +450,8 @@ class Tier(IntEnum):
     MONEY = 2  # an amount of money
     DEADLINE = 3  # a due date, or a deadline that fell due
     OUTCOME = 4  # a dated outcome of a leaders' or ministers' meeting or dialogue
-    OTHER = 5  # logistics, context, commentary
+    OTHER = 5  # logistics, context
+    COMMENTARY = 6  # what an analyst or a blog said (never an official commitment)
 
 
 # Commitments whose events are meetings of leaders and ministers (their outcomes count).
@@ -483,10 +484,10 @@ def event_tier(kb: KnowledgeBase, c: Commitment, e: Event) -> Tier:
     if e.status is not None:
         return Tier.MOVED
     src = kb.source(e.source)
-    commentary = src is not None and src.kind is SourceKind.ANALYSIS
+    if src is not None and src.kind is SourceKind.ANALYSIS:
+        return Tier.COMMENTARY
     dated = len(e.date) == len("2026-01-01")
-    meeting = c.instrument in MEETING_INSTRUMENTS or kb.scope(c) == PLAN_WIDE
-    if meeting and dated and not commentary:
+    if dated and (c.instrument in MEETING_INSTRUMENTS or kb.scope(c) == PLAN_WIDE):
         return Tier.OUTCOME
     return Tier.OTHER
 
@@ -580,15 +581,11 @@ class _SummaryFacts:
             f for f in happened if since <= date_bounds(f.date)[0] or (
                 f.event is None and since <= date_bounds(f.date)[1])
         ]  # fmt: skip
-        # Nothing in the window: the latest developments instead (events, not deadlines).
-        events = [f for f in happened if f.event is not None]
-        last = max((date_bounds(f.date)[0] for f in events), default=None)
-        self.latest_day = last
-        self.latest = (
-            [f for f in events if date_bounds(f.date)[0] >= shift(last, -LATEST_DAYS)]
-            if last
-            else []
-        )
+        # Nothing in the window: the latest developments instead, newest first (events,
+        # not deadlines; not commentary), most significant first on the same day.
+        latest = [f for f in happened if f.event is not None and f.tier is not Tier.COMMENTARY]
+        latest.sort(key=lambda f: (-date_bounds(f.date)[0].toordinal(), f.tier))
+        self.latest = latest
         by_due = sorted((c for c in items if c.due), key=lambda c: date_bounds(c.due or "")[1])
         self.late = [c for c in by_due if c.is_overdue(today)]
         self.soon = [
@@ -652,19 +649,25 @@ def _summary(page: _SummaryFacts, shape: tuple[int, int, int], cite: str, front:
     shown: set[tuple[str, str]] = set()  # (date, source): a fact said once
     chosen = page.changed[:n_list]
     if not page.changed:
-        newest_fact = tr.day(page.latest_day) if page.latest_day else "—"
-        head += " " + _("Nothing recorded. The latest developments, up to {date}:").format(
-            date=newest_fact
-        )
         chosen = page.latest[:n_list]
+        head += " " + tr.ngettext(
+            "Nothing recorded in this period. The latest development on record:",
+            "Nothing recorded in this period. The latest developments on record:",
+            len(chosen),
+        )
+    else:
+        chosen.sort(key=lambda f: date_bounds(f.date)[0], reverse=True)
     changed = []
-    for f in sorted(chosen, key=lambda f: date_bounds(f.date)[0], reverse=True):
+    for f in chosen:
         changed.append(_fact_line(f, tr, cites))
         shown.add((f.date, f.source))
     lines += _section(head, changed)
     listed: set[str] = set()
-    deadlines = [(c, _("was due {date}; still {status}")) for c in page.late]
-    deadlines += [(c, _("due {date}, {status}")) for c in page.soon]
+    # Overdue, then due soon; an official commitment before one resting on news alone.
+    late = sorted(page.late, key=lambda c: kb.basis(c) is not Basis.OFFICIAL)
+    soon = sorted(page.soon, key=lambda c: kb.basis(c) is not Basis.OFFICIAL)
+    deadlines = [(c, _("was due {date}; still {status}")) for c in late]
+    deadlines += [(c, _("due {date}, {status}")) for c in soon]
     due_lines = []
     for c, due in deadlines[:n_deadlines]:
         when = f"{tr.date(c.due or '')} {cites.ref(due_source(c))}"
@@ -673,9 +676,10 @@ def _summary(page: _SummaryFacts, shape: tuple[int, int, int], cite: str, front:
         due_lines.append(f"{name}{tr.colon()} {facts}.")
         listed.add(c.id)
     if due_lines:
-        head = f"**{_('Deadlines')}{_of(len(deadlines), n_deadlines, tr)}.**"
+        head = _("Deadlines")  # (outside the f-string, where the extractor finds it)
+        head = f"**{head}{_of(len(deadlines), n_deadlines, tr)}.**"
         lines += _section(head, due_lines)
-    per_pillar = n_highlights + (1 if len(page.highlights) == 1 else 0)
+    per_pillar = n_highlights
     highlights = []
     for label, ranked in page.highlights:
         fresh = [c for c in ranked if c.id not in listed and page.best[c.id][1] is not None]
