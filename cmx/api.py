@@ -197,6 +197,17 @@ class Plan:
             ids = []
         return [s for sid in ids if (s := kb.source(sid))]
 
+    def bibliography(self, entry_id: str | None = None, *, lang: str = "en") -> list[Source]:
+        """The sources to cite: every source, or those `entry_id` cites (`cmx sources
+        --for ID`), each followed by its version in the reader's language where the
+        summary cites that one instead (KnowledgeBase.version), each once."""
+        kb = self.store.kb()
+        if entry_id is None:
+            return list(kb.sources)
+        cited = self.sources_of(entry_id, lang=lang)
+        ids = dict.fromkeys(x for s in cited for x in (s.id, kb.version(s.id, lang)))
+        return [s for sid in ids if (s := kb.source(sid))]
+
     def sources(self, *, kind: str | None = None, lang: str = "en") -> list[Source]:
         """Every source, or those of one kind (official, official-reproduced, news,
         analysis; in any language)."""

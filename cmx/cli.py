@@ -308,6 +308,15 @@ def sources_cmd(
     fmt: Annotated[str, fmt_option(SourceListing)] = "table",
     fields: FieldsOpt = None,
     sort: SortOpt = None,
+    for_: Annotated[
+        str | None,
+        typer.Option(
+            "--for",
+            metavar="ID",
+            help="Only the sources one entry cites (with the versions its summary cites).",
+            autocompletion=completion.entry_ids,
+        ),
+    ] = None,
 ) -> None:
     """Every source the knowledge base cites, with its kind, date and URL (csl-json and
     bibtex: for Zotero, pandoc and reference managers)."""
@@ -316,7 +325,11 @@ def sources_cmd(
     run = _run(ctx)
     reader = run.reader(lang)
     f = choose(fmt, SourceListing, reader.t)
-    chosen = _plan(run, reader).sources(kind=kind, lang=reader.lang)
+    plan = _plan(run, reader)
+    chosen = plan.sources(kind=kind, lang=reader.lang)
+    if for_ is not None:
+        mine = {s.id for s in plan.bibliography(for_, lang=reader.lang)}
+        chosen = [s for s in chosen if s.id in mine]
     columns = ["id", "kind", "date", "publisher", "title", "url"]
     listing = SourceListing(
         chosen,
@@ -328,6 +341,7 @@ def sources_cmd(
         fields=fields,
         sort=sort,
         drop=["kind"] if kind is not None else [],
+        accessed=plan.kb().accessed(),
     )
     emit(listing, f, reader)
 

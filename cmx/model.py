@@ -690,6 +690,18 @@ class KnowledgeBase(Record):
         originals.sort(key=lambda s: rank.get(s.kind, 2))
         return originals[0].id if originals else source_id
 
+    def accessed(self) -> dict[str, str]:
+        """When each source was last consulted: the newest `reviewed` date of the
+        commitments that cite it (a review checks an entry against its sources). A
+        source no reviewed entry cites has none."""
+        seen: dict[str, str] = {}
+        for c in self.commitments:
+            if c.reviewed:
+                for sid in c.cited():
+                    if sid not in seen or date_bounds(seen[sid])[0] < date_bounds(c.reviewed)[0]:
+                        seen[sid] = c.reviewed
+        return seen
+
     def actor_name(self, actor_id: str, lang: str) -> str:
         actor = self.actor(actor_id)
         return actor.name.get(lang) if actor else actor_id

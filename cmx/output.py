@@ -237,9 +237,16 @@ class Listing:
 class SourceListing(Listing):
     """Sources: a listing that can also be a bibliography (CSL-JSON, BibTeX)."""
 
-    def __init__(self, sources: Sequence[Source], rows: list[Row], **kw: Any) -> None:
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        rows: list[Row],
+        accessed: Mapping[str, str] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(rows, **kw)
         self.sources = list(sources)
+        self.accessed = dict(accessed or {})  # the day each source was last consulted
 
 
 class Changes(Listing):
@@ -485,13 +492,13 @@ LISTING: dict[Format, Callable[[Any, Reader], str]] = {
 def _csl_json(result: SourceListing, reader: Reader) -> str:
     from cmx.cite import to_csl_json
 
-    return render.to_json(render.clean(to_csl_json(result.sources)))
+    return render.to_json(render.clean(to_csl_json(result.sources, result.accessed)))
 
 
 def _bibtex(result: SourceListing, reader: Reader) -> str:
     from cmx.cite import to_bibtex
 
-    text: str = render.clean(to_bibtex(result.sources))
+    text: str = render.clean(to_bibtex(result.sources, result.accessed))
     return text
 
 
