@@ -650,10 +650,15 @@ def _summary(page: _SummaryFacts, shape: tuple[int, int, int], cite: str, front:
     chosen = page.changed[:n_list]
     if not page.changed:
         chosen = page.latest[:n_list]
-        head += " " + tr.ngettext(
-            "Nothing recorded in this period. The latest development on record:",
-            "Nothing recorded in this period. The latest developments on record:",
-            len(chosen),
+        head += (
+            " "
+            + tr.ngettext(
+                "Nothing recorded in this period. The latest development on record:",
+                "Nothing recorded in this period. The latest developments on record:",
+                len(chosen),
+            )
+            if chosen
+            else " " + _("Nothing recorded in this period.")
         )
     else:
         chosen.sort(key=lambda f: date_bounds(f.date)[0], reverse=True)
@@ -682,7 +687,7 @@ def _summary(page: _SummaryFacts, shape: tuple[int, int, int], cite: str, front:
     per_pillar = n_highlights
     highlights = []
     for label, ranked in page.highlights:
-        fresh = [c for c in ranked if c.id not in listed and page.best[c.id][1] is not None]
+        fresh = [c for c in ranked if c.id not in listed]
         picked = 0
         for c in fresh:
             best = page.best[c.id][1]
@@ -703,8 +708,8 @@ def _summary(page: _SummaryFacts, shape: tuple[int, int, int], cite: str, front:
 def _section(head: str, items: Sequence[str]) -> list[str]:
     """A run-in head and its list; one item runs on after the head (a list of one
     costs its own block on the printed page)."""
-    if len(items) == 1:
-        return [f"{head} {items[0]}", ""]
+    if len(items) <= 1:
+        return [f"{head} {items[0]}" if items else head, ""]
     return [head, "", *(f"- {item}" for item in items), ""]
 
 
