@@ -708,8 +708,9 @@ def _summary(page: _SummaryFacts, shape: tuple[int, int, int], cite: str, front:
 def _section(head: str, items: Sequence[str]) -> list[str]:
     """A run-in head and its list; one item runs on after the head (a list of one
     costs its own block on the printed page)."""
-    if len(items) <= 1:
-        return [f"{head} {items[0]}" if items else head, ""]
+    if len(items) <= 1:  # a bold title after the bold head would read as one heading
+        run_on = re.sub(r"^\*\*(.+?)\*\*", r"\1", items[0]) if items else ""
+        return [f"{head} {run_on}".rstrip(), ""]
     return [head, "", *(f"- {item}" for item in items), ""]
 
 
