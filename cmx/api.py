@@ -38,7 +38,16 @@ from cmx.filters import (
 from cmx.i18n import LANGUAGES, Translator, translator
 from cmx.kb import KBError, default_data_dir
 from cmx.model import Actor, Commitment, Entry, KnowledgeBase, Note, Pillar, Sector, Source
-from cmx.output import CsvPolicy, Format, Reader, Selection, as_text, choose, write
+from cmx.output import (
+    CITE_STYLES,
+    CsvPolicy,
+    Format,
+    Reader,
+    Selection,
+    as_text,
+    choose,
+    write,
+)
 from cmx.run import WINDOW_DAYS, days_before
 from cmx.store import Store, open_store
 
@@ -188,6 +197,17 @@ class Plan:
             ids = []
         return [s for sid in ids if (s := kb.source(sid))]
 
+    def bibliography(self, entry_id: str | None = None, *, lang: str = "en") -> list[Source]:
+        """The sources to cite: every source, or those `entry_id` cites (`cmx sources
+        --for ID`), each followed by its version in the reader's language where the
+        summary cites that one instead (KnowledgeBase.version), each once."""
+        kb = self.store.kb()
+        if entry_id is None:
+            return list(kb.sources)
+        cited = self.sources_of(entry_id, lang=lang)
+        ids = dict.fromkeys(x for s in cited for x in (s.id, kb.version(s.id, lang)))
+        return [s for sid in ids if (s := kb.source(sid))]
+
     def sources(self, *, kind: str | None = None, lang: str = "en") -> list[Source]:
         """Every source, or those of one kind (official, official-reproduced, news,
         analysis; in any language)."""
@@ -317,11 +337,14 @@ class Plan:
         today: DateLike | None = None,
         since: DateLike | None = None,
         full: bool = False,
-        mindmap: bool = True,
+        mindmap: bool = False,
         as_of: DateLike | None = None,
+        cite: str = "numbered",
+        front_matter: bool = False,
     ) -> str:
         """The one-page summary in Markdown, every fact line cited (`cmx export
-        markdown`); `full=True`: the full dossier (`--full`)."""
+        markdown`); `full=True`: the full dossier (`--full`); `cite="pandoc"`:
+        `[@source-id]` keys for citeproc; `front_matter`: YAML title, date and lang."""
         return self.export(
             "markdown",
             filters,
@@ -331,6 +354,8 @@ class Plan:
             full=full,
             mindmap=mindmap,
             as_of=as_of,
+            cite=cite,
+            front_matter=front_matter,
         )
 
     def export(
@@ -343,9 +368,11 @@ class Plan:
         table: str = "commitments",
         since: DateLike | None = None,
         full: bool = False,
-        mindmap: bool = True,
+        mindmap: bool = False,
         as_of: DateLike | None = None,
         csv: CsvPolicy | None = None,
+        cite: str = "numbered",
+        front_matter: bool = False,
     ) -> str:
         """The chosen commitments as text: markdown, json, csv, yaml or ics (`cmx export
         WHAT`); `table` picks the rows of csv/json/yaml (commitments, events, sources,
@@ -353,7 +380,7 @@ class Plan:
         t = _translator(lang)
         reader, result = self._selection(
             t, filters, today=today, table=table, since=since, full=full, mindmap=mindmap,
-            as_of=as_of, csv=csv,
+            as_of=as_of, csv=csv, cite=cite, front_matter=front_matter,
         )  # fmt: skip
         fmt = choose(str(what), Selection, t, "WHAT")
         as_text(fmt, t)
@@ -374,9 +401,11 @@ class Plan:
         table: str = "commitments",
         since: DateLike | None = None,
         full: bool = False,
-        mindmap: bool = True,
+        mindmap: bool = False,
         as_of: DateLike | None = None,
         csv: CsvPolicy | None = None,
+        cite: str = "numbered",
+        front_matter: bool = False,
     ) -> int:
         """Write the export to the file `path` atomically (sqlite too), never over an
         existing file unless `force`; the number of commitments written."""
@@ -385,7 +414,7 @@ class Plan:
         t = _translator(lang)
         reader, result = self._selection(
             t, filters, today=today, table=table, since=since, full=full, mindmap=mindmap,
-            as_of=as_of, csv=csv or CsvPolicy(bom=True),
+            as_of=as_of, csv=csv or CsvPolicy(bom=True), cite=cite, front_matter=front_matter,
         )  # fmt: skip
         export(result, choose(str(what), Selection, t, "WHAT"), reader, Path(path), force=force)
         return len(result.items)
@@ -402,6 +431,8 @@ class Plan:
         mindmap: bool,
         as_of: DateLike | None,
         csv: CsvPolicy | None,
+        cite: str = "numbered",
+        front_matter: bool = False,
     ) -> tuple[Reader, Selection]:
         day = self._day(t, today)
         chosen_table = choice(t, table, EXPORT_TABLES, "--table") or "commitments"
@@ -409,7 +440,9 @@ class Plan:
         kb = self.kb(as_of=as_of, lang=t.lang)
         items = (filters or Filters()).select(kb, t, day)
         reader = Reader(lang=t.lang, today=day, csv=csv or CsvPolicy())
+        style = choice(t, cite, CITE_STYLES, "--cite") or "numbered"
         selection = Selection(
-            kb, items, table=chosen_table, full=full, since=since_day, mindmap=mindmap
-        )
+            kb, items, table=chosen_table, full=full, since=since_day, mindmap=mindmap,
+            cite=style, front=front_matter,
+        )  # fmt: skip
         return reader, selection

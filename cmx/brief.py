@@ -6,24 +6,29 @@ only what the text cites."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
+from enum import IntEnum
 
 from cmx import __version__
 from cmx.detail import locator, publisher_of
-from cmx.i18n import Translator, translator
+from cmx.i18n import LANGUAGE_TABLE, Translator, translator
 from cmx.model import (
+    CLOSED,
     PLAN_WIDE,
     Basis,
     Commitment,
+    Event,
     Instrument,
     KnowledgeBase,
     Pillar,
     Sector,
+    SourceKind,
     Status,
     date_bounds,
 )
-from cmx.tracking import shift
+from cmx.tracking import shift, status_on
 
 
 def _labels(t: Translator) -> dict[str, str]:
@@ -68,19 +73,49 @@ def _labels(t: Translator) -> dict[str, str]:
 
 
 class _Citations:
-    """Numbers sources in order of first use; locators in the reader's language."""
+    """Cites a source in the version the reader's language calls for (KnowledgeBase.
+    version), with its locator in that language: numbered in order of first use
+    (`[1, para. 4]`), or as pandoc citation keys (`[@source-id, para. 4]`)."""
 
-    def __init__(self, kb: KnowledgeBase | None = None, tr: Translator | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase | None = None, tr: Translator | None = None, style: str = "numbered"
+    ) -> None:
         self.order: list[str] = []
-        self.kb, self.tr = kb, tr
+        self.kb, self.tr, self.style = kb, tr, style
+        self._versions: dict[str, str] = {}
+
+    def chosen(self, source_id: str) -> str:
+        """The id cited for `source_id` (its version in the reader's language)."""
+        if self.kb is None or self.tr is None:
+            return source_id
+        if source_id not in self._versions:
+            self._versions[source_id] = self.kb.version(source_id, self.tr.lang)
+        return self._versions[source_id]
 
     def ref(self, source_id: str, section: str | None = None) -> str:
+        source_id = self.chosen(source_id)
         if source_id not in self.order:
             self.order.append(source_id)
-        n = self.order.index(source_id) + 1
         if section and self.tr is not None:
             section = locator(section, self.kb, self.tr)
+        if self.style == "pandoc":
+            return f"[@{source_id}, {md(section)}]" if section else f"[@{source_id}]"
+        n = self.order.index(source_id) + 1
         return f"[{n}, {md(section)}]" if section else f"[{n}]"
+
+
+def front_matter(title: str, day: dt.date, tr: Translator) -> list[str]:
+    """YAML front matter for pandoc: the title, the date, and the language (so a DOCX
+    or HTML file is tagged es-MX or fr-CA, not en-US)."""
+    lang = LANGUAGE_TABLE[tr.lang].locale.replace("_", "-")
+    return [
+        "---",
+        f"title: {json.dumps(title, ensure_ascii=False)}",
+        f"date: {json.dumps(tr.day(day), ensure_ascii=False)}",
+        f"lang: {lang}",
+        "---",
+        "",
+    ]
 
 
 # ------------------------------------------------------------------------ escaping
@@ -136,19 +171,24 @@ def to_markdown(
     *,
     lang: str = "en",
     today: dt.date,
-    mindmap: bool = True,
+    mindmap: bool = False,
+    cite: str = "numbered",
+    front: bool = False,
 ) -> str:
     """The full dossier of `items` (`cmx export markdown --full`): every commitment with
-    its facts, events and citations, the commentary, and the numbered Sources list."""
+    its facts, events and citations, the commentary, and the Sources list (`cite`:
+    numbered, or pandoc keys for citeproc); `front`: YAML front matter for pandoc;
+    `mindmap`: a Mermaid mind map of the pillars (only on request: most converters
+    print it as code)."""
     tr = translator(lang)
     t = _labels(tr)
-    cites = _Citations(kb, tr)
+    cites = _Citations(kb, tr, cite)
     chosen = {c.id for c in items}
     dates = [s.date for s in kb.sources if s.date]
     newest = max(dates, key=lambda d: date_bounds(d)[0]) if dates else "—"
+    head = front_matter(t["title"], today, tr) if front else [f"# {t['title']}", ""]
     lines = [
-        f"# {t['title']}",
-        "",
+        *head,
         t["generated"].format(
             today=tr.day(today),
             version=__version__,
@@ -360,6 +400,8 @@ def _sources_list(kb: KnowledgeBase, cites: _Citations, tr: Translator) -> list[
     t = _labels(tr)
     if not cites.order:
         return []
+    if cites.style == "pandoc":  # citeproc writes the references into this div
+        return [f"## {t['sources']}", "", "::: {#refs}", ":::"]
     lines = [f"## {t['sources']}", ""]
     for i, sid in enumerate(cites.order, 1):
         src = kb.source(sid)
@@ -375,17 +417,92 @@ def _sources_list(kb: KnowledgeBase, cites: _Citations, tr: Translator) -> list[
     return lines
 
 
-SUMMARY_WORDS = 600  # at most, before the Sources list (300 for one pillar)
 SOON_DAYS = 183  # "falls due in the next six months"
-# How much of each list the summary shows, most first; it takes the first that fits.
-SUMMARY_SHAPES = (  # (lines per list, highlights per pillar, words per quoted event)
-    (5, 2, 22),
-    (4, 2, 16),
-    (3, 2, 12),
-    (3, 1, 12),
-    (2, 1, 10),
-    (1, 1, 8),
+# How much the summary shows, most first; it takes the first that fits its page:
+# (what changed, deadlines, highlights per pillar).
+SUMMARY_SHAPES = (  # deadlines are kept longest, then one highlight per pillar
+    (4, 3, 2),
+    (3, 3, 2),
+    (3, 3, 1),
+    (2, 3, 1),
+    (1, 3, 1),
+    (1, 2, 1),
+    (1, 1, 1),
 )
+# The page it must fit, as pandoc's standalone HTML prints in Chromium (its stylesheet:
+# Georgia 16 px, 24 px lines, 16 px between blocks, a 576 px column; Letter with
+# Chromium's default margins gives 979 px of height, A4 1045 px). bench/pages.py
+# measures the real thing; these estimates only choose how much to show.
+PAGE_PX = 880  # the whole plan: one Letter page (979 px, less the 66 px under the last line)
+PILLAR_PX = 490  # one pillar: half a Letter page
+LINE_PX, GAP_PX = 24, 16
+TITLE_PX, TITLE_LINE_PX, TITLE_CHARS = 204, 48, 38  # the title block, each title line
+PARA_CHARS, ITEM_CHARS = 82, 76  # characters per printed line: paragraph, list item
+LATEST_DAYS = 120  # an empty window: the latest developments, within this of the newest
+
+
+class Tier(IntEnum):
+    """The significance rule: what a summary shows first (docs/summary.md). Lower wins;
+    within a tier, the newer fact first."""
+
+    CLOSED = 0  # a status change that completes or drops a commitment (an MoU signed)
+    MOVED = 1  # another status change (work began)
+    MONEY = 2  # an amount of money
+    DEADLINE = 3  # a due date, or a deadline that fell due
+    OUTCOME = 4  # a dated outcome of a leaders' or ministers' meeting or dialogue
+    OTHER = 5  # logistics, context
+    COMMENTARY = 6  # what an analyst or a blog said (never an official commitment)
+
+
+# Commitments whose events are meetings of leaders and ministers (their outcomes count).
+MEETING_INSTRUMENTS = frozenset(
+    {Instrument.MEETING, Instrument.DIALOGUE, Instrument.MOU, Instrument.AGREEMENT}
+)
+
+
+class Fact:
+    """One dated thing a summary can say about a commitment, with the source that
+    states it and its significance (Tier)."""
+
+    __slots__ = ("commitment", "date", "event", "source", "tier")
+
+    def __init__(
+        self, commitment: Commitment, date: str, tier: Tier, source: str, event: Event | None
+    ) -> None:
+        self.commitment, self.date, self.tier = commitment, date, tier
+        self.source, self.event = source, event
+
+    def key(self) -> tuple[int, int, str]:
+        """Most significant first, then newest, then the plan's order (stable)."""
+        return (self.tier, -date_bounds(self.date)[0].toordinal(), self.commitment.id)
+
+
+def event_tier(kb: KnowledgeBase, c: Commitment, e: Event) -> Tier:
+    """Where an event stands in the significance rule (see Tier)."""
+    if e.status in CLOSED:
+        return Tier.CLOSED
+    if e.status is not None:
+        return Tier.MOVED
+    src = kb.source(e.source)
+    if src is not None and src.kind is SourceKind.ANALYSIS:
+        return Tier.COMMENTARY
+    dated = len(e.date) == len("2026-01-01")
+    if dated and (c.instrument in MEETING_INSTRUMENTS or kb.scope(c) == PLAN_WIDE):
+        return Tier.OUTCOME
+    return Tier.OTHER
+
+
+def facts_of(kb: KnowledgeBase, c: Commitment) -> list[Fact]:
+    """Every fact the summary may show about `c`, each with the source that states it."""
+    out = [Fact(c, e.date, event_tier(kb, c, e), e.source, e) for e in c.events]
+    if c.due:
+        out.append(Fact(c, c.due, Tier.DEADLINE, due_source(c), None))
+    return out
+
+
+def due_source(c: Commitment) -> str:
+    """The source that states a commitment's due date."""
+    return c.due_source or c.sources[0].source
 
 
 def summary(
@@ -395,33 +512,53 @@ def summary(
     lang: str = "en",
     today: dt.date,
     since: dt.date | None = None,
+    cite: str = "numbered",
+    front: bool = False,
 ) -> str:
     """The one-page summary (`cmx export markdown`): where things stand, what changed,
-    what is overdue or due soon, and a few highlights per pillar, every fact line cited.
-
-    Highlights, per pillar: entries with recorded progress first (completed, then
-    underway), then those with an amount of money, then those an official text
-    supports; then the most recent event first; ties keep the plan's order. The page
-    holds at most SUMMARY_WORDS words before its Sources list (half for one pillar):
-    longer lists are cut, each with the command that gives the rest."""
+    the deadlines, and each pillar's most significant facts; every fact line is one
+    whole sentence written to be shown whole (an event's headline), cited to the source
+    that states it, most significant first (Tier). It takes the fullest shape whose
+    printed height (printed_height) fits one page, half a page for one pillar."""
     page = _SummaryFacts(kb, items, lang, today, since or shift(today, -90))
-    limit = SUMMARY_WORDS // 2 if len(page.highlights) == 1 else SUMMARY_WORDS
+    limit = PILLAR_PX if len(page.highlights) == 1 else PAGE_PX
     text = ""
     for shape in SUMMARY_SHAPES:  # the fullest shape that fits
-        text = _summary(page, shape)
-        if reading_words(text) <= limit:
+        text = _summary(page, shape, cite, front)
+        if printed_height(text) <= limit:
             break
     return text
 
 
-def reading_words(markdown: str) -> int:
-    """Words before the Sources list, which is the last section, counted as `wc -w`
-    does (a table's bars and a list's dashes count too: the strictest count)."""
-    lines = markdown.splitlines()
-    heads = [i for i, line in enumerate(lines) if line.startswith("## ")]
-    if heads:
-        lines = lines[: heads[-1]]
-    return len(" ".join(lines).split())
+_MARKUP = re.compile(r"\*\*|\\(?=\S)|\[(?:\d+|@[^\]]+)(?:, [^\]]+)?\]")
+
+
+def printed_height(markdown: str) -> int:
+    """An estimate of the height, in CSS px, that the text before the Sources list takes
+    when pandoc makes it a standalone HTML page and Chromium prints it (see PAGE_PX):
+    the title block, then each paragraph and list by its lines."""
+    text = markdown
+    height = TITLE_PX
+    if text.startswith("---\n"):
+        head, _, text = text[4:].partition("\n---\n")
+        title = next((h for h in head.splitlines() if h.startswith("title: ")), "title: ")
+        title_chars = len(title) - len('title: ""')
+    else:
+        first, _, text = text.partition("\n")
+        title_chars = len(first) - 2
+    height += TITLE_LINE_PX * max(1, -(-title_chars // TITLE_CHARS))
+    for block in text.split("\n\n"):
+        block = block.strip("\n")
+        if not block:
+            continue
+        if block.startswith("## "):  # the Sources list: not counted
+            break
+        height += GAP_PX
+        for line in block.split("\n"):
+            chars = len(_MARKUP.sub("", line))
+            per_line = ITEM_CHARS if line.startswith("- ") else PARA_CHARS
+            height += LINE_PX * max(1, -(-chars // per_line))
+    return height
 
 
 class _SummaryFacts:
@@ -435,13 +572,20 @@ class _SummaryFacts:
         today: dt.date,
         since: dt.date,
     ) -> None:
-        from cmx.tracking import changes
-
         self.kb, self.items, self.today, self.since = kb, items, today, since
         self.tr = translator(lang)
         self.newest = kb.newest_date()
-        chosen = {c.id for c in items}
-        self.changed = [r for r in changes(kb, since, today, lang) if r["id"] in chosen]
+        every = sorted((f for c in items for f in facts_of(kb, c)), key=Fact.key)
+        happened = [f for f in every if date_bounds(f.date)[0] <= today]
+        self.changed = [
+            f for f in happened if since <= date_bounds(f.date)[0] or (
+                f.event is None and since <= date_bounds(f.date)[1])
+        ]  # fmt: skip
+        # Nothing in the window: the latest developments instead, newest first (events,
+        # not deadlines; not commentary), most significant first on the same day.
+        latest = [f for f in happened if f.event is not None and f.tier is not Tier.COMMENTARY]
+        latest.sort(key=lambda f: (-date_bounds(f.date)[0].toordinal(), f.tier))
+        self.latest = latest
         by_due = sorted((c for c in items if c.due), key=lambda c: date_bounds(c.due or "")[1])
         self.late = [c for c in by_due if c.is_overdue(today)]
         self.soon = [
@@ -453,93 +597,175 @@ class _SummaryFacts:
         ]
         labels = [(f"{md(p.number)}. {md(p.name.get(lang))}", p.id) for p in kb.pillars]
         labels.append((_labels(self.tr)["whole_plan"], PLAN_WIDE))
-        # per pillar present, best first (the rule in summary's docstring)
+        best = {c.id: _best(kb, c, happened) for c in items}
+        self.best = best
+        # per pillar present, best first (the significance rule)
         self.highlights = [
-            (label, sorted(mine, key=lambda c: _highlight_rank(kb, c)))
+            (label, sorted(mine, key=lambda c: best[c.id][0]))
             for label, scope in labels
             if (mine := [c for c in items if kb.scope(c) == scope])
         ]
 
 
-def _summary(page: _SummaryFacts, shape: tuple[int, int, int]) -> str:
-    n_list, n_highlights, n_words = shape
+def _best(
+    kb: KnowledgeBase, c: Commitment, happened: Sequence[Fact]
+) -> tuple[tuple[int, int, str], Fact | None]:
+    """A commitment's most significant fact to highlight (an event that happened, or
+    its money), with its rank; deadlines have their own sections."""
+    mine = [f for f in happened if f.commitment is c and f.event is not None]
+    if c.amount:
+        money = Fact(c, "1900", Tier.MONEY, c.amount.source or c.sources[0].source, None)
+        mine.append(money)
+    if not mine:
+        return ((len(Tier), 0, c.id), None)
+    top = min(mine, key=Fact.key)
+    return (top.key(), top)
+
+
+def _summary(page: _SummaryFacts, shape: tuple[int, int, int], cite: str, front: bool) -> str:
+    """One layout of the summary: the counts in a sentence, what changed (or the latest
+    developments), deadlines, and each pillar's most significant fact; every fact one
+    line, one whole sentence, cited."""
+    n_list, n_deadlines, n_highlights = shape
     kb, items, today, since, tr = page.kb, page.items, page.today, page.since, page.tr
     _ = tr.gettext
-    t = _labels(tr)
-    cites = _Citations(kb, tr)
+    cites = _Citations(kb, tr, cite)
     newest = page.newest
-    lines = [
-        "# " + _("Canada–Mexico Action Plan 2025–2028: summary"),
-        "",
-        _("As of {today}; newest source: {newest}.").format(
-            today=tr.day(today), newest=tr.date(newest) if newest else "—"
-        )
-        + (
-            " " + t["selection"].format(n=len(items), total=len(kb.commitments))
-            if len(items) < len(kb.commitments)
-            else ""
-        ),
-        "",
-        "## " + _("Where things stand"),
-        "",
-        *_status_rows(kb, items, tr),
-        "",
-    ]
-    lines += ["## " + _("What changed since {date}").format(date=tr.day(since)), ""]
-    if page.changed:
-        for r in page.changed[:n_list]:
-            r = {**r, "what": _short(str(r["what"]), n_words)}
-            lines.append(f"- {_change_line(r, tr)} {cites.ref(str(r['source']))}")
-        command = f"cmx changes --since {since.isoformat()} --until {today.isoformat()}"
-        lines += _more(len(page.changed), n_list, tr, command)
+    title = _("Canada–Mexico Action Plan 2025–2028")  # short: one line in print
+    if len(page.highlights) == 1:  # one pillar: its name
+        title = _("Canada–Mexico: {pillar}").format(pillar=page.highlights[0][0])
+    lines = front_matter(title, today, tr) if front else ["# " + title, ""]
+    newest_day = tr.date(newest) if newest else "—"
+    if front:  # the title block gives today's date
+        intro = _("Newest source: {newest}.").format(newest=newest_day)
     else:
-        lines.append(_("No change recorded in this period."))
-    lines.append("")
-    for title, group, due, hint in (
-        (_("Overdue"), page.late, _("was due {date}; still {status}"), "cmx commitments --overdue"),
-        (_("Due in the next six months"), page.soon, _("due {date}, {status}"), "cmx timeline"),
-    ):
-        if not group:
-            continue
-        lines += [f"## {title}", ""]
-        for c in group[:n_list]:
-            facts = due.format(date=tr.date(c.due or ""), status=tr.code("status", c.status.value))
-            title = f"**{md(c.title.get(tr.lang))}**{_mark(kb, c)}"
-            lines.append(f"- {title}{tr.colon()} {facts} {cites.ref(c.sources[0].source)}")
-        lines += _more(len(group), n_list, tr, hint)
-        lines.append("")
-    per_pillar = n_highlights + (1 if len(page.highlights) == 1 else 0)
-    lines += ["## " + _("Highlights"), ""]
+        intro = _("As of {today}; newest source: {newest}.").format(
+            today=tr.day(today), newest=newest_day
+        )
+    lines += [f"{intro} {_counts(items, len(kb.commitments), tr)}", ""]
+    window = {"since": tr.day(since), "until": tr.day(today)}
+    head = _("What changed from {since} to {until}").format(**window)
+    head = f"**{head}{_of(len(page.changed), n_list, tr)}.**"
+    shown: set[tuple[str, str]] = set()  # (date, source): a fact said once
+    chosen = page.changed[:n_list]
+    if not page.changed:
+        chosen = page.latest[:n_list]
+        head += (
+            " "
+            + tr.ngettext(
+                "Nothing recorded in this period. The latest development on record:",
+                "Nothing recorded in this period. The latest developments on record:",
+                len(chosen),
+            )
+            if chosen
+            else " " + _("Nothing recorded in this period.")
+        )
+    else:
+        chosen.sort(key=lambda f: date_bounds(f.date)[0], reverse=True)
+    changed = []
+    for f in chosen:
+        changed.append(_fact_line(f, tr, cites))
+        shown.add((f.date, f.source))
+    lines += _section(head, changed)
+    listed: set[str] = set()
+    # Overdue, then due soon; an official commitment before one resting on news alone.
+    late = sorted(page.late, key=lambda c: kb.basis(c) is not Basis.OFFICIAL)
+    soon = sorted(page.soon, key=lambda c: kb.basis(c) is not Basis.OFFICIAL)
+    deadlines = [(c, _("was due {date}; still {status}")) for c in late]
+    deadlines += [(c, _("due {date}, {status}")) for c in soon]
+    due_lines = []
+    for c, due in deadlines[:n_deadlines]:
+        when = f"{tr.date(c.due or '')} {cites.ref(due_source(c))}"
+        facts = due.format(date=when, status=tr.code("status", c.status.value))
+        name = f"**{md(c.title.get(tr.lang))}**{_unofficial(kb, c, tr)}"
+        due_lines.append(f"{name}{tr.colon()} {facts}.")
+        listed.add(c.id)
+    if due_lines:
+        head = _("Deadlines")  # (outside the f-string, where the extractor finds it)
+        head = f"**{head}{_of(len(deadlines), n_deadlines, tr)}.**"
+        lines += _section(head, due_lines)
+    per_pillar = n_highlights
+    highlights = []
     for label, ranked in page.highlights:
-        lines += [f"### {label}", ""]
-        for c in ranked[:per_pillar]:
-            lines.append(f"- {_highlight(kb, c, tr, cites, n_words)}")
-        lines.append("")
-    if "‡" in "\n".join(lines):
-        lines += [_("‡ No official text supports this entry: it rests on news or analysis."), ""]
+        fresh = [c for c in ranked if c.id not in listed]
+        picked = 0
+        for c in fresh:
+            best = page.best[c.id][1]
+            said = (best.date, best.source) if best and best.event else None
+            if picked == per_pillar or said in shown:
+                continue
+            lead = f"**{label}.** " if len(page.highlights) > 1 else ""
+            highlights.append(f"{lead}{_highlight(kb, c, best, tr, cites)}")
+            picked += 1
+            if said:
+                shown.add(said)
+    if highlights:
+        lines += _section("**" + _("Highlights") + ".**", highlights)
     lines += _sources_list(kb, cites, tr)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _short(text: str, words: int = 22) -> str:
-    """The text if it has at most `words` words; else its first sentence if that is
-    short enough; else its first `words` words, with "…"."""
-    parts = text.split()
-    if len(parts) <= words:
-        return text
-    first = text.split(". ", 1)[0].rstrip(".") + "."
-    if len(first.split()) <= words and len(first) < len(text):
-        return first
-    return " ".join(parts[:words]).rstrip(",;:") + "…"
+def _section(head: str, items: Sequence[str]) -> list[str]:
+    """A run-in head and its list; one item runs on after the head (a list of one
+    costs its own block on the printed page)."""
+    if len(items) <= 1:  # a bold title after the bold head would read as one heading
+        run_on = re.sub(r"^\*\*(.+?)\*\*", r"\1", items[0]) if items else ""
+        return [f"{head} {run_on}".rstrip(), ""]
+    return [head, "", *(f"- {item}" for item in items), ""]
 
 
-def _more(n: int, shown: int, tr: Translator, command: str) -> list[str]:
-    """'…and N more: `cmx …`' under a list cut at `shown` lines."""
-    if n <= shown:
-        return []
-    rest = n - shown
-    text = tr.ngettext("…and {n} more: `{command}`", "…and {n} more: `{command}`", rest)
-    return ["", text.format(n=rest, command=command)]
+def _of(total: int, shown: int, tr: Translator) -> str:
+    """' (3 of 12)' after a heading whose list shows only the first `shown`."""
+    if total <= shown:
+        return ""
+    return " (" + tr.gettext("{shown} of {total}").format(shown=shown, total=total) + ")"
+
+
+def _unofficial(kb: KnowledgeBase, c: Commitment, tr: Translator) -> str:
+    """' (no official text)' after an entry that rests on news or analysis only."""
+    if kb.basis(c) is Basis.OFFICIAL:
+        return ""
+    return " (" + tr.gettext("no official text") + ")"
+
+
+def _counts(items: Sequence[Commitment], total: int, tr: Translator) -> str:
+    """'47 commitments: completed 4, underway 9, planned 34.' (statuses held only), or
+    '13 of 47 commitments: …' for a selection."""
+    held = [
+        f"{tr.code('status', s.value)}{tr.colon()} {n}"
+        for s in (Status.COMPLETED, Status.UNDERWAY, Status.PLANNED, Status.NOT_PURSUED)
+        if (n := sum(1 for c in items if c.status is s))
+    ]
+    if len(items) < total:
+        text = tr.ngettext(
+            "{n} of {total} commitments: {counts}.", "{n} of {total} commitments: {counts}.", total
+        )
+    else:
+        text = tr.ngettext("{n} commitment: {counts}.", "{n} commitments: {counts}.", len(items))
+    return text.format(n=len(items), total=total, counts="; ".join(held))
+
+
+def _headline(e: Event, lang: str) -> str:
+    """An event as one whole sentence: its headline (written to be shown whole), else
+    its full text; never cut."""
+    text = e.headline.get(lang) if e.headline else e.what.get(lang)
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _fact_line(f: Fact, tr: Translator, cites: _Citations) -> str:
+    """A dated fact: its date, then one whole sentence (an event's headline, written to
+    stand alone), cited to the source that states it."""
+    when = tr.date(f.date)
+    if f.event is None:  # a deadline that fell due
+        c = f.commitment
+        reached = status_on(c.events, date_bounds(c.due or f.date)[1])
+        text = tr.gettext("deadline reached; status then: {status}").format(
+            status=tr.code("status", reached.value)
+        )
+        return f"{when}{tr.colon()} **{md(c.title.get(tr.lang))}**{tr.colon()} {text}. " + (
+            cites.ref(f.source)
+        )
+    return f"{when}{tr.colon()} {md(_headline(f.event, tr.lang))} {cites.ref(f.source)}"
 
 
 def _mark(kb: KnowledgeBase, c: Commitment) -> str:
@@ -547,28 +773,19 @@ def _mark(kb: KnowledgeBase, c: Commitment) -> str:
     return "" if kb.basis(c) is Basis.OFFICIAL else " ‡"
 
 
-def _highlight_rank(kb: KnowledgeBase, c: Commitment) -> tuple[int, int, int, float]:
-    progress = {Status.COMPLETED: 0, Status.UNDERWAY: 1}.get(c.status, 2)
-    latest = max((date_bounds(e.date)[0].toordinal() for e in c.events), default=0)
-    money = 0 if c.amount else 1
-    official = 0 if kb.basis(c) is Basis.OFFICIAL else 1
-    return (progress, money, official, -latest)
-
-
 def _highlight(
-    kb: KnowledgeBase, c: Commitment, tr: Translator, cites: _Citations, n_words: int
+    kb: KnowledgeBase, c: Commitment, best: Fact | None, tr: Translator, cites: _Citations
 ) -> str:
-    """One line: the title, its status, then its amount of money (the fact a memo
-    wants) or else its latest event, cited."""
-    status = tr.code("status", c.status.value)
-    line = f"**{md(c.title.get(tr.lang))}**{_mark(kb, c)}{tr.colon()} {status}"
-    if c.amount:
+    """A commitment's most significant fact: its money (with its title), or an event's
+    headline with its date, cited to the source that states it."""
+    if best is None or (best.event is None and c.amount is None):
+        status = tr.code("status", c.status.value)
+        name = f"**{md(c.title.get(tr.lang))}**{_unofficial(kb, c, tr)}"
+        return f"{name}{tr.colon()} {status} {cites.ref(c.sources[0].source)}"
+    if best.event is None and c.amount:
         amount = tr.amount(c.amount.value, c.amount.currency)
         stage = tr.code("stage", c.amount.stage.value)
-        source = c.amount.source or c.sources[0].source
-        return f"{line}; {amount} ({stage}) {cites.ref(source)}"
-    latest = max(c.events, key=lambda e: date_bounds(e.date)[0], default=None)
-    if latest is not None:
-        what = md(_short(latest.what.get(tr.lang), n_words))
-        return f"{line}; {tr.date(latest.date)}{tr.colon()} {what} {cites.ref(latest.source)}"
-    return f"{line}. {cites.ref(c.sources[0].source, c.sources[0].section)}"
+        name = f"{md(c.title.get(tr.lang))}{_unofficial(kb, c, tr)}"
+        return f"{name}{tr.colon()} {amount} ({stage}) {cites.ref(best.source)}"
+    assert best.event is not None
+    return _fact_line(best, tr, cites)

@@ -2,7 +2,10 @@
 
 Only what a source records is written: a field the knowledge base does not hold is left
 out, never guessed (no author is made up for a news story, no day for a 2025-09 date).
-Both formats keep the order they are given, so the same sources give the same output.
+Both formats keep the order they are given, so the same sources give the same output,
+and they say the same: the same author (the issuing organisation of an official text or
+an analysis; none for a news story, whose outlet is where it appeared), the same date
+to the day, and the day the source was last consulted (`accessed`, KnowledgeBase.accessed).
 
 CSL-JSON (Zotero, Pandoc/citeproc, Mendeley) follows the CSL 1.0.2 input schema,
 https://github.com/citation-style-language/schema (schemas/input/csl-data.json).
@@ -13,7 +16,7 @@ and biblatex: UTF-8 is kept, as both handle it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cmx.i18n import LANGUAGE_TABLE
@@ -49,20 +52,31 @@ def date_parts(value: str) -> list[int]:
 # ------------------------------------------------------------------------- CSL-JSON
 
 
-def to_csl_json(sources: Sequence[Source]) -> list[dict[str, Any]]:
-    """One CSL-JSON item per source, in order (`json.dumps` the list to write a file)."""
+def to_csl_json(
+    sources: Sequence[Source], accessed: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One CSL-JSON item per source, in order (`json.dumps` the list to write a file);
+    `accessed`: the day each source was last consulted, by id."""
     items: list[dict[str, Any]] = []
     for s in sources:
         item: dict[str, Any] = {"id": s.id, "type": CSL_TYPES.get(s.kind, "document")}
         if title := _text(s.title):
             item["title"] = title
         if publisher := _text(s.publisher):
-            # A newspaper is where the story appeared; styles print it in italics there.
-            item["container-title" if s.kind is SourceKind.NEWS else "publisher"] = publisher
+            if s.kind is SourceKind.NEWS:
+                # A newspaper is where the story appeared; styles print it in italics there.
+                item["container-title"] = publisher
+            else:
+                # The issuing body is the author, as in BibTeX: styles then lead with it
+                # rather than with the title.
+                item["author"] = [{"literal": publisher}]
+                item["publisher"] = publisher
         if s.date:
             item["issued"] = {"date-parts": [date_parts(s.date)]}
         if s.url:
             item["URL"] = _text(s.url)
+        if accessed and (day := accessed.get(s.id)):
+            item["accessed"] = {"date-parts": [date_parts(day)]}
         if s.language:
             item["language"] = _text(s.language)
         if s.note and (note := _text(s.note)):
@@ -73,14 +87,15 @@ def to_csl_json(sources: Sequence[Source]) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------- BibTeX
 
-# Entry types that plain BibTeX styles know: news stories are articles in a "journal"
-# (the outlet); everything else is @misc, which prints author (the issuing body), title,
-# date, note. (@report is biblatex-only; @techreport wants an institution and a report
-# number and prints "Technical Report", which a press release is not.)
+# Every source is @misc, the one entry type plain BibTeX styles print without an author:
+# author (the issuing body; none for news), title, howpublished (a news story's outlet),
+# date, note. (@article requires an author, which a news story in the knowledge base does
+# not have and is never given; @report is biblatex-only; @techreport wants an
+# institution and a report number and prints "Technical Report".)
 BIB_TYPES: dict[SourceKind, str] = {
     SourceKind.OFFICIAL: "misc",
     SourceKind.OFFICIAL_REPRODUCED: "misc",
-    SourceKind.NEWS: "article",
+    SourceKind.NEWS: "misc",
     SourceKind.ANALYSIS: "misc",
 }
 
@@ -132,7 +147,7 @@ def _bib_key(source_id: str) -> str:
     return _KEY_UNSAFE.sub("-", source_id) or "source"
 
 
-def _bib_entry(s: Source) -> str:
+def _bib_entry(s: Source, accessed: str | None = None) -> str:
     fields: list[tuple[str, str]] = []
     if title := bib_escape(s.title):
         # Double braces keep the title's capitals: BibTeX styles lower-case titles
@@ -140,7 +155,7 @@ def _bib_entry(s: Source) -> str:
         fields.append(("title", "{" + title + "}"))
     if publisher := bib_escape(s.publisher):
         if s.kind is SourceKind.NEWS:
-            fields.append(("journal", publisher))
+            fields.append(("howpublished", publisher))
         else:
             # An organisation as author: double braces, or BibTeX reads "Global Affairs
             # Canada" as a person (first names Global Affairs, last name Canada).
@@ -150,10 +165,14 @@ def _bib_entry(s: Source) -> str:
         fields.append(("year", str(parts[0])))
         if len(parts) > 1 and 1 <= parts[1] <= 12:
             fields.append(("month", MONTHS[parts[1] - 1]))  # a macro: styles name the month
-        # No biblatex `date` for the day: biber warns for every entry holding both year
-        # and date, and plain BibTeX styles print no day. CSL-JSON keeps the day.
+        if len(parts) > 2:
+            # The day as biblatex's `day` date part beside year and month (a `date` field
+            # beside `year` makes biber warn on every entry); plain BibTeX ignores it.
+            fields.append(("day", str(parts[2])))
     if s.url and (url := _bib_url(s.url)):
         fields.append(("url", url))
+    if accessed:
+        fields.append(("urldate", accessed))  # biblatex: the day the URL was consulted
     if langid := LANGIDS.get(s.language or ""):
         fields.append(("langid", langid))
     if s.note and (note := bib_escape(s.note)):
@@ -167,6 +186,8 @@ def _bib_entry(s: Source) -> str:
     return "\n".join(lines)
 
 
-def to_bibtex(sources: Sequence[Source]) -> str:
-    """One BibTeX entry per source, in order, separated by a blank line."""
-    return "".join(_bib_entry(s) + "\n\n" for s in sources).removesuffix("\n")
+def to_bibtex(sources: Sequence[Source], accessed: Mapping[str, str] | None = None) -> str:
+    """One BibTeX entry per source, in order, separated by a blank line; `accessed`: the
+    day each source was last consulted, by id."""
+    seen = accessed or {}
+    return "".join(_bib_entry(s, seen.get(s.id)) + "\n\n" for s in sources).removesuffix("\n")

@@ -37,6 +37,7 @@ from cmx.options import (
     with_filters,
 )
 from cmx.output import (
+    CITE_STYLES,
     COLOR_MODES,
     Changes,
     Hits,
@@ -308,6 +309,15 @@ def sources_cmd(
     fmt: Annotated[str, fmt_option(SourceListing)] = "table",
     fields: FieldsOpt = None,
     sort: SortOpt = None,
+    for_: Annotated[
+        str | None,
+        typer.Option(
+            "--for",
+            metavar="ID",
+            help="Only the sources one entry cites (with the versions its summary cites).",
+            autocompletion=completion.entry_ids,
+        ),
+    ] = None,
 ) -> None:
     """Every source the knowledge base cites, with its kind, date and URL (csl-json and
     bibtex: for Zotero, pandoc and reference managers)."""
@@ -316,7 +326,11 @@ def sources_cmd(
     run = _run(ctx)
     reader = run.reader(lang)
     f = choose(fmt, SourceListing, reader.t)
-    chosen = _plan(run, reader).sources(kind=kind, lang=reader.lang)
+    plan = _plan(run, reader)
+    chosen = plan.sources(kind=kind, lang=reader.lang)
+    if for_ is not None:
+        mine = {s.id for s in plan.bibliography(for_, lang=reader.lang)}
+        chosen = [s for s in chosen if s.id in mine]
     columns = ["id", "kind", "date", "publisher", "title", "url"]
     listing = SourceListing(
         chosen,
@@ -328,6 +342,7 @@ def sources_cmd(
         fields=fields,
         sort=sort,
         drop=["kind"] if kind is not None else [],
+        accessed=plan.kb().accessed(),
     )
     emit(listing, f, reader)
 
@@ -685,6 +700,22 @@ def export_cmd(
     mindmap: Annotated[
         bool,
         typer.Option("--mindmap/--no-mindmap", help="Markdown --full: add a Mermaid mind-map."),
+    ] = False,
+    cite: Annotated[
+        str,
+        typer.Option(
+            "--cite",
+            help="Markdown: numbered ([1] and a Sources list) or pandoc ([@source-id] keys "
+            "for pandoc --citeproc with the bibliography of 'cmx sources -f csl-json').",
+            autocompletion=completion.fixed(*CITE_STYLES),
+        ),
+    ] = "numbered",
+    front_matter: Annotated[
+        bool,
+        typer.Option(
+            "--front-matter/--no-front-matter",
+            help="Markdown: start with YAML front matter (title, date, lang) for pandoc.",
+        ),
     ] = True,
     bom: Annotated[
         bool | None,
@@ -739,13 +770,14 @@ def export_cmd(
     if not to_file:
         text = plan.export(
             what, filters, lang=reader.lang, table=table, since=since, full=full,
-            mindmap=mindmap, as_of=run.as_of, csv=policy,
+            mindmap=mindmap, as_of=run.as_of, csv=policy, cite=cite, front_matter=front_matter,
         )  # fmt: skip
         send(text)
         return
     n = plan.export_file(
         what, output or "", filters, force=force, lang=reader.lang, table=table, since=since,
-        full=full, mindmap=mindmap, as_of=run.as_of, csv=policy,
+        full=full, mindmap=mindmap, as_of=run.as_of, csv=policy, cite=cite,
+        front_matter=front_matter,
     )  # fmt: skip
     wrote = t.ngettext(
         "cmx: wrote {n} commitment to {path}", "cmx: wrote {n} commitments to {path}", n

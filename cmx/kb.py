@@ -92,6 +92,8 @@ ID_FIELDS = {
     (model.Actor, "id"),
     (model.Concept, "id"),
     (model.Tag, "id"),
+    (Source, "version_of"),
+    (Commitment, "due_source"),
 }
 
 
@@ -783,6 +785,10 @@ def _cross_check(
         dup(ctxs["sources"], line, obj.id, "source")
         if obj.copy_of and PATTERNS.id.match(obj.copy_of):  # an id, not a name: must exist
             cite(ctxs["sources"], line, f"source '{obj.id}' copy_of", obj.copy_of)
+        if obj.version_of is not None:
+            cite(ctxs["sources"], line, f"source '{obj.id}' version_of", obj.version_of)
+            if obj.version_of == obj.id:
+                ctxs["sources"].add(line, f"source '{obj.id}': version_of names itself")
     tag_lines: dict[str, int] = {}  # tags have their own ids, like concepts
     for obj, line, _ in recs["tags"]:
         if obj.id in tag_lines:
@@ -850,6 +856,16 @@ def _cross_check(
             cite(ctx, line, f"{label} event {event.date}", event.source)
         if obj.amount and obj.amount.source:
             cite(ctx, line, f"{label} amount", obj.amount.source)
+        if obj.due_source is not None:
+            if obj.due is None:
+                ctx.add(line, f"{label}: due_source '{obj.due_source}' but no due date")
+            elif obj.due_source not in {x.source for x in obj.sources}:
+                cited = [x.source for x in obj.sources]
+                ctx.add(
+                    line,
+                    f"{label}: due_source '{obj.due_source}' is not one of its sources"
+                    f"{suggest(obj.due_source, cited)}",
+                )
         for actor in obj.actors if actor_ids else ():
             if actor not in actor_ids and actor not in broken:
                 ctx.add(line, f"{label}: unknown actor '{actor}'{suggest(actor, actor_ids)}")

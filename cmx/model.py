@@ -182,6 +182,10 @@ class Source(Record):
     copy_on: str | None = None  # the publisher's own text, on this unofficial site
     agency: str | None = None  # the news agency whose story it is (EFE, AFP, The Canadian Press)
     aggregator: bool = False  # a news aggregator (automated summaries), not a newsroom
+    # The id of the source this one translates: the same text in another language
+    # (pmo-release-fr is a version of the English release); citations then pick the
+    # version in the reader's language.
+    version_of: str | None = None
 
     def __init__(
         self,
@@ -199,6 +203,7 @@ class Source(Record):
         copy_on: str | None = None,
         agency: str | None = None,
         aggregator: bool = False,
+        version_of: str | None = None,
     ) -> None:
         _set(self, "id", id)
         _set(self, "title", title)
@@ -214,6 +219,7 @@ class Source(Record):
         _set(self, "copy_on", copy_on)
         _set(self, "agency", agency)
         _set(self, "aggregator", aggregator)
+        _set(self, "version_of", version_of)
 
     @property
     def official(self) -> bool:
@@ -390,6 +396,9 @@ class Commitment(Record):
     aliases: tuple[str, ...] = ()
     reviewed: str | None = None  # when the entry was last checked against its sources
     concepts: tuple[str, ...] = ()  # ids of concepts (concepts.yaml) the entry is about
+    # The source that states the due date (one of the entry's cited sources), when it is
+    # not the first: a summary cites it after the date.
+    due_source: str | None = None
 
     def __init__(
         self,
@@ -409,6 +418,7 @@ class Commitment(Record):
         aliases: tuple[str, ...] = (),
         reviewed: str | None = None,
         concepts: tuple[str, ...] = (),
+        due_source: str | None = None,
     ) -> None:
         _set(self, "id", id)
         _set(self, "pillar", pillar)
@@ -426,6 +436,7 @@ class Commitment(Record):
         _set(self, "aliases", aliases)
         _set(self, "reviewed", reviewed)
         _set(self, "concepts", concepts)
+        _set(self, "due_source", due_source)
 
     def is_overdue(self, today: dt.date) -> bool:
         """Due before `today` and neither completed nor dropped."""
@@ -438,6 +449,8 @@ class Commitment(Record):
         ids = [c.source for c in self.sources] + [e.source for e in self.events]
         if self.amount and self.amount.source:
             ids.append(self.amount.source)
+        if self.due_source:
+            ids.append(self.due_source)
         return list(dict.fromkeys(ids))
 
 
@@ -644,6 +657,50 @@ class KnowledgeBase(Record):
         dates = [s.date for s in self.sources if s.date]
         dates += [e.date for c in self.commitments for e in c.events]
         return max(dates, key=lambda d: date_bounds(d)[0], default=None)
+
+    def versions(self, source_id: str) -> list[Source]:
+        """The source and every other text of it the knowledge base holds: its versions
+        in other languages (`version_of`) and copies of it (`copy_of` by id), both ways."""
+        links: dict[str, set[str]] = {}
+        for s in self.sources:
+            for other in (s.version_of, s.copy_of):
+                if other and self.source(other):
+                    links.setdefault(s.id, set()).add(other)
+                    links.setdefault(other, set()).add(s.id)
+        seen, todo = {source_id}, [source_id]
+        while todo:
+            for other in links.get(todo.pop(), ()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        return [s for s in self.sources if s.id in seen]
+
+    def version(self, source_id: str, lang: str) -> str:
+        """The text of a source to cite for a reader of `lang`: among its versions and
+        copies (which state the same facts), one in the reader's language, an official
+        text before a reproduced one; else the original rather than a copy; else itself."""
+        family = self.versions(source_id)
+        if len(family) < 2:
+            return source_id
+        rank = {SourceKind.OFFICIAL: 0, SourceKind.OFFICIAL_REPRODUCED: 1}
+        mine = [s for s in family if s.language == lang]
+        if mine:
+            return min(mine, key=lambda s: (rank.get(s.kind, 2), s.id != source_id)).id
+        originals = [s for s in family if not s.copy_of and not s.version_of]
+        originals.sort(key=lambda s: rank.get(s.kind, 2))
+        return originals[0].id if originals else source_id
+
+    def accessed(self) -> dict[str, str]:
+        """When each source was last consulted: the newest `reviewed` date of the
+        commitments that cite it (a review checks an entry against its sources). A
+        source no reviewed entry cites has none."""
+        seen: dict[str, str] = {}
+        for c in self.commitments:
+            if c.reviewed:
+                for sid in c.cited():
+                    if sid not in seen or date_bounds(seen[sid])[0] < date_bounds(c.reviewed)[0]:
+                        seen[sid] = c.reviewed
+        return seen
 
     def actor_name(self, actor_id: str, lang: str) -> str:
         actor = self.actor(actor_id)

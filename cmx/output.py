@@ -240,9 +240,16 @@ class Listing:
 class SourceListing(Listing):
     """Sources: a listing that can also be a bibliography (CSL-JSON, BibTeX)."""
 
-    def __init__(self, sources: Sequence[Source], rows: list[Row], **kw: Any) -> None:
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        rows: list[Row],
+        accessed: Mapping[str, str] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(rows, **kw)
         self.sources = list(sources)
+        self.accessed = dict(accessed or {})  # the day each source was last consulted
 
 
 class Changes(Listing):
@@ -307,6 +314,9 @@ class Stats:
         return None
 
 
+CITE_STYLES = ("numbered", "pandoc")  # Markdown: [1] and a Sources list; [@id] for citeproc
+
+
 class Selection:
     """Commitments chosen for export, with the knowledge base they come from: a summary
     or dossier (Markdown), a calendar, a database, or the rows of one `table`."""
@@ -320,9 +330,12 @@ class Selection:
         full: bool = False,
         since: dt.date | None = None,
         mindmap: bool = False,
+        cite: str = "numbered",
+        front: bool = False,
     ) -> None:
         self.kb, self.items, self.table = kb, items, table
         self.full, self.since, self.mindmap = full, since, mindmap
+        self.cite, self.front = cite, front  # Markdown: citation keys, YAML front matter
 
     def verdict(self, t: Translator) -> str | None:
         return None if self.items else t.gettext("no commitment matched; nothing exported")
@@ -501,13 +514,13 @@ LISTING: dict[Format, Callable[[Any, Reader], str]] = {
 def _csl_json(result: SourceListing, reader: Reader) -> str:
     from cmx.cite import to_csl_json
 
-    return render.to_json(render.clean(to_csl_json(result.sources)))
+    return render.to_json(render.clean(to_csl_json(result.sources, result.accessed)))
 
 
 def _bibtex(result: SourceListing, reader: Reader) -> str:
     from cmx.cite import to_bibtex
 
-    text: str = render.clean(to_bibtex(result.sources))
+    text: str = render.clean(to_bibtex(result.sources, result.accessed))
     return text
 
 
@@ -733,12 +746,14 @@ def _selection_markdown(result: Selection, reader: Reader) -> str:
 
     if result.full:
         text = brief.to_markdown(
-            result.kb, result.items, lang=reader.lang, today=reader.today, mindmap=result.mindmap
-        )
+            result.kb, result.items, lang=reader.lang, today=reader.today,
+            mindmap=result.mindmap, cite=result.cite, front=result.front,
+        )  # fmt: skip
     else:
         text = brief.summary(
-            result.kb, result.items, lang=reader.lang, today=reader.today, since=result.since
-        )
+            result.kb, result.items, lang=reader.lang, today=reader.today, since=result.since,
+            cite=result.cite, front=result.front,
+        )  # fmt: skip
     cleaned: str = render.clean(text)
     return cleaned
 

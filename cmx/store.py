@@ -63,10 +63,11 @@ from cmx.model import (
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
 
-SCHEMA_VERSION = "8"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
+SCHEMA_VERSION = "9"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
 # 5: postings by field level; 6: plan-wide governance (sectors.plan_wide, in the index),
 # meta newest_date; 7: source annotations (via, copy_of, copy_on, agency, aggregator),
-# event headlines, tags; 8: stems per language of the text, weak stems, @actor postings
+# event headlines, tags; 8: stems per language of the text, weak stems, @actor postings;
+# 9: sources.version_of, commitments.due_source
 STORE_TEMP = ".kb-"  # the prefix of a store being built (then random, then .tmp)
 
 # Everything a stored value can raise when the file is damaged or not ours.
@@ -83,7 +84,7 @@ CREATE TABLE sources (
   id TEXT PRIMARY KEY, position INTEGER NOT NULL, title TEXT NOT NULL,
   publisher TEXT NOT NULL, kind TEXT NOT NULL, url TEXT, date TEXT, language TEXT,
   reliability TEXT, note TEXT, via TEXT, copy_of TEXT, copy_on TEXT, agency TEXT,
-  aggregator INTEGER NOT NULL);
+  aggregator INTEGER NOT NULL, version_of TEXT);
 CREATE TABLE pillars (
   id TEXT PRIMARY KEY, position INTEGER NOT NULL, number TEXT NOT NULL,
   {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL);
@@ -103,7 +104,7 @@ CREATE TABLE commitments (
   instrument TEXT NOT NULL, status TEXT NOT NULL, due TEXT, reviewed TEXT,
   amount_value REAL, amount_currency TEXT, amount_stage TEXT,
   amount_source TEXT REFERENCES sources(id), basis TEXT NOT NULL,
-  tags TEXT NOT NULL, aliases TEXT NOT NULL, concepts TEXT NOT NULL);
+  tags TEXT NOT NULL, aliases TEXT NOT NULL, concepts TEXT NOT NULL, due_source TEXT);
 CREATE TABLE commitment_actors (
   commitment TEXT NOT NULL REFERENCES commitments(id), position INTEGER NOT NULL,
   actor TEXT NOT NULL REFERENCES actors(id), PRIMARY KEY (commitment, position));
@@ -246,11 +247,11 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
         "INSERT INTO meta VALUES (?, ?)", {**meta, "newest_date": newest or ""}.items()
     )
     conn.executemany(
-        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             (s.id, i, s.title, s.publisher, s.kind.value, s.url, s.date, s.language,
              s.reliability.value if s.reliability else None, s.note, s.via, s.copy_of,
-             s.copy_on, s.agency, int(s.aggregator))
+             s.copy_on, s.agency, int(s.aggregator), s.version_of)
             for i, s in enumerate(kb.sources)
         ),
     )  # fmt: skip
@@ -277,13 +278,14 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
         ),
     )
     conn.executemany(
-        "INSERT INTO commitments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO commitments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             (c.id, i, c.pillar, c.sector, *_tx(c.title), *_tx(c.summary),
              c.instrument.value, c.status.value, c.due, c.reviewed,
              c.amount.value if c.amount else None, c.amount.currency if c.amount else None,
              c.amount.stage.value if c.amount else None, c.amount.source if c.amount else None,
-             kb.basis(c).value, _json(c.tags), _json(c.aliases), _json(c.concepts))
+             kb.basis(c).value, _json(c.tags), _json(c.aliases), _json(c.concepts),
+             c.due_source)
             for i, c in enumerate(kb.commitments)
         ),
     )  # fmt: skip
@@ -695,10 +697,10 @@ def _sources(conn: sqlite3.Connection) -> tuple[Source, ...]:
     return tuple(
         Source(r[0], r[1], r[2], SourceKind(r[3]), r[4], r[5], r[6],
                Reliability(r[7]) if r[7] else None, r[8], r[9], r[10], r[11], r[12],
-               bool(r[13]))
+               bool(r[13]), r[14])
         for r in conn.execute(
             "SELECT id, title, publisher, kind, url, date, language, reliability, note, "
-            "via, copy_of, copy_on, agency, aggregator FROM sources ORDER BY position"
+            "via, copy_of, copy_on, agency, aggregator, version_of FROM sources ORDER BY position"
         )
     )  # fmt: skip
 
@@ -786,7 +788,7 @@ def _commitments(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> 
                           _text(e, 8) if e[8] is not None else None)
                     for e in events.get(cid, ())
                 ),
-                _list(r[19]), _list(r[20]), r[13], _list(r[21]),
+                _list(r[19]), _list(r[20]), r[13], _list(r[21]), r[22],
             )
         )  # fmt: skip
     return out

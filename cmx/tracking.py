@@ -65,7 +65,7 @@ def timeline(
                     "id": c.id,
                     "pillar": kb.scope(c),
                     "what": c.title.get(lang),
-                    "source": c.sources[0].source,
+                    "source": c.due_source or c.sources[0].source,  # states the date
                 }
             )
     out = []
@@ -216,7 +216,7 @@ def changes(kb: KnowledgeBase, since: dt.date, until: dt.date, lang: str) -> lis
                     "status": reached.value,
                     "title": c.title.get(lang),
                     "what": c.title.get(lang),
-                    "source": c.sources[0].source,
+                    "source": c.due_source or c.sources[0].source,  # states the date
                 }
             )
     rows.sort(key=lambda r: date_bounds(r["date"])[1], reverse=True)

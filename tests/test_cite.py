@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
-from cmx.cite import CSL_TYPES, bib_escape, to_bibtex, to_csl_json
+from cmx.cite import CSL_TYPES, MONTHS, bib_escape, to_bibtex, to_csl_json
 from cmx.kb import default_data_dir, load_kb
 from cmx.model import KnowledgeBase, Source, SourceKind
 
@@ -62,8 +63,10 @@ def test_shipped_sources_carry_what_the_knowledge_base_holds(kb):
         assert item.get("language") == s.language
         if s.kind is SourceKind.NEWS:
             assert item["container-title"] == s.publisher and "publisher" not in item
+            assert "author" not in item  # no author is made up for a news story
         else:
             assert item["publisher"] == s.publisher and "container-title" not in item
+            assert item["author"] == [{"literal": s.publisher}]  # the issuing body
         assert None not in item.values()
 
 
@@ -93,7 +96,13 @@ def test_shipped_dates_round_trip(kb):
 
 def test_nothing_is_invented_for_a_bare_source():
     [item] = to_csl_json([source(kind=SourceKind.ANALYSIS)])
-    assert item == {"id": "s1", "type": "report", "title": "A title", "publisher": "A publisher"}
+    assert item == {
+        "id": "s1",
+        "type": "report",
+        "title": "A title",
+        "author": [{"literal": "A publisher"}],
+        "publisher": "A publisher",
+    }
 
 
 def test_types_follow_the_kind_of_source():
@@ -143,7 +152,7 @@ def test_one_bibtex_entry_per_source_keyed_by_id(kb):
     bib = to_bibtex(kb.sources)
     heads = ENTRY.findall(bib)
     assert [key for _, key in heads] == [s.id for s in kb.sources]
-    assert {kind for kind, _ in heads} <= {"misc", "article"}
+    assert {kind for kind, _ in heads} == {"misc"}
     assert len(entries(bib)) == len(kb.sources)
     assert bib.endswith("}\n") and not bib.endswith("\n\n")
 
@@ -161,7 +170,7 @@ def test_bibtex_fields_of_shipped_sources(kb):
         f = fields(entry)
         assert f["title"].startswith("{") and f["title"].endswith("}")
         if s.kind is SourceKind.NEWS:
-            assert "journal" in f and "author" not in f
+            assert f["howpublished"] == bib_escape(s.publisher) and "author" not in f
         else:
             assert f["author"] == "{" + bib_escape(s.publisher) + "}"  # an organisation, not names
         if s.date:
@@ -204,10 +213,10 @@ def test_partial_dates_in_bibtex():
     assert "year" not in fields(entries(to_bibtex([source()]))[0])
 
 
-def test_news_is_an_article_in_its_outlet():
+def test_news_is_published_in_its_outlet_without_an_author():
     entry = entries(to_bibtex([source(kind=SourceKind.NEWS, publisher="El Diario")]))[0]
-    assert entry.startswith("@article{s1,")
-    assert fields(entry)["journal"] == "El Diario"
+    assert entry.startswith("@misc{s1,")  # @article would require an author
+    assert fields(entry)["howpublished"] == "El Diario" and "author" not in fields(entry)
 
 
 def test_bibtex_has_no_control_characters_or_line_breaks_in_values():
@@ -250,3 +259,58 @@ def test_escaping_any_text_keeps_braces_balanced_and_loses_nothing(value):
 def test_any_source_gives_one_balanced_entry(title, url):
     bib = to_bibtex([source(title=title, publisher=title, url=url or None, note=title or None)])
     assert balanced(bib) and len(ENTRY.findall(bib)) == 1
+
+
+# ------------------------------------------------------------ the two formats agree
+
+
+def test_csl_json_and_bibtex_name_the_same_author_keep_the_day_and_the_accessed_date(kb):
+    accessed = kb.accessed()
+    items = {i["id"]: i for i in to_csl_json(kb.sources, accessed)}
+    assert list(Draft7Validator(SCHEMA).iter_errors(list(items.values()))) == []
+    bib = {ENTRY.findall(e)[0][1]: fields(e) for e in entries(to_bibtex(kb.sources, accessed))}
+    assert accessed  # reviewed entries give their sources an accessed date
+    for s in kb.sources:
+        item, f = items[s.id], bib[s.id]
+        author = [a["literal"] for a in item.get("author", [])]
+        assert [bib_escape(a) for a in author] == ([f["author"][1:-1]] if "author" in f else [])
+        parts = item.get("issued", {}).get("date-parts", [[]])[0]
+        bib_parts = [int(f[k]) for k in ("year", "day") if k in f]
+        if "month" in f:
+            bib_parts.insert(1, MONTHS.index(f["month"]) + 1)
+        assert parts == bib_parts  # the same date, to the day
+        if s.id in accessed:
+            day = accessed[s.id]
+            assert item["accessed"] == {"date-parts": [[int(p) for p in day.split("-")]]}
+            assert f["urldate"] == day
+        else:
+            assert "accessed" not in item and "urldate" not in f
+
+
+def test_the_accessed_date_is_the_newest_review_of_an_entry_citing_the_source(kb):
+    accessed = kb.accessed()
+    for c in kb.commitments:
+        if c.reviewed:
+            for sid in c.cited():
+                assert accessed[sid] >= c.reviewed
+
+
+def test_pybtex_reads_every_entry_and_its_plain_style_formats_them_without_a_warning(kb):
+    from pybtex import errors
+    from pybtex.database import parse_string
+    from pybtex.style.formatting.plain import Style
+
+    reported = []
+    old = errors.report_error
+    errors.report_error = reported.append  # what pybtex warns about, kept to assert on
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            db = parse_string(to_bibtex(kb.sources, kb.accessed()), "bibtex")
+            formatted = list(Style().format_entries(db.entries.values()))
+    finally:
+        errors.report_error = old
+    assert reported == []
+    assert len(db.entries) == len(formatted) == len(kb.sources)
+    first = db.entries[kb.sources[0].id]
+    assert first.fields["year"] == kb.sources[0].date[:4]

@@ -26,6 +26,8 @@ def run(runner, kb_dir, *args):
 
 
 def headings(markdown: str) -> list[tuple[str, str]]:
+    if markdown.startswith("---\n"):  # YAML front matter: pandoc's, not Markdown
+        markdown = markdown.split("\n---\n", 1)[1]
     tokens = MarkdownIt().parse(markdown)
     return [
         (tok.tag, tokens[i + 1].content)
@@ -42,7 +44,7 @@ def sources_list(markdown: str) -> list[str]:
 
 
 def test_dossier_structure(runner, kb_dir):
-    result = run(runner, kb_dir, "export", "markdown", "--full")
+    result = run(runner, kb_dir, "export", "markdown", "--full", "--no-front-matter", "--mindmap")
     assert result.exit_code == 0, result.stderr
     md = result.stdout
     assert headings(md)[:2] == [
@@ -85,6 +87,8 @@ def test_filtered_brief_holds_only_the_selection(runner, kb_dir):
 
 def test_brief_in_spanish_and_french(runner, kb_dir):
     es = run(runner, kb_dir, "export", "markdown", "--full", "--lang", "es").stdout
+    assert es.startswith('---\ntitle: "Plan de Acción Canadá–México 2025–2028: expediente"\n')
+    assert "\nlang: es-MX\n---\n" in es  # so pandoc tags a DOCX or HTML file Spanish
     assert next(t for tag, t in headings(es) if tag == "h2") == "Panorama general"
     assert "Fuentes" in [t for _, t in headings(es)]
     assert "**Estado:** cumplido" in es and "Modernizar el puerto de Manzanillo" in es
@@ -149,7 +153,7 @@ def test_export_to_file_then_refuse_to_overwrite(runner, kb_dir, tmp_path):
     assert out.read_bytes() == b"my edits\x00\xff"
     forced = run(runner, kb_dir, "export", "markdown", "-o", str(out), "--force")
     assert forced.exit_code == 0
-    assert out.read_text(encoding="utf-8").startswith("# Canada")
+    assert out.read_text(encoding="utf-8").startswith('---\ntitle: "Canada')
     assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
 
 

@@ -146,7 +146,7 @@ def test_a_file_name_near_the_limit_is_written(runner, kb_dir, tmp_path):
         app, ["--data", str(kb_dir), "export", "markdown", "-o", str(tmp_path / name)]
     )
     assert result.exit_code == 0, result.stderr
-    assert (tmp_path / name).read_text(encoding="utf-8").startswith("#")
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith("---\ntitle: ")
 
 
 SLOW_EXPORT = """
