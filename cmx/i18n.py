@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 LOCALE_DIR = Path(__file__).parent / "locale"
+HELP_DOMAIN = "help"  # help pages: their own catalog, from cmx.options.help_texts
 DOMAIN = "cmx"
 
 
@@ -274,6 +275,7 @@ class Translator:
         self.lang = lang if lang in LOCALES else "en"
         self.locale = LOCALES[self.lang]
         self._catalog: Any = None  # English is the source text: no catalog to read
+        self._help: Any = None  # the help pages' catalog, read when a help page is written
         if self.lang != "en":
             import gettext  # ~6 ms: only when a catalog is read
 
@@ -285,6 +287,19 @@ class Translator:
         return message if self._catalog is None else str(self._catalog.gettext(message))
 
     __call__ = gettext
+
+    def help(self, message: str) -> str:
+        """A help text (a command's or an option's) in this language: the `help`
+        catalog, kept apart from the interface's (docs/languages.md)."""
+        if self.lang == "en":
+            return message
+        if self._help is None:
+            import gettext
+
+            self._help = gettext.translation(
+                HELP_DOMAIN, LOCALE_DIR, languages=[self.lang], fallback=True
+            )
+        return str(self._help.gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         if self._catalog is None:

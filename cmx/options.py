@@ -19,7 +19,7 @@ from typer._click.exceptions import (
     NoSuchOption,
 )
 from typer._click.exceptions import UsageError as ClickUsageError
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 from typer.main import get_command_from_info
 from typer.models import CommandInfo
 
@@ -30,6 +30,87 @@ from cmx.i18n import LANGUAGES, Translator, language_from_locale, translator
 from cmx.kb import KBError, closest
 from cmx.output import Listing, formats
 from cmx.run import Run, report
+
+# ------------------------------------------------------------------ help, translated
+
+# Click's own words in a help page (Typer's Click has no catalog): the start of a line
+# (or a bracketed note) in English -> its msgid in the help catalog.
+HELP_FRAME = (
+    "Usage: ", "Options:", "Commands:", "Arguments:", "[default: ", "[required]",
+    "[OPTIONS]", "COMMAND [ARGS]...",
+)  # fmt: skip
+
+
+def help_msgid(text: str) -> str:
+    """A help text as the help catalog keys it: a docstring without its indentation."""
+    return inspect.cleandoc(text)
+
+
+def help_texts(command: Command, ctx: Context) -> list[str]:
+    """Every help text of `command` and its subcommands (the help catalog's msgids)."""
+    found: list[str] = list(HELP_FRAME)
+    for cmd in _with_subcommands(command, ctx):
+        texts = [cmd.help, cmd.short_help, *(p.help for p in _params(cmd, ctx))]
+        found += [help_msgid(x) for x in texts if x]
+    return list(dict.fromkeys(found))
+
+
+def _with_subcommands(command: Command, ctx: Context) -> list[Command]:
+    if isinstance(command, TyperGroup):
+        subs = [command.get_command(ctx, name) for name in command.list_commands(ctx)]
+        return [command, *(c for c in subs if c is not None)]
+    return [command]
+
+
+def _params(command: Command, ctx: Context) -> list[Any]:
+    return [p for p in command.get_params(ctx) if hasattr(p, "help")]
+
+
+def translated_help(command: Command, ctx: Context, english: Callable[[], str]) -> str:
+    """`english()` (Click's help page) with every help text, heading and note in the
+    reader's language (`--lang` or the environment's). The texts are swapped only while
+    the page is written, and put back: the commands stay as they were declared."""
+    root = ctx.find_root().command
+    lang = getattr(root, "help_language", None) or argv_language(sys.argv[1:])
+    t = translator(lang)
+    if t.lang == "en":
+        return english()
+    saved: list[tuple[Any, str, Any]] = []
+    for cmd in _with_subcommands(command, ctx):
+        for obj, attr in [(cmd, "help"), (cmd, "short_help")] + [
+            (p, "help") for p in _params(cmd, ctx)
+        ]:
+            value = getattr(obj, attr)
+            if value:
+                saved.append((obj, attr, value))
+                setattr(obj, attr, t.help(help_msgid(value)))
+    try:
+        text = english()
+    finally:
+        for obj, attr, value in saved:
+            setattr(obj, attr, value)
+    lines = []
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        for frame in HELP_FRAME[:4]:
+            if stripped.startswith(frame):
+                line = line[: len(line) - len(stripped)] + t.help(frame) + stripped[len(frame) :]
+                if frame == "Usage: ":  # cmx [OPTIONS] COMMAND [ARGS]...
+                    for piece in HELP_FRAME[6:]:
+                        line = line.replace(piece, t.help(piece))
+        lines.append(
+            line.replace("[default: ", t.help("[default: ")).replace(
+                "[required]", t.help("[required]")
+            )
+        )
+    return "\n".join(lines)
+
+
+class Subcommand(TyperCommand):
+    """A cmx subcommand: its help page in the reader's language."""
+
+    def get_help(self, ctx: Context) -> str:
+        return translated_help(self, ctx, lambda: super(Subcommand, self).get_help(ctx))
 
 
 class _Commands(MutableMapping[str, Command]):
@@ -47,8 +128,11 @@ class _Commands(MutableMapping[str, Command]):
     def __getitem__(self, name: str) -> Command:
         command = self._built.get(name)
         if command is None:
+            info = self._infos[name]
+            if info.cls in (None, TyperCommand):
+                info.cls = Subcommand
             command = self._built[name] = get_command_from_info(
-                self._infos[name], pretty_exceptions_short=True, rich_markup_mode=None
+                info, pretty_exceptions_short=True, rich_markup_mode=None
             )
         return command
 
@@ -76,6 +160,10 @@ class Group(TyperGroup):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.commands = _Commands(self.infos)
+        self.help_language: str | None = None  # this run's, for help pages (main)
+
+    def get_help(self, ctx: Context) -> str:
+        return translated_help(self, ctx, lambda: super(Group, self).get_help(ctx))
 
     def invoke(self, ctx: Context) -> Any:
         try:
@@ -103,6 +191,7 @@ class Group(TyperGroup):
         """Click's main, with its usage errors said the cmx way: one line in the reader's
         language, with "did you mean" (Click would print English and a usage block)."""
         argv = list(sys.argv[1:] if args is None else args)
+        self.help_language = argv_language(argv)
         standalone = standalone_mode
         try:
             rv = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)

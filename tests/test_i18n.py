@@ -236,10 +236,10 @@ def test_compiled_catalogs_match_their_sources():
 
     from babel.messages.pofile import read_po
 
-    for lang in ("es", "fr"):
-        with open(LOCALE_DIR / lang / "LC_MESSAGES" / "cmx.po", "rb") as fh:
+    for lang, domain in [(x, d) for x in ("es", "fr") for d in ("cmx", "help")]:
+        with open(LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po", "rb") as fh:
             catalog = read_po(fh)
-        with open(LOCALE_DIR / lang / "LC_MESSAGES" / "cmx.mo", "rb") as mo:
+        with open(LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.mo", "rb") as mo:
             compiled = gettext.GNUTranslations(mo)
         for m in catalog:
             if not m.id or isinstance(m.id, tuple):
@@ -267,3 +267,48 @@ def test_no_english_interface_word_in_spanish_or_french_output(tmp_path):
     typed = [line for line in found if re.search(r"'(\w+)' in .*: .*--\1\b", line)]
     assert set(found) == set(typed), "\n".join(sorted(set(found) - set(typed)))
     assert len(typed) <= 2, typed  # es and fr: the one misspelt option of the checker
+
+
+# ------------------------------------------------------------------ help pages
+
+
+def _help_catalog(lang):
+    from babel.messages.pofile import read_po
+
+    with open(LOCALE_DIR / lang / "LC_MESSAGES" / "help.po", "rb") as fh:
+        return {m.id: m.string for m in read_po(fh) if m.id and m.string}
+
+
+def test_every_help_text_is_translated_and_keeps_what_is_typed():
+    """Each command's and option's help (walked from the app itself) is in the help
+    catalog of each language, with every option name, variable and metavar unchanged."""
+    from typer.main import get_command
+
+    from cmx.options import HELP_FRAME, help_texts
+
+    group = get_command(app)
+    texts = help_texts(group, group.make_context("cmx", ["pillars"], resilient_parsing=True))
+    assert len(texts) > 60
+    typed = re.compile(r"(?<![\w-])(--?[a-z][\w-]*|[A-Z][A-Z_]{2,})")
+    for lang in ("es", "fr"):
+        catalog = _help_catalog(lang)
+        assert [x for x in texts if x not in catalog] == [], lang
+        for text in texts:
+            if text in HELP_FRAME:  # Click's frame: words, translated
+                continue
+            for token in typed.findall(text):
+                assert token in catalog[text], (lang, token, catalog[text])
+
+
+def test_help_pages_speak_the_readers_language(runner):
+    es = run(runner, "commitments", "--help", "--lang", "es").stdout
+    assert es.startswith("Uso: ") and "commitments [OPCIONES]" in es and "Opciones:" in es
+    assert "Only entries past their due date" not in es and "--overdue" in es
+    fr = run(runner, "--lang", "fr", "--help").stdout
+    assert "Commandes :" in fr and "Show this message and exit." not in fr
+    env = run(runner, "search", "--help", env={"CMX_LANG": "es"}).stdout
+    assert env.startswith("Uso:")
+    en = run(runner, "commitments", "--help").stdout  # the English pages are untouched
+    assert (
+        en.startswith("Usage: ") and "[OPTIONS]" in en and "Only entries past their due date" in en
+    )
