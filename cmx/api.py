@@ -377,9 +377,11 @@ class Plan:
         mindmap: bool = True,
         as_of: DateLike | None = None,
         csv: CsvPolicy | None = None,
+        metadata: str | Path | None = None,
     ) -> int:
         """Write the export to the file `path` atomically (sqlite too), never over an
-        existing file unless `force`; the number of commitments written."""
+        existing file unless `force`; the number of commitments written. `metadata`
+        (sqlite): also write Datasette's metadata file there, in `lang`."""
         from cmx.output import export
 
         t = _translator(lang)
@@ -387,7 +389,11 @@ class Plan:
             t, filters, today=today, table=table, since=since, full=full, mindmap=mindmap,
             as_of=as_of, csv=csv or CsvPolicy(bom=True),
         )  # fmt: skip
-        export(result, choose(str(what), Selection, t, "WHAT"), reader, Path(path), force=force)
+        fmt = choose(str(what), Selection, t, "WHAT")
+        if metadata is not None and fmt is not Format.SQLITE:
+            raise UsageError(t.gettext("--metadata goes with cmx export sqlite -o FILE"))
+        where = Path(metadata) if metadata is not None else None
+        export(result, fmt, reader, Path(path), force=force, metadata=where)
         return len(result.items)
 
     def _selection(
@@ -410,6 +416,7 @@ class Plan:
         items = (filters or Filters()).select(kb, t, day)
         reader = Reader(lang=t.lang, today=day, csv=csv or CsvPolicy())
         selection = Selection(
-            kb, items, table=chosen_table, full=full, since=since_day, mindmap=mindmap
-        )
+            kb, items, table=chosen_table, full=full, since=since_day, mindmap=mindmap,
+            as_of=_date(t, as_of, "--as-of"),
+        )  # fmt: skip
         return reader, selection

@@ -705,6 +705,15 @@ def export_cmd(
             autocompletion=completion.fixed(*EXPORT_TABLES),
         ),
     ] = "commitments",
+    metadata: Annotated[
+        str | None,
+        typer.Option(
+            "--metadata",
+            metavar="FILE",
+            help="sqlite: also write Datasette's metadata (titles, facets, canned queries) "
+            "in --lang; then: datasette plan.db -m FILE.",
+        ),
+    ] = None,
     today_: TodayOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
@@ -729,6 +738,8 @@ def export_cmd(
     )
     plan = _plan(run, reader)
     if not to_file:
+        if metadata is not None:
+            raise UsageError(t.gettext("--metadata goes with cmx export sqlite -o FILE"))
         text = plan.export(
             what, filters, lang=reader.lang, table=table, since=since, full=full,
             mindmap=mindmap, as_of=run.as_of, csv=policy,
@@ -737,7 +748,7 @@ def export_cmd(
         return
     n = plan.export_file(
         what, output or "", filters, force=force, lang=reader.lang, table=table, since=since,
-        full=full, mindmap=mindmap, as_of=run.as_of, csv=policy,
+        full=full, mindmap=mindmap, as_of=run.as_of, csv=policy, metadata=metadata,
     )  # fmt: skip
     wrote = t.ngettext(
         "cmx: wrote {n} commitment to {path}", "cmx: wrote {n} commitments to {path}", n

@@ -17,7 +17,6 @@ FTS5 full-text table for them, and the store keeps cmx's own index instead.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import sqlite3
@@ -30,32 +29,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cmx import __version__
+from cmx import __version__, tables
 from cmx.kb import KBError, check_data_dir, current_key, read_kb
 from cmx.model import (
-    LANGS,
     PLAN_WIDE,
     Actor,
-    ActorKind,
-    Amount,
-    AmountStage,
-    Citation,
     Commitment,
-    Concept,
     Entry,
-    Event,
-    Instrument,
     KnowledgeBase,
-    Labels,
     Note,
     Pillar,
-    Reliability,
-    Sector,
     Source,
-    SourceKind,
-    Status,
-    Support,
-    Tag,
     Text,
     iter_entries,
 )
@@ -63,70 +47,16 @@ from cmx.model import (
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
 
-SCHEMA_VERSION = "8"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
+SCHEMA_VERSION = "9"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
 # 5: postings by field level; 6: plan-wide governance (sectors.plan_wide, in the index),
 # meta newest_date; 7: source annotations (via, copy_of, copy_on, agency, aggregator),
-# event headlines, tags; 8: stems per language of the text, weak stems, @actor postings
+# event headlines, tags; 8: stems per language of the text, weak stems, @actor postings;
+# 9: tables derived from the model (cmx.tables), meta schema_hash, scope/due_by columns
 STORE_TEMP = ".kb-"  # the prefix of a store being built (then random, then .tmp)
 
 # Everything a stored value can raise when the file is damaged or not ours.
 _BAD_STORE = (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, AttributeError)
 
-
-def _text_columns(name: str) -> str:
-    return ", ".join(f"{name}_{lang} TEXT NOT NULL" for lang in ("en", "es", "fr"))
-
-
-PUBLIC_SCHEMA = f"""
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE sources (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL, title TEXT NOT NULL,
-  publisher TEXT NOT NULL, kind TEXT NOT NULL, url TEXT, date TEXT, language TEXT,
-  reliability TEXT, note TEXT, via TEXT, copy_of TEXT, copy_on TEXT, agency TEXT,
-  aggregator INTEGER NOT NULL);
-CREATE TABLE pillars (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL, number TEXT NOT NULL,
-  {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL);
-CREATE TABLE sectors (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL,
-  pillar TEXT NOT NULL REFERENCES pillars(id), number TEXT, official INTEGER NOT NULL,
-  {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL,
-  concepts TEXT NOT NULL, plan_wide INTEGER NOT NULL);
-CREATE TABLE actors (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL, kind TEXT NOT NULL,
-  {_text_columns("name")}, acronym_en TEXT, acronym_es TEXT, acronym_fr TEXT,
-  aliases TEXT NOT NULL);
-CREATE TABLE commitments (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL,
-  pillar TEXT NOT NULL REFERENCES pillars(id), sector TEXT NOT NULL REFERENCES sectors(id),
-  {_text_columns("title")}, {_text_columns("summary")},
-  instrument TEXT NOT NULL, status TEXT NOT NULL, due TEXT, reviewed TEXT,
-  amount_value REAL, amount_currency TEXT, amount_stage TEXT,
-  amount_source TEXT REFERENCES sources(id), basis TEXT NOT NULL,
-  tags TEXT NOT NULL, aliases TEXT NOT NULL, concepts TEXT NOT NULL);
-CREATE TABLE commitment_actors (
-  commitment TEXT NOT NULL REFERENCES commitments(id), position INTEGER NOT NULL,
-  actor TEXT NOT NULL REFERENCES actors(id), PRIMARY KEY (commitment, position));
-CREATE TABLE events (
-  commitment TEXT NOT NULL REFERENCES commitments(id), position INTEGER NOT NULL,
-  date TEXT NOT NULL, {_text_columns("what")}, source TEXT NOT NULL REFERENCES sources(id),
-  status TEXT, headline_en TEXT, headline_es TEXT, headline_fr TEXT,
-  PRIMARY KEY (commitment, position));
-CREATE TABLE citations (
-  entry_kind TEXT NOT NULL, entry TEXT NOT NULL, position INTEGER NOT NULL,
-  source TEXT NOT NULL REFERENCES sources(id), section TEXT,
-  PRIMARY KEY (entry_kind, entry, position));
-CREATE TABLE concepts (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL, {_text_columns("label")},
-  alt_en TEXT NOT NULL, alt_es TEXT NOT NULL, alt_fr TEXT NOT NULL, broader TEXT, eurovoc TEXT);
-CREATE TABLE notes (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL, source TEXT NOT NULL REFERENCES sources(id),
-  section TEXT, {_text_columns("title")}, {_text_columns("claim")}, support TEXT NOT NULL);
-CREATE TABLE note_commitments (
-  note TEXT NOT NULL REFERENCES notes(id), position INTEGER NOT NULL,
-  commitment TEXT NOT NULL REFERENCES commitments(id), PRIMARY KEY (note, position));
-CREATE TABLE tags (id TEXT PRIMARY KEY, position INTEGER NOT NULL, {_text_columns("label")});
-"""
 
 # Made after the rows are in (faster than keeping them up to date row by row).
 PUBLIC_INDEXES = """
@@ -135,6 +65,9 @@ CREATE INDEX commitments_sector ON commitments(sector);
 CREATE INDEX commitments_status ON commitments(status);
 CREATE INDEX events_date ON events(date);
 CREATE INDEX citations_source ON citations(source);
+CREATE INDEX commitments_due_by ON commitments(due_by);
+CREATE INDEX commitment_actors_actor ON commitment_actors(actor);
+CREATE INDEX note_commitments_commitment ON note_commitments(commitment);
 """
 
 # A full-text index for other tools (`cmx export sqlite` only: cmx searches its own).
@@ -239,110 +172,17 @@ def _create(conn: sqlite3.Connection, schema: str) -> None:
 
 
 def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, str]) -> None:
-    """Write the public tables of `kb` (the store's, and those of `cmx export sqlite`)."""
-    _create(conn, PUBLIC_SCHEMA)
+    """Write the public tables of `kb` (the store's, and those of `cmx export sqlite`):
+    their schema derived from the model (cmx.tables), its hash kept in `meta`."""
+    mapping = tables.schema()
+    _create(conn, mapping.ddl)
     newest = kb.newest_date()  # read on every run (the freshness note): kept, not queried
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     conn.executemany(
-        "INSERT INTO meta VALUES (?, ?)", {**meta, "newest_date": newest or ""}.items()
+        "INSERT INTO meta VALUES (?, ?)",
+        {**meta, "schema_hash": mapping.hash, "newest_date": newest or ""}.items(),
     )
-    conn.executemany(
-        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (s.id, i, s.title, s.publisher, s.kind.value, s.url, s.date, s.language,
-             s.reliability.value if s.reliability else None, s.note, s.via, s.copy_of,
-             s.copy_on, s.agency, int(s.aggregator))
-            for i, s in enumerate(kb.sources)
-        ),
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO pillars VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            (p.id, i, p.number, *_tx(p.name), *_tx(p.summary), _json(p.aliases))
-            for i, p in enumerate(kb.pillars)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO sectors VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (s.id, i, s.pillar, s.number, int(s.official), *_tx(s.name), *_tx(s.summary),
-             _json(s.aliases), _json(s.concepts), int(s.plan_wide))
-            for i, s in enumerate(kb.sectors)
-        ),
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO actors VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            (a.id, i, a.kind.value, *_tx(a.name), *_texts(a.acronym), _json(a.aliases))
-            for i, a in enumerate(kb.actors)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO commitments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (c.id, i, c.pillar, c.sector, *_tx(c.title), *_tx(c.summary),
-             c.instrument.value, c.status.value, c.due, c.reviewed,
-             c.amount.value if c.amount else None, c.amount.currency if c.amount else None,
-             c.amount.stage.value if c.amount else None, c.amount.source if c.amount else None,
-             kb.basis(c).value, _json(c.tags), _json(c.aliases), _json(c.concepts))
-            for i, c in enumerate(kb.commitments)
-        ),
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO concepts VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            (c.id, i, *c.label.all(), *(_json(getattr(c.alt or Labels(), lang)) for lang in LANGS),
-             c.broader, c.eurovoc)
-            for i, c in enumerate(kb.concepts)
-        ),
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO commitment_actors VALUES (?,?,?)",
-        ((c.id, i, a) for c in kb.commitments for i, a in enumerate(c.actors)),
-    )
-    conn.executemany(
-        "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (
-                c.id,
-                i,
-                e.date,
-                *_tx(e.what),
-                e.source,
-                e.status.value if e.status else None,
-                *_texts(e.headline),
-            )
-            for c in kb.commitments
-            for i, e in enumerate(c.events)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO citations VALUES (?,?,?,?,?)",
-        (
-            (kind, entry.id, i, x.source, x.section)
-            for kind, group in (
-                ("pillar", kb.pillars),
-                ("sector", kb.sectors),
-                ("commitment", kb.commitments),
-            )
-            for entry in group
-            for i, x in enumerate(entry.sources)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (n.id, i, n.source, n.section, *_tx(n.title), *_tx(n.claim), n.support.value)
-            for i, n in enumerate(kb.notes)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO note_commitments VALUES (?,?,?)",
-        ((n.id, i, c) for n in kb.notes for i, c in enumerate(n.related)),
-    )
-    conn.executemany(
-        "INSERT INTO tags VALUES (?,?,?,?,?)",
-        ((t.id, i, *_tx(t.label)) for i, t in enumerate(kb.tags)),
-    )
+    tables.write_rows(conn, kb, mapping)
     _create(conn, PUBLIC_INDEXES)
 
 
@@ -553,6 +393,7 @@ def _matches(conn: sqlite3.Connection, key: str) -> bool:
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     return (
         meta.get("schema_version") == SCHEMA_VERSION
+        and meta.get("schema_hash") == tables.schema().hash
         and meta.get("cmx_version") == __version__
         and meta.get("content_key") == key
     )
@@ -657,161 +498,35 @@ def _tidy(conn: sqlite3.Connection, path: Path, inode: tuple[int, int]) -> None:
         conn.execute("ROLLBACK")
 
 
-def _text(row: Sequence[Any], at: int) -> Text:
-    return Text(row[at], row[at + 1], row[at + 2])
-
-
 def _list(value: str) -> tuple[str, ...]:
-    items = json.loads(value)
-    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        raise ValueError("not a list of text")
-    return tuple(items)
-
-
-def _grouped(rows: Iterable[Sequence[Any]]) -> dict[Any, list[Sequence[Any]]]:
-    out: dict[Any, list[Sequence[Any]]] = {}
-    for row in rows:
-        out.setdefault(row[0], []).append(row)
-    return out
-
-
-def _citations(conn: sqlite3.Connection, kind: str) -> dict[str, tuple[Citation, ...]]:
-    rows = conn.execute(
-        "SELECT entry, source, section FROM citations WHERE entry_kind = ? "
-        "ORDER BY entry, position",
-        (kind,),
-    )
-    return {k: tuple(Citation(r[1], r[2]) for r in v) for k, v in _grouped(rows).items()}
+    return tables.read_list(value)
 
 
 def _small_parts(
     conn: sqlite3.Connection,
 ) -> tuple[tuple[Pillar, ...], tuple[Source, ...], tuple[Note, ...], tuple[Actor, ...]]:
     """Everything but the commitments: pillars with sectors, sources, notes, actors."""
-    return _pillars(conn), _sources(conn), _notes(conn), _actors(conn)
-
-
-def _sources(conn: sqlite3.Connection) -> tuple[Source, ...]:
-    return tuple(
-        Source(r[0], r[1], r[2], SourceKind(r[3]), r[4], r[5], r[6],
-               Reliability(r[7]) if r[7] else None, r[8], r[9], r[10], r[11], r[12],
-               bool(r[13]))
-        for r in conn.execute(
-            "SELECT id, title, publisher, kind, url, date, language, reliability, note, "
-            "via, copy_of, copy_on, agency, aggregator FROM sources ORDER BY position"
-        )
-    )  # fmt: skip
+    mapping = tables.schema()
+    return (
+        _pillars(conn),
+        tuple(tables.read_records(conn, mapping, "sources")),
+        tuple(tables.read_records(conn, mapping, "notes")),
+        tuple(tables.read_records(conn, mapping, "actors")),
+    )
 
 
 def _pillars(conn: sqlite3.Connection) -> tuple[Pillar, ...]:
-    cites = _citations(conn, "sector")
-    sectors = _grouped(
-        conn.execute("SELECT pillar, id, number, official, * FROM sectors ORDER BY position")
-    )
-    pillar_cites = _citations(conn, "pillar")
-    pillars = []
-    for r in conn.execute("SELECT * FROM pillars ORDER BY position"):
-        own = tuple(
-            Sector(s[1], s[0], s[2], _text(s, 9), _text(s, 12), cites.get(s[1], ()),
-                   bool(s[3]), _list(s[15]), _list(s[16]), bool(s[17]))
-            for s in sectors.get(r[0], ())
-        )  # fmt: skip
-        pillars.append(
-            Pillar(r[0], r[2], _text(r, 3), _text(r, 6), pillar_cites.get(r[0], ()), own,
-                   _list(r[9]))
-        )  # fmt: skip
-    return tuple(pillars)
-
-
-def _notes(conn: sqlite3.Connection) -> tuple[Note, ...]:
-    related = _grouped(
-        conn.execute("SELECT note, commitment FROM note_commitments ORDER BY note, position")
-    )
-    return tuple(
-        Note(r[0], r[2], _text(r, 4), _text(r, 7), Support(r[10]),
-             tuple(x[1] for x in related.get(r[0], ())), r[3])
-        for r in conn.execute("SELECT * FROM notes ORDER BY position")
-    )  # fmt: skip
-
-
-def _actors(conn: sqlite3.Connection) -> tuple[Actor, ...]:
-    return tuple(
-        Actor(r[0], ActorKind(r[2]), _text(r, 3), _text(r, 6) if r[6] is not None else None,
-              _list(r[9]))
-        for r in conn.execute("SELECT * FROM actors ORDER BY position")
-    )  # fmt: skip
+    return tuple(tables.read_records(conn, tables.schema(), "pillars"))
 
 
 def _commitments(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> list[Commitment]:
-    """Commitments in file order: all of them, or those with the given ids."""
-    where, args = "", tuple[str, ...]()
-    if ids is not None:
-        where, args = "WHERE {col} IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
-
-    def select(sql: str, col: str) -> Any:
-        return conn.execute(sql.format(where=where.format(col=col)), args)
-
-    events = _grouped(
-        select("SELECT * FROM events {where} ORDER BY commitment, position", "commitment")
-    )
-    actors = _grouped(
-        select(
-            "SELECT commitment, actor FROM commitment_actors {where} ORDER BY commitment, position",
-            "commitment",
-        )
-    )
-    cites = _grouped(
-        select(
-            "SELECT entry, source, section FROM citations {where} "
-            "AND entry_kind = 'commitment' ORDER BY entry, position"
-            if ids is not None
-            else "SELECT entry, source, section FROM citations WHERE entry_kind = 'commitment' "
-            "ORDER BY entry, position",
-            "entry",
-        )
-    )
-    out = []
-    for r in select("SELECT * FROM commitments {where} ORDER BY position", "id"):
-        cid = r[0]
-        amount = Amount(r[14], r[15], AmountStage(r[16]), r[17]) if r[14] is not None else None
-        out.append(
-            Commitment(
-                cid, r[2], r[3], _text(r, 4), _text(r, 7),
-                tuple(Citation(x[1], x[2]) for x in cites.get(cid, ())),
-                Instrument(r[10]), Status(r[11]),
-                tuple(x[1] for x in actors.get(cid, ())),
-                r[12], amount,
-                tuple(
-                    Event(e[2], _text(e, 3), e[6], Status(e[7]) if e[7] else None,
-                          _text(e, 8) if e[8] is not None else None)
-                    for e in events.get(cid, ())
-                ),
-                _list(r[19]), _list(r[20]), r[13], _list(r[21]),
-            )
-        )  # fmt: skip
-    return out
+    """Commitments in plan order: all of them, or those with the given ids."""
+    return tables.read_records(conn, tables.schema(), "commitments", ids)
 
 
 def read_kb_from(conn: sqlite3.Connection) -> KnowledgeBase:
     """The whole knowledge base from a store (or a `cmx export sqlite` file)."""
-    pillars, sources, notes, actors = _small_parts(conn)
-    return KnowledgeBase(
-        pillars, tuple(_commitments(conn)), sources, notes, actors, _concepts(conn), _tags(conn)
-    )
-
-
-def _tags(conn: sqlite3.Connection) -> tuple[Tag, ...]:
-    return tuple(
-        Tag(r[0], _text(r, 2)) for r in conn.execute("SELECT * FROM tags ORDER BY position")
-    )
-
-
-def _concepts(conn: sqlite3.Connection) -> tuple[Concept, ...]:
-    out = []
-    for r in conn.execute("SELECT * FROM concepts ORDER BY position"):
-        alt = Labels(_list(r[5]), _list(r[6]), _list(r[7]))
-        out.append(Concept(r[0], _text(r, 2), alt if alt.all() else None, r[8], r[9]))
-    return tuple(out)
+    return tables.read_kb(conn, tables.schema())
 
 
 def _pack(levels: search.Levels) -> bytes:
@@ -1093,17 +808,3 @@ class Store:
 def open_store(data_dir: Path, *, use_cache: bool = True) -> Store:
     """The knowledge base in `data_dir`; raises KBError when it is invalid."""
     return Store(data_dir, use_cache=use_cache)
-
-
-def export_sqlite(kb: KnowledgeBase, path: Path) -> None:
-    """Write `kb` as a standalone SQLite file with the public schema (no cmx index)."""
-    meta = {"schema_version": SCHEMA_VERSION, "cmx_version": __version__, "generator": "cmx"}
-
-    def fill(conn: sqlite3.Connection) -> None:
-        write_tables(conn, kb, meta)
-        write_fts(conn, kb)
-
-    try:
-        build_file(path, fill)
-    except sqlite3.Error as error:  # "database or disk is full": an OSError for the caller
-        raise OSError(errno.EIO, str(error)) from error
