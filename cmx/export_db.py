@@ -36,7 +36,7 @@ from cmx.store import SCHEMA_VERSION, build_file, write_fts, write_tables
 SOON_DAYS = 90  # "due soon": the deadline falls within this many days of meta.today
 
 # Code tables: (table, kind of code in cmx.i18n.CODES).
-CODE_TABLES = (("statuses", "status"), ("instruments", "instrument"))
+CODE_TABLES = (("statuses", "status"), ("instruments", "instrument"), ("bases", "basis"))
 # Full-text tables: content table -> its indexed columns.
 FTS = {
     "commitments": [f"{f}_{lang}" for f in ("title", "summary") for lang in LANGS],
@@ -49,10 +49,21 @@ TOKENIZE = "unicode61 remove_diacritics 2"
 def consistent(kb: KnowledgeBase, items: Sequence[Commitment]) -> KnowledgeBase:
     """`kb` with only the commitments `items`, and nothing that points to the others."""
     kept = {c.id for c in items}
+    known = {s.id for s in kb.sources}  # as of a date: only the sources known by then
     notes = tuple(
         dataclasses.replace(n, related=tuple(r for r in n.related if r in kept)) for n in kb.notes
     )
-    return dataclasses.replace(kb, commitments=tuple(items), notes=notes)
+
+    def cited(entry: Any) -> Any:
+        return dataclasses.replace(
+            entry, sources=tuple(x for x in entry.sources if x.source in known)
+        )
+
+    pillars = tuple(
+        dataclasses.replace(cited(p), sectors=tuple(cited(s) for s in p.sectors))
+        for p in kb.pillars
+    )
+    return dataclasses.replace(kb, pillars=pillars, commitments=tuple(items), notes=notes)
 
 
 def export_sqlite(
@@ -255,6 +266,7 @@ def metadata(database: str, lang: str, today: dt.date) -> dict[str, Any]:
         "scopes": f"label_{lang}",
         "statuses": f"label_{lang}",
         "instruments": f"label_{lang}",
+        "bases": f"label_{lang}",
         "commitments": f"title_{lang}",
         "notes": f"title_{lang}",
         "tags": f"label_{lang}",

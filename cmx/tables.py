@@ -61,6 +61,8 @@ REFERENCES: dict[tuple[str, str], str] = {
     ("commitments", "amount_source"): "sources",
     ("commitments", "scope"): "scopes",
     ("commitments", "status"): "statuses",
+    ("commitments", "instrument"): "instruments",
+    ("commitments", "basis"): "bases",
     ("events", "source"): "sources",
     ("citations", "source"): "sources",
     ("notes", "source"): "sources",
