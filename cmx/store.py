@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmx import __version__, tables
-from cmx.kb import KBError, check_data_dir, current_key, read_kb
+from cmx.kb import KBError, check_data_dir, current_key, file_stats, read_kb
 from cmx.model import (
     PLAN_WIDE,
     Actor,
@@ -243,8 +243,9 @@ def build_file(path: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
         conn.close()
 
 
-def _meta(key: str) -> dict[str, str]:
+def _meta(key: str, stats: str = "") -> dict[str, str]:
     return {
+        "file_stats": stats,
         "schema_version": SCHEMA_VERSION,
         "cmx_version": __version__,
         "content_key": key,
@@ -289,7 +290,9 @@ def _pause(point: str) -> None:
         os.kill(os.getpid(), signal.SIGSTOP)
 
 
-def _write_store(path: Path, kb: KnowledgeBase, key: str, found: Ident | None) -> bool:
+def _write_store(
+    path: Path, kb: KnowledgeBase, key: str, found: Ident | None, stats: str = ""
+) -> bool:
     """Build the store for `kb` beside `path` and move it into place if `path` still
     holds what this run found there (`found`); False if it did not (another run's store
     stays) or failed (a store we cannot write only costs time).
@@ -298,7 +301,7 @@ def _write_store(path: Path, kb: KnowledgeBase, key: str, found: Ident | None) -
     so listing a new or edited KB does not pay for tokenizing all of it."""
 
     def fill(conn: sqlite3.Connection) -> None:
-        write_tables(conn, kb, _meta(key))
+        write_tables(conn, kb, _meta(key, stats))
 
     import tempfile
 
@@ -449,10 +452,24 @@ def _connect(path: Path) -> sqlite3.Connection:
     )
 
 
-def _open_matching(path: Path, key: str) -> tuple[sqlite3.Connection | None, Ident | None]:
-    """This run's connection to the store at `path` if it was built for `key`, and the
-    identity of the file found there (None: nothing; UNSURE: it could not be read now),
-    whose first two items are also the connection's file's."""
+def trusted_key(conn: sqlite3.Connection, stats: str) -> str | None:
+    """The content key the store recorded, if the KB files stat as they did when the
+    store was built from them (cmx.kb.file_stats); else None: hash the files."""
+    if not stats:
+        return None
+    meta = dict(
+        conn.execute("SELECT key, value FROM meta WHERE key IN ('file_stats', 'content_key')")
+    )
+    return str(meta["content_key"]) if meta.get("file_stats") == stats else None
+
+
+def _open_matching(
+    path: Path, key: str | Callable[[sqlite3.Connection], str]
+) -> tuple[sqlite3.Connection | None, Ident | None]:
+    """This run's connection to the store at `path` if it was built for `key` (or for
+    the key `key(conn)` finds), and the identity of the file found there (None:
+    nothing; UNSURE: it could not be read now), whose first two items are also the
+    connection's file's."""
     for _ in range(3):
         before = _ident(path)
         if before is None or not _ours(path):
@@ -468,7 +485,12 @@ def _open_matching(path: Path, key: str) -> tuple[sqlite3.Connection | None, Ide
         try:
             if _journal(path).exists():
                 _tidy(conn, path, after[:2])
-            if _matches(conn, key):
+            try:
+                wanted = key if isinstance(key, str) else key(conn)
+            except BaseException:
+                conn.close()
+                raise
+            if _matches(conn, wanted):
                 now = _ident(path)  # the size changes when a journal was rolled back
                 return conn, now if now and now[:2] == after[:2] else after
         except _BAD_STORE as error:
@@ -668,9 +690,14 @@ class Store:
         self._path = store_path(data_dir) if use_cache else None
         if self._path is not None:
             _sweep(self._path.parent)  # before any connection: it opens no store file
+            stats = file_stats(data_dir)  # unchanged files: the store's key, no hashing
+
+            def find_key(conn: sqlite3.Connection) -> str:
+                self._key = trusted_key(conn, stats) or current_key(data_dir)
+                return self._key
+
             try:
-                self._key = current_key(data_dir)
-                self._conn, self._found = _open_matching(self._path, self._key)
+                self._conn, self._found = _open_matching(self._path, find_key)
             except (OSError, KBError):
                 self._conn = None  # parsing reports the problem properly
         if self._conn is None:
@@ -679,12 +706,15 @@ class Store:
     def _load_yaml(self) -> None:
         """Parse the YAML (raises KBError), then store it for the next run: the store
         replaces only what this run found at the path (none, or one it could not use)."""
+        stats = file_stats(self.data_dir) if self._path is not None else ""
         kb, key = read_kb(self.data_dir)
+        if stats and file_stats(self.data_dir) != stats:
+            stats = ""  # changed while read: the next run hashes the files
         self._close()
         self._kb, self._index, self._key = kb, None, key
         if self._path is None or self._found == UNSURE:
             return
-        _write_store(self._path, kb, key, self._found)
+        _write_store(self._path, kb, key, self._found, stats)
         # ours, or one that another run has just put there for the same files
         self._conn, self._found = _open_matching(self._path, key)
 
