@@ -21,12 +21,15 @@ A `Plan` reads its store on the thread that opened it (SQLite): open one per thr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmx.errors import NothingMatched, UsageError
 from cmx.filters import (
     Filters,
+    by_name,
+    by_number,
     choice,
     code_choice,
     find_entry,
@@ -162,13 +165,39 @@ class Plan:
         (`cmx commitments`). `today` judges `Filters(overdue=True)`."""
         t = _translator(lang)
         day = self._day(t, today)
-        return (filters or Filters()).select(self.kb(as_of=as_of, lang=lang), t, day)
+        chosen = filters or Filters()
+        if as_of is None and chosen.tag is None:  # asked in SQL: only the matches are read
+            found = self.store.select(chosen.resolve(self.store.small(), t, day))
+            if found is not None:
+                return found
+        return chosen.select(self.kb(as_of=as_of, lang=lang), t, day)
 
-    def get(self, entry_id: str, *, lang: str = "en") -> Entry:
+    def context(
+        self, entries: Sequence[object], *, as_of: DateLike | None = None, lang: str = "en"
+    ) -> KnowledgeBase:
+        """A knowledge base that holds enough to show `entries` (every entry but the
+        commitments, and the commitments they are or name); with `as_of`, the whole
+        knowledge base as it stood that day."""
+        if as_of is not None:
+            return self.kb(as_of=as_of, lang=lang)
+        _translator(lang)
+        return self.store.context(entries)
+
+    def get(self, entry_id: str, *, lang: str = "en", hint_ids: bool = True) -> Entry:
         """The pillar, sector, commitment, note, source or actor with this id (or the
-        plan's number: III, I.1). An unknown id raises NothingMatched with "did you mean"."""
+        plan's number: III, I.1, or its exact name). An unknown id raises NothingMatched
+        with "did you mean" (`hint_ids`: or where to list ids)."""
         t = _translator(lang)
-        entry = find_entry(self.store.kb(), entry_id.strip(), t, hint_ids=True)
+        wanted = entry_id.strip()
+        found = self.store.entry(wanted) if wanted else None  # one commitment read at most
+        if found is None:
+            small = self.store.small()
+            found = small.get(by_number(small, wanted) or "") or by_name(small, wanted)  # type: ignore[assignment]
+        entry = (
+            found
+            if found is not None
+            else find_entry(self.store.kb(), wanted, t, hint_ids=hint_ids)
+        )
         assert isinstance(entry, Pillar | Sector | Commitment | Note | Source | Actor)
         return entry
 

@@ -17,7 +17,6 @@ from cmx.errors import CmxError, NothingMatched, UsageError
 from cmx.filters import (
     Filters,
     choice,
-    find_entry,
     parse_date,
 )
 from cmx.i18n import LANGUAGES, Translator, translator
@@ -257,8 +256,8 @@ def commitments_cmd(
     reader = run.reader(lang, today_, as_of)
     f = choose(fmt, Listing, reader.t)
     plan = _plan(run, reader)
-    kb = plan.kb(as_of=run.as_of, lang=reader.lang)
     items = plan.commitments(filters, lang=reader.lang, as_of=run.as_of)
+    kb = plan.context(items, as_of=run.as_of, lang=reader.lang)
     rows = [commitment_row(c, kb, reader.lang, reader.today) for c in items]
     drop = [name for name in ("pillar", "status") if filters.given(name)]
     if any(row["overdue"] for row in rows) and "status" in drop:
@@ -289,7 +288,7 @@ def show_cmd(
     f = choose(fmt, Record, reader.t)
     plan = _plan(run, reader)
     entry = plan.get(entry_id, lang=reader.lang)
-    emit(Record(entry, plan.kb(lang=reader.lang)), f, reader)
+    emit(Record(entry, plan.context([entry], lang=reader.lang)), f, reader)
 
 
 @app.command("sources")
@@ -401,10 +400,10 @@ def open_cmd(
 
     run = _run(ctx)
     reader = run.reader(lang)
-    kb = run.kb(reader)
+    plan = _plan(run, reader)
     wanted = entry_id.strip()
-    entry = find_entry(kb, wanted, reader.t, hint_ids=False)
-    url = first_url(kb, entry)
+    entry = plan.get(wanted, lang=reader.lang, hint_ids=False)
+    url = first_url(plan.context([entry], lang=reader.lang), entry)
     if not url:
         raise NothingMatched(reader.t.gettext("no source of '{id}' has a URL").format(id=wanted))
     typer.echo(url)  # always: a pipe or a headless machine still gets the address

@@ -17,6 +17,8 @@ FTS5 full-text table for them, and the store keeps cmx's own index instead.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from cmx import __version__, tables
 from cmx.kb import KBError, check_data_dir, current_key, file_stats, read_kb
 from cmx.model import (
+    CLOSED,
     PLAN_WIDE,
     Actor,
     Commitment,
@@ -39,6 +42,7 @@ from cmx.model import (
     KnowledgeBase,
     Note,
     Pillar,
+    Sector,
     Source,
     Text,
     iter_entries,
@@ -686,6 +690,8 @@ class Store:
         self._found: Ident | None = UNSURE  # what is at the path, as last seen
         self._key: str | None = None
         self._index: search.Index | None = None
+        self._small: KnowledgeBase | None = None
+        self._schema: tables.Schema | None = None
         check_data_dir(data_dir)
         self._path = store_path(data_dir) if use_cache else None
         if self._path is not None:
@@ -778,6 +784,111 @@ class Store:
         found: str | None = self._read(newest, lambda: self.kb().newest_date())
         return found
 
+    def small(self) -> KnowledgeBase:
+        """Everything but the commitments (pillars, sectors, sources, notes, actors,
+        concepts, tags): what resolving a name or rendering an entry needs."""
+        if self._small is None:
+
+            def read(conn: sqlite3.Connection) -> KnowledgeBase:
+                mapping = self._mapping()
+                parts = {
+                    name: tuple(tables.read_records(conn, mapping, name))
+                    for name in ("sources", "notes", "actors", "concepts", "tags")
+                }
+                return KnowledgeBase(
+                    tuple(tables.read_records(conn, mapping, "pillars")), (), **parts
+                )
+
+            self._small = self._read(read, self.kb)
+        assert self._small is not None
+        return self._small
+
+    def _mapping(self) -> tables.Schema:
+        if self._schema is None:
+            self._schema = tables.schema()
+        return self._schema
+
+    def _where(self, where: str, args: Sequence[Any]) -> list[Commitment] | None:
+        """The commitments a SQL condition keeps, in plan order; None: no store to ask."""
+        if self._kb is not None or self._conn is None:
+            return None
+
+        def read(conn: sqlite3.Connection) -> list[Commitment]:
+            return tables.read_records(conn, self._mapping(), "commitments", where=where, args=args)
+
+        found: list[Commitment] | None = self._read(read, lambda: None)
+        return found
+
+    def entry(self, entry_id: str) -> Entry | None:
+        """The entry with this id, reading one commitment at most."""
+        if self._kb is not None or self._conn is None:
+            return self.kb().get(entry_id)
+        known = self.small().get(entry_id)
+        if isinstance(known, Pillar | Sector):  # the knowledge base's own order of kinds
+            return known
+        found = self._where("id = ?", (entry_id,))
+        if found is None:
+            return self.kb().get(entry_id)
+        return found[0] if found else known
+
+    def context(self, entries: Sequence[object]) -> KnowledgeBase:
+        """A knowledge base with every entry but the commitments, and the commitments
+        `entries` are or name (a sector's, a source's citers, an actor's…): enough to
+        show them; the whole one when there is no store to ask."""
+        ids: list[str] = []
+        for entry in entries:
+            found = self._around(entry)
+            if found is None:
+                return self.kb()
+            ids += [c.id for c in found]
+        kept = {c.id: c for c in entries if isinstance(c, Commitment)}
+        missing = [i for i in dict.fromkeys(ids) if i not in kept]
+        more = self._where("id IN (SELECT value FROM json_each(?))", (json.dumps(missing),))
+        if more is None:
+            return self.kb()
+        kept.update({c.id: c for c in more})
+        order = {cid: n for n, cid in enumerate(dict.fromkeys([*kept]))}
+        chosen = sorted(kept.values(), key=lambda c: order[c.id])
+        return dataclasses.replace(self.small(), commitments=tuple(chosen))
+
+    def _around(self, entry: object) -> list[Commitment] | None:
+        if isinstance(entry, Commitment):
+            return [entry]
+        if isinstance(entry, Sector):
+            return self._where("sector = ?", (entry.id,))
+        if isinstance(entry, Pillar):
+            return self._where("pillar = ? OR scope = ?", (entry.id, entry.id))
+        if isinstance(entry, Source):
+            return self._where(_CITING, (entry.id, entry.id))
+        if isinstance(entry, Actor):
+            return self._where(_WITH_ACTOR, (json.dumps([entry.id]),))
+        if isinstance(entry, Note):
+            ids = json.dumps(entry.related)
+            return self._where("id IN (SELECT value FROM json_each(?))", (ids,))
+        return []
+
+    def select(self, chosen: dict[str, Any]) -> list[Commitment] | None:
+        """The commitments resolved filters keep (cmx.filters.Filters.resolve), found
+        in SQL; None: no store to ask (filter the knowledge base instead)."""
+        conds: list[str] = []
+        args: list[Any] = []
+        for key, sql in _FILTERS:
+            value = chosen.get(key)
+            if value is None or value is False:
+                continue
+            if key == "actors":
+                value = json.dumps(list(value))
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            conds.append(sql)
+            args += [value] * sql.count("?")
+        if chosen.get("overdue_on") is not None:
+            conds.append(f"status NOT IN ({', '.join('?' * len(CLOSED))})")
+            args += sorted(s.value for s in CLOSED)
+        if chosen.get("tag") is not None:
+            return None  # tags match folded (cmx.search.filter_commitments)
+        return self._where(" AND ".join(conds) or "1", args)
+
     def kb(self) -> KnowledgeBase:
         if self._kb is None:
             try:
@@ -833,6 +944,28 @@ class Store:
             return search.suggestions(self.index(), query)
         except _BAD_STORE:
             return []
+
+
+_CITING = (
+    "id IN (SELECT entry FROM citations WHERE entry_kind = 'commitment' AND source = ? "
+    "UNION SELECT commitment FROM events WHERE source = ?)"
+)
+_WITH_ACTOR = (
+    "id IN (SELECT commitment FROM commitment_actors "
+    "WHERE actor IN (SELECT value FROM json_each(?)))"
+)
+# Resolved filters (cmx.filters.Filters.resolve) as SQL over the commitments table.
+_FILTERS = (
+    ("scope", "scope = ?"),
+    ("sector", "sector = ?"),
+    ("status", "status = ?"),
+    ("instrument", "instrument = ?"),
+    ("basis", "basis = ?"),
+    ("actors", _WITH_ACTOR),
+    ("source", _CITING),
+    ("due_before", "due_by < ?"),
+    ("overdue_on", "due_by < ?"),
+)
 
 
 def open_store(data_dir: Path, *, use_cache: bool = True) -> Store:

@@ -113,3 +113,69 @@ def test_a_new_field_reaches_the_export(kb_dir: Path, tmp_path: Path, new_fields
         row = conn.execute("SELECT priority, weight FROM commitments WHERE id = 'port-upgrade'")
         assert row.fetchone() == ("p-port-upgrade", len("port-upgrade"))
         assert store.read_kb_from(conn) == parsed
+
+
+# ------------------------------------------------------------------ queries in SQL
+
+FILTERS = [
+    {},
+    {"pillar": "security"},
+    {"pillar": "plan-wide"},
+    {"pillar": "prosperity", "status": "underway"},
+    {"status": "completed"},
+    {"instrument": "mou"},
+    {"basis": "news"},
+    {"actor": "SRE"},
+    {"due_before": "2026-06-30"},
+    {"overdue": True},
+    {"source": "gac-action-plan"},
+    {"source": "pmo-readout"},
+    {"sector": "energy"},
+]
+
+
+@pytest.mark.parametrize("given", FILTERS, ids=lambda g: ",".join(g) or "none")
+def test_a_filtered_listing_in_sql_keeps_what_python_keeps(shipped_dir, given):
+    import datetime as dt
+
+    from cmx.api import open_kb
+    from cmx.errors import UsageError
+    from cmx.filters import Filters
+    from cmx.i18n import translator
+
+    day = dt.date(2026, 12, 6)
+    open_kb(shipped_dir)  # the store is written
+    plan = open_kb(shipped_dir, today=day)
+    assert plan.store._kb is None  # a cached run: nothing materialised yet
+    chosen = Filters(**given)
+    full = store.open_store(shipped_dir, use_cache=False).kb()
+    try:
+        expected = [c.id for c in chosen.select(full, translator("en"), day)]
+    except UsageError:
+        pytest.skip("not a value of the shipped knowledge base")
+    assert [c.id for c in plan.commitments(chosen)] == expected
+    assert plan.store._kb is None  # …and still nothing: only the matches were read
+
+
+def test_show_reads_one_entry_and_shows_what_the_whole_kb_shows(shipped_dir, runner):
+    from cmx.cli import app
+
+    full = store.open_store(shipped_dir, use_cache=False).kb()
+    ids = [full.commitments[3].id, full.sectors[2].id, full.pillars[1].id, full.sources[0].id]
+    ids += [full.actors[0].id, full.notes[0].id, "III", "I.1"]
+    for entry_id in ids:
+        for fmt in ("table", "json"):
+            args = [
+                "--data",
+                str(shipped_dir),
+                "show",
+                entry_id,
+                "-f",
+                fmt,
+                "--today",
+                "2026-12-06",
+            ]
+            cached = runner.invoke(app, args)
+            memory = runner.invoke(app, ["--no-cache", *args])
+            assert cached.exit_code == 0, cached.output
+            assert cached.stdout == memory.stdout, entry_id
