@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""The query targets of the store, as ratios to `python -c "import typer"`, in one run.
+
+usage: python bench/queries.py KB_DIR [KB_DIR ...] [--runs N]
+
+For each knowledge base (make them with bench/gen_kb.py 10000 / 100000), the store is
+warmed first (a listing and a search build it and its index), then each command and
+`import typer` run in turn, A B A B …, and the ratio of each pair is kept: the median
+ratio is the figure (the machine's drift cancels out pair by pair). Peak memory is the
+largest resident size of the command's runs. Targets (issue 28): show, pillars and a
+filtered listing ≤ 1.3×; searches ≤ 1.3× at 10,000 and ≤ 2× at 100,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+
+def cmx(*args: str) -> list[str]:
+    return [PYTHON, "-m", "cmx", *args]
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and exit code of one run."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start, done.returncode
+
+
+def peak_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def few_rows_filter(store: Path) -> list[str]:
+    """A filter that prints between 1 and 50 commitments of this knowledge base."""
+    with sqlite3.connect(store) as conn:
+        row = conn.execute(
+            "SELECT sector, status, instrument, count(*) FROM commitments "
+            "GROUP BY 1, 2, 3 HAVING count(*) BETWEEN 1 AND 50 ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+    if row is None:
+        return ["--pillar", "security", "--status", "completed"]
+    return ["--sector", row[0], "--status", row[1], "--instrument", row[2]]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kbs", nargs="+", type=Path)
+    ap.add_argument("--runs", type=int, default=7)
+    opts = ap.parse_args()
+    cache = Path(tempfile.mkdtemp(prefix="cmx-bench-"))
+    env = {**os.environ, "CMX_CACHE_DIR": str(cache), "CMX_QUIET": "1", "CMX_TODAY": "2026-12-06"}
+    floor = [PYTHON, "-c", "import typer"]
+    print("| KB | command | ratio to import typer (median, min–max) | rows |")
+    print("|---|---|---|---|")
+    for kb in opts.kbs:
+        data = ["--data", str(kb)]
+        timed(cmx(*data, "pillars"), env)  # builds the store
+        timed(cmx(*data, "search", "energy"), env)  # adds the search index
+        store = max(cache.glob("kb-*.sqlite"), key=lambda p: p.stat().st_mtime_ns)
+        few = few_rows_filter(store)
+        commands = {
+            "show research-mou": ["show", "research-mou"],
+            "pillars": ["pillars"],
+            f"commitments {' '.join(few)} -f json": ["commitments", *few, "-f", "json"],
+            "commitments (matching nothing) -f json": [
+                "commitments", "--pillar", "security", "--status", "not-pursued",
+                "--instrument", "agreement", "--due-before", "2000-01-01", "-f", "json",
+            ],
+            "search energy": ["search", "energy"],
+            "search energy security": ["search", "energy security"],
+        }  # fmt: skip
+        for name, args in commands.items():
+            argv = cmx(*data, *args)
+            rows = subprocess.run(argv, env=env, capture_output=True, text=True).stdout
+            shown = rows.count('"id"') if "-f" in args else max(len(rows.splitlines()) - 1, 0)
+            ratios = []
+            for _ in range(opts.runs):
+                a, _code = timed(argv, env)
+                b, _ = timed(floor, env)
+                ratios.append(a / b)
+            med = statistics.median(ratios)
+            print(
+                f"| {kb.name} | `cmx {name}` | {med:.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+                f" | {shown} |",
+                flush=True,
+            )
+    print(f"\npeak memory of any command run: {peak_kb() / 1024:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
