@@ -184,7 +184,12 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
     conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     conn.executemany(
         "INSERT INTO meta VALUES (?, ?)",
-        {**meta, "schema_hash": mapping.hash, "newest_date": newest or ""}.items(),
+        {
+            **meta,
+            "schema_hash": mapping.hash,
+            "newest_date": newest or "",
+            "counts": json.dumps(kb.counts()),  # `cmx pillars` reads it as it is
+        }.items(),
     )
     tables.write_rows(conn, kb, mapping)
     _create(conn, PUBLIC_INDEXES)
@@ -395,19 +400,24 @@ def _has_index(conn: sqlite3.Connection) -> bool:
     return found is not None
 
 
-def _matches(conn: sqlite3.Connection, key: str) -> bool:
+def _matches(conn: sqlite3.Connection, key: str, schema_hash: str) -> bool:
     """Whether the store of `conn` was built by this version for the content `key`."""
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     return (
         meta.get("schema_version") == SCHEMA_VERSION
-        and meta.get("schema_hash") == tables.schema().hash
+        and meta.get("schema_hash") == schema_hash
         and meta.get("cmx_version") == __version__
         and meta.get("content_key") == key
     )
 
 
 def _add_index(
-    conn: sqlite3.Connection, inode: tuple[int, int], path: Path, key: str, kb: KnowledgeBase
+    conn: sqlite3.Connection,
+    inode: tuple[int, int],
+    path: Path,
+    key: str,
+    kb: KnowledgeBase,
+    schema_hash: str,
 ) -> bool:
     """Add cmx's search index to this run's store in one transaction (SQLite's own
     journal: a crash, SIGTERM or full disk rolls it back, and readers never see half
@@ -423,7 +433,7 @@ def _add_index(
         return False
     try:
         here = _ident(path)
-        if here is None or here[:2] != inode or not _matches(conn, key):
+        if here is None or here[:2] != inode or not _matches(conn, key, schema_hash):
             return False
         if not _has_index(conn):
             write_index(conn, kb)
@@ -468,7 +478,7 @@ def trusted_key(conn: sqlite3.Connection, stats: str) -> str | None:
 
 
 def _open_matching(
-    path: Path, key: str | Callable[[sqlite3.Connection], str]
+    path: Path, key: str | Callable[[sqlite3.Connection], str], schema_hash: str
 ) -> tuple[sqlite3.Connection | None, Ident | None]:
     """This run's connection to the store at `path` if it was built for `key` (or for
     the key `key(conn)` finds), and the identity of the file found there (None:
@@ -494,7 +504,7 @@ def _open_matching(
             except BaseException:
                 conn.close()
                 raise
-            if _matches(conn, wanted):
+            if _matches(conn, wanted, schema_hash):
                 now = _ident(path)  # the size changes when a journal was rolled back
                 return conn, now if now and now[:2] == after[:2] else after
         except _BAD_STORE as error:
@@ -529,30 +539,31 @@ def _list(value: str) -> tuple[str, ...]:
 
 
 def _small_parts(
-    conn: sqlite3.Connection,
+    conn: sqlite3.Connection, mapping: tables.Schema
 ) -> tuple[tuple[Pillar, ...], tuple[Source, ...], tuple[Note, ...], tuple[Actor, ...]]:
     """Everything but the commitments: pillars with sectors, sources, notes, actors."""
-    mapping = tables.schema()
     return (
-        _pillars(conn),
+        _pillars(conn, mapping),
         tuple(tables.read_records(conn, mapping, "sources")),
         tuple(tables.read_records(conn, mapping, "notes")),
         tuple(tables.read_records(conn, mapping, "actors")),
     )
 
 
-def _pillars(conn: sqlite3.Connection) -> tuple[Pillar, ...]:
-    return tuple(tables.read_records(conn, tables.schema(), "pillars"))
+def _pillars(conn: sqlite3.Connection, mapping: tables.Schema) -> tuple[Pillar, ...]:
+    return tuple(tables.read_records(conn, mapping, "pillars"))
 
 
-def _commitments(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> list[Commitment]:
+def _commitments(
+    conn: sqlite3.Connection, ids: Sequence[str] | None = None, mapping: tables.Schema | None = None
+) -> list[Commitment]:
     """Commitments in plan order: all of them, or those with the given ids."""
-    return tables.read_records(conn, tables.schema(), "commitments", ids)
+    return tables.read_records(conn, mapping or tables.schema(), "commitments", ids)
 
 
-def read_kb_from(conn: sqlite3.Connection) -> KnowledgeBase:
+def read_kb_from(conn: sqlite3.Connection, mapping: tables.Schema | None = None) -> KnowledgeBase:
     """The whole knowledge base from a store (or a `cmx export sqlite` file)."""
-    return tables.read_kb(conn, tables.schema())
+    return tables.read_kb(conn, mapping or tables.schema())
 
 
 def _pack(levels: search.Levels) -> bytes:
@@ -583,10 +594,11 @@ def _unpack(blob: bytes, n_docs: int) -> search.Levels:
 class SqliteIndex:  # a search.Index
     """cmx's search index read from a store: only the words a query needs are read."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, mapping: tables.Schema | None = None) -> None:
         from cmx import search
 
         self._conn = conn
+        self._mapping = mapping or tables.schema()
         row = conn.execute("SELECT value FROM meta WHERE key = 'kind_starts'").fetchone()
         starts = json.loads(row[0])
         if not (isinstance(starts, list) and len(starts) == len(search.KINDS) + 1):
@@ -658,10 +670,10 @@ class SqliteIndex:  # a search.Index
     def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
         infos = self.infos(docs)
         wanted = [i.id for d in docs if (i := infos[d]).kind == "commitment"]
-        found: dict[str, Entry] = {c.id: c for c in _commitments(self._conn, wanted)}
+        found: dict[str, Entry] = {c.id: c for c in _commitments(self._conn, wanted, self._mapping)}
         if len(wanted) < len(docs):
             if self._small is None:
-                pillars, sources, notes, _ = _small_parts(self._conn)
+                pillars, sources, notes, _ = _small_parts(self._conn, self._mapping)
                 small: dict[str, Entry] = {}
                 for group in (pillars, [s for p in pillars for s in p.sectors], notes, sources):
                     for item in group:
@@ -703,7 +715,7 @@ class Store:
                 return self._key
 
             try:
-                self._conn, self._found = _open_matching(self._path, find_key)
+                self._conn, self._found = _open_matching(self._path, find_key, self._mapping().hash)
             except (OSError, KBError):
                 self._conn = None  # parsing reports the problem properly
         if self._conn is None:
@@ -722,7 +734,7 @@ class Store:
             return
         _write_store(self._path, kb, key, self._found, stats)
         # ours, or one that another run has just put there for the same files
-        self._conn, self._found = _open_matching(self._path, key)
+        self._conn, self._found = _open_matching(self._path, key, self._mapping().hash)
 
     def _close(self) -> None:
         if self._conn is not None:
@@ -751,13 +763,21 @@ class Store:
 
     def pillars(self) -> tuple[Pillar, ...]:
         """The pillars with their sectors, without reading any commitment."""
-        found: tuple[Pillar, ...] = self._read(_pillars, lambda: self.kb().pillars)
+        found: tuple[Pillar, ...] = self._read(
+            lambda conn: _pillars(conn, self._mapping()), lambda: self.kb().pillars
+        )
         return found
 
     def counts(self) -> dict[str, int]:
         """Commitments per pillar id and per sector id, without reading any commitment."""
 
         def count(conn: sqlite3.Connection) -> dict[str, int]:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'counts'").fetchone()
+            if row is not None:  # counted when the store was written
+                stored = json.loads(row[0])
+                if not isinstance(stored, dict):
+                    raise ValueError("counts")
+                return {str(k): int(n) for k, n in stored.items()}
             out: dict[str, int] = {}
             scopes = conn.execute(
                 "SELECT CASE WHEN s.plan_wide THEN ? ELSE c.pillar END, count(*) "
@@ -893,7 +913,7 @@ class Store:
         if self._kb is None:
             try:
                 assert self._conn is not None
-                self._kb = read_kb_from(self._conn)
+                self._kb = read_kb_from(self._conn, self._mapping())
             except _BAD_STORE as error:
                 self._recover(error)
         assert self._kb is not None
@@ -907,7 +927,7 @@ class Store:
         if self._index is None:
             try:
                 if self._conn is not None and (_has_index(self._conn) or self._store_index()):
-                    self._index = SqliteIndex(self._conn)
+                    self._index = SqliteIndex(self._conn, self._mapping())
             except _BAD_STORE as error:
                 self._recover(error)
                 self._index = None
@@ -922,7 +942,7 @@ class Store:
         if conn is None or found is None or path is None or key is None:
             return False  # kb() fell back to the YAML: memory serves this run
         _pause("before-index")
-        return _add_index(conn, found[:2], path, key, kb)
+        return _add_index(conn, found[:2], path, key, kb, self._mapping().hash)
 
     def search(self, query: str, **options: Any) -> list[search.Hit]:
         """Ranked hits (see cmx.search.search); a damaged store is rebuilt, not fatal."""
