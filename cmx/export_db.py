@@ -309,11 +309,7 @@ def metadata(database: str, lang: str, today: dt.date) -> dict[str, Any]:
             "facets": ["pillar", "status", "overdue"],
             "fts_table": "commitments_fts",
             "fts_pk": "position",
-            "columns": {
-                k: v
-                for k, v in COLUMNS.items()
-                if k in ("id", "position", "pillar", "status", "due", "overdue", "actors")
-            },
+            # no column descriptions: on a view they push the rows below the fold
         }
         if code != lang:
             view["hidden"] = True

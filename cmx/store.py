@@ -193,6 +193,7 @@ def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, st
     )
     tables.write_rows(conn, kb, mapping)
     _create(conn, PUBLIC_INDEXES)
+    conn.execute("ANALYZE")  # statistics: a filter uses its most selective index
 
 
 def write_fts(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
