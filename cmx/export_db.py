@@ -141,12 +141,12 @@ def views() -> list[str]:
             f"st.label_{lang} AS status, c.due AS due, "
             f"(c.due_by IS NOT NULL AND c.due_by < {today} AND c.status NOT IN ({closed})) "
             "AS overdue, "
-            f"{actors} AS actors, ins.label_{lang} AS instrument, c.basis AS basis, "
+            f"{actors} AS actors, ins.label_{lang} AS instrument, ba.label_{lang} AS basis, "
             f"c.summary_{lang} AS summary, c.scope AS pillar_id, c.status AS status_id, "
             "c.due_by AS due_by "
             "FROM commitments c JOIN scopes sc ON sc.id = c.scope "
             "JOIN sectors se ON se.id = c.sector JOIN statuses st ON st.id = c.status "
-            "JOIN instruments ins ON ins.id = c.instrument"
+            "JOIN instruments ins ON ins.id = c.instrument JOIN bases ba ON ba.id = c.basis"
         )
         out.append(
             f"CREATE VIEW overdue_{lang} AS SELECT * FROM commitments_{lang} WHERE overdue "
