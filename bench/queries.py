@@ -87,7 +87,8 @@ def main() -> int:
         timed(cmx(*data, "search", "energy"), env)  # adds the search index
         os.environ["CMX_CACHE_DIR"] = str(cache)
         store = store_path(kb)  # where cmx keeps this knowledge base's store
-        assert store is not None and store.exists(), store
+        assert store is not None, kb
+        assert store.exists(), store
         few = few_rows_filter(store)
         commands = {
             "show research-mou": ["show", "research-mou"],
