@@ -70,6 +70,8 @@ CREATE INDEX commitments_status ON commitments(status);
 CREATE INDEX events_date ON events(date);
 CREATE INDEX citations_source ON citations(source);
 CREATE INDEX commitments_due_by ON commitments(due_by);
+CREATE INDEX commitments_sector_status ON commitments(sector, status, instrument);
+CREATE INDEX commitments_scope_status ON commitments(scope, status, instrument);
 CREATE INDEX commitment_actors_actor ON commitment_actors(actor);
 CREATE INDEX note_commitments_commitment ON note_commitments(commitment);
 """
