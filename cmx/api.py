@@ -286,8 +286,12 @@ class Plan:
         first, last = _date(t, start, "--from"), _date(t, end, "--to")
         if first and last:
             period(t, first, last, "--from")
-        kb = self.kb(as_of=as_of, lang=lang)
-        scope = pillar_scope(t, kb.pillars, pillar)
+        if as_of is None and (first or last or pillar):  # only the dated commitments, in SQL
+            scope = pillar_scope(t, self.store.small().pillars, pillar)
+            kb = self.store.dated(scope, first, last) or self.store.kb()
+        else:
+            kb = self.kb(as_of=as_of, lang=lang)
+            scope = pillar_scope(t, kb.pillars, pillar)
         return timeline(kb, self._day(t, today), t.lang, start=first, end=last, pillar=scope)
 
     def changes(

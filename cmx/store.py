@@ -912,6 +912,27 @@ class Store:
             return None  # tags match folded (cmx.search.filter_commitments)
         return self._where(" AND ".join(conds) or "1", args)
 
+    def dated(
+        self, scope: str | None, start: dt.date | None, end: dt.date | None
+    ) -> KnowledgeBase | None:
+        """A knowledge base with the commitments of `scope` that have an event or a
+        deadline that may fall from `start` to `end` (a superset: cmx.tracking.timeline
+        decides); None: no store to ask."""
+        first = start.isoformat() if start else ""
+        last = end.isoformat() if end else "9999"
+        # A partial date (2026, 2026-07) covers the days that start with it: it may end
+        # on or after `first` if it followed by "~" sorts after `first`; it starts on or
+        # before `last` if it sorts before `last`.
+        where = (
+            "(? = '' OR scope = ?) AND ((due IS NOT NULL AND due_by >= ? AND due <= ?) "
+            "OR id IN (SELECT commitment FROM events WHERE date >= substr(?, 1, 4) "
+            "AND date || '~' >= ? AND date <= ?))"
+        )
+        found = self._where(where, (scope or "", scope, first, last, first, first, last))
+        if found is None:
+            return None
+        return dataclasses.replace(self.small(), commitments=tuple(found))
+
     def kb(self) -> KnowledgeBase:
         if self._kb is None:
             try:

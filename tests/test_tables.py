@@ -179,3 +179,26 @@ def test_show_reads_one_entry_and_shows_what_the_whole_kb_shows(shipped_dir, run
             memory = runner.invoke(app, ["--no-cache", *args])
             assert cached.exit_code == 0, cached.output
             assert cached.stdout == memory.stdout, entry_id
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "pillar"),
+    [
+        ("2026-01-01", "2026-03-31", None),
+        ("2025-09-18", None, None),
+        (None, "2025-12-31", "security"),
+        (None, None, "plan-wide"),
+        ("2026-07-01", "2026-07-31", None),
+        ("2026-03-15", "2026-03-15", None),
+    ],
+)
+def test_a_timeline_in_sql_lists_what_the_whole_kb_lists(shipped_dir, start, end, pillar):
+    from cmx.api import open_kb
+
+    open_kb(shipped_dir)  # the store is written
+    cached = open_kb(shipped_dir, today="2026-12-06")
+    memory = open_kb(shipped_dir, use_cache=False, today="2026-12-06")
+    rows = cached.timeline(start=start, end=end, pillar=pillar)
+    assert cached.store._kb is None  # only the dated commitments were read
+    assert rows == memory.timeline(start=start, end=end, pillar=pillar)
+    assert rows or (start, end) == ("2026-03-15", "2026-03-15")
