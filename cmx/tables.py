@@ -92,7 +92,7 @@ class Codec:
     and `source(at, ns)`: a Python expression that reads it back from `row[at…]` (the
     readers are compiled from these, once per schema: ~3× faster than calls per value)."""
 
-    __slots__ = ("columns", "encode", "name", "source")
+    __slots__ = ("columns", "encode", "name", "source", "values")
 
     def __init__(
         self,
@@ -105,6 +105,11 @@ class Codec:
         self.columns = columns
         self.encode = encode
         self.source = source
+        # values(expr, ns): Python expressions of the columns of the value `expr`
+        # (the writers are compiled from these, as the readers are)
+        self.values: Callable[[str, dict[str, Any]], list[str]] = lambda expr, ns: [
+            f"*{_bind(ns, encode)}({expr})"
+        ]
 
 
 def _fresh(value: str) -> str:
@@ -116,7 +121,7 @@ def _fresh(value: str) -> str:
 
 
 def json_list(items: Sequence[str]) -> str:
-    return json.dumps(list(items), ensure_ascii=False)
+    return json.dumps(list(items), ensure_ascii=False) if items else "[]"
 
 
 def read_list(value: str) -> tuple[str, ...]:
@@ -178,7 +183,23 @@ def _scalar(name: str, sql: str, null: bool, enc: Any, dec: Any) -> Codec:
         read = f"{_bind(ns, dec)}({value})"
         return f"(None if {value} is None else {read})" if null else read
 
-    return Codec(name, [(name, decl)], encode, source)
+    made = Codec(name, [(name, decl)], encode, source)
+
+    def values(expr: str, ns: dict[str, Any]) -> list[str]:
+        if enc is _value:
+            value = f"{expr}.value"
+        elif enc is None or enc in (int, float):
+            value = expr
+        else:
+            value = f"{_bind(ns, enc)}({expr})"
+        return [f"(None if {expr} is None else {value})" if null and value != expr else value]
+
+    made.values = values
+    return made
+
+
+def _value(member: enum.Enum) -> Any:
+    return member.value
 
 
 def codec(name: str, tp: Any, nullable: bool = False) -> Codec:
@@ -194,7 +215,7 @@ def codec(name: str, tp: Any, nullable: bool = False) -> Codec:
     if tp is str:  # read as it is: SQLite gives text back as str
         return _scalar(name, "TEXT", null, _fresh, None)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return _scalar(name, "TEXT", null, lambda v: v.value, tp)
+        return _scalar(name, "TEXT", null, _value, tp)
     if _element(tp) is str:
         return _scalar(name, "TEXT", null, json_list, read_list)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
@@ -223,7 +244,17 @@ def _nested(name: str, cls: type, optional: bool, null: bool) -> Codec:
         empty = " and ".join(f"row[{i}] is None" for i in range(at, at + width))
         return f"(None if {empty} else {make})"
 
-    return Codec(name, columns, encode, source)
+    made = Codec(name, columns, encode, source)
+
+    def values(expr: str, ns: dict[str, Any]) -> list[str]:
+        out = []
+        for f, p in zip(names, parts, strict=True):
+            for value in p.values(f"{expr}.{f}", ns):
+                out.append(f"(None if {expr} is None else {value})" if optional else value)
+        return out
+
+    made.values = values
+    return made
 
 
 def _call(
@@ -396,15 +427,13 @@ def write_rows(conn: sqlite3.Connection, kb: m.KnowledgeBase, s: Schema) -> None
         names = ["rowid", cols[0], "position", *cols[1:], *(c for c, _, _ in table.derived)]
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({_marks(len(names))})"
 
-        def rows(table: Table = table, items: Sequence[Any] = items) -> Iterator[list[Any]]:
-            fields = [k.name for k in table.codecs]
-            for i, item in enumerate(items, 1):
-                row: list[Any] = []
-                for f, k in zip(fields, table.codecs, strict=True):
-                    row.extend(k.encode(getattr(item, f)))
-                yield [i, row[0], i, *row[1:], *(fn(kb, item) for _, _, fn in table.derived)]
-
-        conn.executemany(sql, rows())
+        ns: dict[str, Any] = {"kb": kb}
+        values = [v for k in table.codecs for v in k.values(f"item.{k.name}", ns)]
+        derived = [f"{_bind(ns, fn)}(kb, item)" for _, _, fn in table.derived]
+        row = compile_reader(
+            f"(i, {values[0]}, i, {', '.join([*values[1:], *derived])})", ns, "i, item"
+        )
+        conn.executemany(sql, (row(i, item) for i, item in enumerate(items, 1)))
         kind = singular(table.name)
         for child in table.children:
             _write_child(conn, child, kind, items)
