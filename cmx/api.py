@@ -21,12 +21,15 @@ A `Plan` reads its store on the thread that opened it (SQLite): open one per thr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmx.errors import NothingMatched, UsageError
 from cmx.filters import (
     Filters,
+    by_name,
+    by_number,
     choice,
     code_choice,
     find_entry,
@@ -171,13 +174,39 @@ class Plan:
         (`cmx commitments`). `today` judges `Filters(overdue=True)`."""
         t = _translator(lang)
         day = self._day(t, today)
-        return (filters or Filters()).select(self.kb(as_of=as_of, lang=lang), t, day)
+        chosen = filters or Filters()
+        if as_of is None and chosen.tag is None:  # asked in SQL: only the matches are read
+            found = self.store.select(chosen.resolve(self.store.small(), t, day))
+            if found is not None:
+                return found
+        return chosen.select(self.kb(as_of=as_of, lang=lang), t, day)
 
-    def get(self, entry_id: str, *, lang: str = "en") -> Entry:
+    def context(
+        self, entries: Sequence[object], *, as_of: DateLike | None = None, lang: str = "en"
+    ) -> KnowledgeBase:
+        """A knowledge base that holds enough to show `entries` (every entry but the
+        commitments, and the commitments they are or name); with `as_of`, the whole
+        knowledge base as it stood that day."""
+        if as_of is not None:
+            return self.kb(as_of=as_of, lang=lang)
+        _translator(lang)
+        return self.store.context(entries)
+
+    def get(self, entry_id: str, *, lang: str = "en", hint_ids: bool = True) -> Entry:
         """The pillar, sector, commitment, note, source or actor with this id (or the
-        plan's number: III, I.1). An unknown id raises NothingMatched with "did you mean"."""
+        plan's number: III, I.1, or its exact name). An unknown id raises NothingMatched
+        with "did you mean" (`hint_ids`: or where to list ids)."""
         t = _translator(lang)
-        entry = find_entry(self.store.kb(), entry_id.strip(), t, hint_ids=True)
+        wanted = entry_id.strip()
+        found = self.store.entry(wanted) if wanted else None  # one commitment read at most
+        if found is None:
+            small = self.store.small()
+            found = small.get(by_number(small, wanted) or "") or by_name(small, wanted)  # type: ignore[assignment]
+        entry = (
+            found
+            if found is not None
+            else find_entry(self.store.kb(), wanted, t, hint_ids=hint_ids)
+        )
         assert isinstance(entry, Pillar | Sector | Commitment | Note | Source | Actor)
         return entry
 
@@ -277,8 +306,12 @@ class Plan:
         first, last = _date(t, start, "--from"), _date(t, end, "--to")
         if first and last:
             period(t, first, last, "--from")
-        kb = self.kb(as_of=as_of, lang=lang)
-        scope = pillar_scope(t, kb.pillars, pillar)
+        if as_of is None and (first or last or pillar):  # only the dated commitments, in SQL
+            scope = pillar_scope(t, self.store.small().pillars, pillar)
+            kb = self.store.dated(scope, first, last) or self.store.kb()
+        else:
+            kb = self.kb(as_of=as_of, lang=lang)
+            scope = pillar_scope(t, kb.pillars, pillar)
         return timeline(kb, self._day(t, today), t.lang, start=first, end=last, pillar=scope)
 
     def changes(
@@ -406,9 +439,11 @@ class Plan:
         csv: CsvPolicy | None = None,
         cite: str = "numbered",
         front_matter: bool = False,
+        metadata: str | Path | None = None,
     ) -> int:
         """Write the export to the file `path` atomically (sqlite too), never over an
-        existing file unless `force`; the number of commitments written."""
+        existing file unless `force`; the number of commitments written. `metadata`
+        (sqlite): also write Datasette's metadata file there, in `lang`."""
         from cmx.output import export
 
         t = _translator(lang)
@@ -416,7 +451,11 @@ class Plan:
             t, filters, today=today, table=table, since=since, full=full, mindmap=mindmap,
             as_of=as_of, csv=csv or CsvPolicy(bom=True), cite=cite, front_matter=front_matter,
         )  # fmt: skip
-        export(result, choose(str(what), Selection, t, "WHAT"), reader, Path(path), force=force)
+        fmt = choose(str(what), Selection, t, "WHAT")
+        if metadata is not None and fmt is not Format.SQLITE:
+            raise UsageError(t.gettext("--metadata goes with cmx export sqlite -o FILE"))
+        where = Path(metadata) if metadata is not None else None
+        export(result, fmt, reader, Path(path), force=force, metadata=where)
         return len(result.items)
 
     def _selection(
@@ -443,6 +482,6 @@ class Plan:
         style = choice(t, cite, CITE_STYLES, "--cite") or "numbered"
         selection = Selection(
             kb, items, table=chosen_table, full=full, since=since_day, mindmap=mindmap,
-            cite=style, front=front_matter,
+            cite=style, front=front_matter, as_of=_date(t, as_of, "--as-of"),
         )  # fmt: skip
         return reader, selection

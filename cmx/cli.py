@@ -17,7 +17,6 @@ from cmx.errors import CmxError, NothingMatched, UsageError
 from cmx.filters import (
     Filters,
     choice,
-    find_entry,
     parse_date,
 )
 from cmx.i18n import LANGUAGES, Translator, translator
@@ -258,8 +257,8 @@ def commitments_cmd(
     reader = run.reader(lang, today_, as_of)
     f = choose(fmt, Listing, reader.t)
     plan = _plan(run, reader)
-    kb = plan.kb(as_of=run.as_of, lang=reader.lang)
     items = plan.commitments(filters, lang=reader.lang, as_of=run.as_of)
+    kb = plan.context(items, as_of=run.as_of, lang=reader.lang)
     rows = [commitment_row(c, kb, reader.lang, reader.today) for c in items]
     drop = [name for name in ("pillar", "status") if filters.given(name)]
     if any(row["overdue"] for row in rows) and "status" in drop:
@@ -291,7 +290,7 @@ def show_cmd(
     f = choose(fmt, Record, reader.t)
     plan = _plan(run, reader)
     entry = plan.get(entry_id, lang=reader.lang)
-    emit(Record(entry, plan.kb(lang=reader.lang)), f, reader)
+    emit(Record(entry, plan.context([entry], lang=reader.lang)), f, reader)
 
 
 @app.command("sources")
@@ -417,10 +416,10 @@ def open_cmd(
 
     run = _run(ctx)
     reader = run.reader(lang)
-    kb = run.kb(reader)
+    plan = _plan(run, reader)
     wanted = entry_id.strip()
-    entry = find_entry(kb, wanted, reader.t, hint_ids=False)
-    url = first_url(kb, entry)
+    entry = plan.get(wanted, lang=reader.lang, hint_ids=False)
+    url = first_url(plan.context([entry], lang=reader.lang), entry)
     if not url:
         raise NothingMatched(reader.t.gettext("no source of '{id}' has a URL").format(id=wanted))
     typer.echo(url)  # always: a pipe or a headless machine still gets the address
@@ -744,6 +743,15 @@ def export_cmd(
             autocompletion=completion.fixed(*EXPORT_TABLES),
         ),
     ] = "commitments",
+    metadata: Annotated[
+        str | None,
+        typer.Option(
+            "--metadata",
+            metavar="FILE",
+            help="sqlite: also write Datasette's metadata (titles, facets, canned queries) "
+            "in --lang; then: datasette plan.db -m FILE.",
+        ),
+    ] = None,
     today_: TodayOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
@@ -768,6 +776,8 @@ def export_cmd(
     )
     plan = _plan(run, reader)
     if not to_file:
+        if metadata is not None:
+            raise UsageError(t.gettext("--metadata goes with cmx export sqlite -o FILE"))
         text = plan.export(
             what, filters, lang=reader.lang, table=table, since=since, full=full,
             mindmap=mindmap, as_of=run.as_of, csv=policy, cite=cite, front_matter=front_matter,
@@ -777,7 +787,7 @@ def export_cmd(
     n = plan.export_file(
         what, output or "", filters, force=force, lang=reader.lang, table=table, since=since,
         full=full, mindmap=mindmap, as_of=run.as_of, csv=policy, cite=cite,
-        front_matter=front_matter,
+        front_matter=front_matter, metadata=metadata,
     )  # fmt: skip
     wrote = t.ngettext(
         "cmx: wrote {n} commitment to {path}", "cmx: wrote {n} commitments to {path}", n

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cmx.errors import NothingMatched, UsageError
 from cmx.i18n import LANGUAGES, Translator, translator
@@ -228,27 +229,43 @@ class Filters:
     overdue: bool = False
     basis: str | None = None
 
+    def resolve(self, kb: KnowledgeBase, t: Translator, today: dt.date) -> dict[str, Any]:
+        """Every value checked against the knowledge base (a bad one: UsageError), as
+        codes and ids; None: not filtered on. Needs no commitment unless --tag is given
+        (a tag is also any tag a commitment carries)."""
+        return {
+            "basis": code_choice(t, self.basis, "basis", "--basis"),
+            "scope": pillar_scope(t, kb.pillars, self.pillar),
+            "sector": known_entry(t, self.sector, kb.sectors, "--sector"),
+            "status": code_choice(t, self.status, "status", "--status"),
+            "instrument": code_choice(t, self.instrument, "instrument", "--instrument"),
+            "actors": actor_ids(t, kb, self.actor),
+            "source": known_id(t, self.source, [s.id for s in kb.sources], "--source"),
+            "tag": known_tag(t, kb, self.tag),
+            "due_before": parse_date(t, self.due_before, "--due-before"),
+            "overdue_on": today if self.overdue else None,
+        }
+
     def select(self, kb: KnowledgeBase, t: Translator, today: dt.date) -> list[Commitment]:
         """The commitments of `kb` these filters keep (a bad value: UsageError)."""
         from cmx.search import filter_commitments
 
-        basis = code_choice(t, self.basis, "basis", "--basis")
-        scope = pillar_scope(t, kb.pillars, self.pillar)
+        chosen = self.resolve(kb, t, today)
         items = filter_commitments(
             kb.commitments,
-            sector=known_entry(t, self.sector, kb.sectors, "--sector"),
-            status=code_choice(t, self.status, "status", "--status"),
-            instrument=code_choice(t, self.instrument, "instrument", "--instrument"),
-            actors=actor_ids(t, kb, self.actor),
-            source=known_id(t, self.source, [s.id for s in kb.sources], "--source"),
-            tag=known_tag(t, kb, self.tag),
-            due_before=parse_date(t, self.due_before, "--due-before"),
-            overdue_on=today if self.overdue else None,
+            sector=chosen["sector"],
+            status=chosen["status"],
+            instrument=chosen["instrument"],
+            actors=chosen["actors"],
+            source=chosen["source"],
+            tag=chosen["tag"],
+            due_before=chosen["due_before"],
+            overdue_on=chosen["overdue_on"],
         )
-        if basis:
-            items = [c for c in items if kb.basis(c).value == basis]
-        if scope:
-            items = [c for c in items if kb.scope(c) == scope]
+        if chosen["basis"]:
+            items = [c for c in items if kb.basis(c).value == chosen["basis"]]
+        if chosen["scope"]:
+            items = [c for c in items if kb.scope(c) == chosen["scope"]]
         return items
 
     def given(self, name: str) -> bool:

@@ -985,6 +985,35 @@ def content_key(digests: dict[str, str]) -> str:
     return " ".join(f"{name}:{digests[name]}" for name in sorted(digests))
 
 
+RACY_NS = 2_000_000_000  # a file changed this recently may change again in the same tick
+
+
+def file_stats(data_dir: Path) -> str:
+    """Size, mtime, ctime, inode and device of each KB file, as one string ("": not to be
+    trusted). A store records it with the content key of the bytes it parsed; a later
+    run whose files stat the same uses that key without reading them. The ctime cannot
+    be set back (an edit that restores the mtime still changes it); a file changed in the
+    last two seconds is never trusted (an edit in the same clock tick would not show)."""
+    import time
+
+    out = []
+    now = time.time_ns()
+    for key, name in FILES.items():
+        try:
+            st = os.stat(data_dir / name)
+        except FileNotFoundError:
+            if key not in OPTIONAL_FILES:
+                return ""
+            out.append(f"{name}:-")
+            continue
+        except OSError:
+            return ""
+        if not stat.S_ISREG(st.st_mode) or now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
+            return ""
+        out.append(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}")
+    return " ".join(out)
+
+
 def current_key(data_dir: Path) -> str:
     """The content key of the files as they are now (what read_kb would return for them).
 

@@ -18,7 +18,6 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -332,10 +331,12 @@ class Selection:
         mindmap: bool = False,
         cite: str = "numbered",
         front: bool = False,
+        as_of: dt.date | None = None,
     ) -> None:
         self.kb, self.items, self.table = kb, items, table
         self.full, self.since, self.mindmap = full, since, mindmap
         self.cite, self.front = cite, front  # Markdown: citation keys, YAML front matter
+        self.as_of = as_of  # the knowledge base as it stood that day (None: as it is)
 
     def verdict(self, t: Translator) -> str | None:
         return None if self.items else t.gettext("no commitment matched; nothing exported")
@@ -766,8 +767,8 @@ def _selection_ics(result: Selection, reader: Reader) -> str:
 
 def _site_files(result: Selection, reader: Reader) -> dict[str, Callable[[Path], None]]:
     """The files a site offers for download, by name: each written by this writer."""
+    from cmx.export_db import export_sqlite
     from cmx.model import LANGS
-    from cmx.store import export_sqlite
 
     def text(fmt: Format, lang: str) -> Callable[[Path], None]:
         def fill(path: Path) -> None:
@@ -781,8 +782,9 @@ def _site_files(result: Selection, reader: Reader) -> dict[str, Callable[[Path],
     for lang in LANGS:
         files[f"commitments-{lang}.csv"] = text(Format.CSV, lang)
         files[f"calendar-{lang}.ics"] = text(Format.ICS, lang)
-    chosen_kb = replace(result.kb, commitments=tuple(result.items))
-    files["plan.db"] = lambda p: export_sqlite(chosen_kb, p)
+    files["plan.db"] = lambda p: export_sqlite(
+        result.kb, p, items=result.items, today=reader.today, as_of=result.as_of
+    )
     return files
 
 
@@ -891,9 +893,18 @@ def send(text: str) -> None:
     sys.stdout.write(text)
 
 
-def export(result: Selection, fmt: Format, reader: Reader, path: Path, *, force: bool) -> None:
+def export(
+    result: Selection,
+    fmt: Format,
+    reader: Reader,
+    path: Path,
+    *,
+    force: bool,
+    metadata: Path | None = None,
+) -> None:
     """Write `result` to the file `path`, atomically; never over a file unless `force`,
-    never over anything but a regular file (cmx.files). Nothing selected: exit 1."""
+    never over anything but a regular file (cmx.files). Nothing selected: exit 1.
+    `metadata` (sqlite only): Datasette's metadata for it, in the reader's language."""
     from cmx.files import ExportError, write_atomic, write_atomic_with
 
     verdict = result.verdict(reader.t)
@@ -901,10 +912,18 @@ def export(result: Selection, fmt: Format, reader: Reader, path: Path, *, force:
         raise NothingMatched(verdict)
     try:
         if fmt is Format.SQLITE:
-            from cmx.store import export_sqlite
+            from cmx.export_db import export_sqlite, metadata_yaml
 
-            chosen = replace(result.kb, commitments=tuple(result.items))
-            write_atomic_with(path, lambda tmp: export_sqlite(chosen, tmp), force=force)
+            write_atomic_with(
+                path,
+                lambda tmp: export_sqlite(
+                    result.kb, tmp, items=result.items, today=reader.today, as_of=result.as_of
+                ),
+                force=force,
+            )
+            if metadata is not None:
+                text = metadata_yaml(path.stem, reader.lang, reader.today)
+                write_atomic(metadata, text, force=force)
         elif fmt is Format.SITE:
             from cmx import site
             from cmx.files import write_atomic_dir

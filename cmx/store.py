@@ -17,7 +17,8 @@ FTS5 full-text table for them, and the store keeps cmx's own index instead.
 from __future__ import annotations
 
 import contextlib
-import errno
+import dataclasses
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -30,32 +31,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cmx import __version__
-from cmx.kb import KBError, check_data_dir, current_key, read_kb
+from cmx import __version__, tables
+from cmx.kb import KBError, check_data_dir, current_key, file_stats, read_kb
 from cmx.model import (
-    LANGS,
+    CLOSED,
     PLAN_WIDE,
     Actor,
-    ActorKind,
-    Amount,
-    AmountStage,
-    Citation,
     Commitment,
-    Concept,
     Entry,
-    Event,
-    Instrument,
     KnowledgeBase,
-    Labels,
     Note,
     Pillar,
-    Reliability,
     Sector,
     Source,
-    SourceKind,
-    Status,
-    Support,
-    Tag,
     Text,
     iter_entries,
 )
@@ -63,71 +51,17 @@ from cmx.model import (
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
 
-SCHEMA_VERSION = "9"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
+SCHEMA_VERSION = "10"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
 # 5: postings by field level; 6: plan-wide governance (sectors.plan_wide, in the index),
 # meta newest_date; 7: source annotations (via, copy_of, copy_on, agency, aggregator),
 # event headlines, tags; 8: stems per language of the text, weak stems, @actor postings;
-# 9: sources.version_of, commitments.due_source
+# 9: tables derived from the model (cmx.tables), meta schema_hash, scope/due_by columns;
+# 10: sources.version_of, commitments.due_source (from the model), composite indexes
 STORE_TEMP = ".kb-"  # the prefix of a store being built (then random, then .tmp)
 
 # Everything a stored value can raise when the file is damaged or not ours.
 _BAD_STORE = (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, AttributeError)
 
-
-def _text_columns(name: str) -> str:
-    return ", ".join(f"{name}_{lang} TEXT NOT NULL" for lang in ("en", "es", "fr"))
-
-
-PUBLIC_SCHEMA = f"""
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE sources (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL, title TEXT NOT NULL,
-  publisher TEXT NOT NULL, kind TEXT NOT NULL, url TEXT, date TEXT, language TEXT,
-  reliability TEXT, note TEXT, via TEXT, copy_of TEXT, copy_on TEXT, agency TEXT,
-  aggregator INTEGER NOT NULL, version_of TEXT);
-CREATE TABLE pillars (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL, number TEXT NOT NULL,
-  {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL);
-CREATE TABLE sectors (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL,
-  pillar TEXT NOT NULL REFERENCES pillars(id), number TEXT, official INTEGER NOT NULL,
-  {_text_columns("name")}, {_text_columns("summary")}, aliases TEXT NOT NULL,
-  concepts TEXT NOT NULL, plan_wide INTEGER NOT NULL);
-CREATE TABLE actors (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL, kind TEXT NOT NULL,
-  {_text_columns("name")}, acronym_en TEXT, acronym_es TEXT, acronym_fr TEXT,
-  aliases TEXT NOT NULL);
-CREATE TABLE commitments (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL,
-  pillar TEXT NOT NULL REFERENCES pillars(id), sector TEXT NOT NULL REFERENCES sectors(id),
-  {_text_columns("title")}, {_text_columns("summary")},
-  instrument TEXT NOT NULL, status TEXT NOT NULL, due TEXT, reviewed TEXT,
-  amount_value REAL, amount_currency TEXT, amount_stage TEXT,
-  amount_source TEXT REFERENCES sources(id), basis TEXT NOT NULL,
-  tags TEXT NOT NULL, aliases TEXT NOT NULL, concepts TEXT NOT NULL, due_source TEXT);
-CREATE TABLE commitment_actors (
-  commitment TEXT NOT NULL REFERENCES commitments(id), position INTEGER NOT NULL,
-  actor TEXT NOT NULL REFERENCES actors(id), PRIMARY KEY (commitment, position));
-CREATE TABLE events (
-  commitment TEXT NOT NULL REFERENCES commitments(id), position INTEGER NOT NULL,
-  date TEXT NOT NULL, {_text_columns("what")}, source TEXT NOT NULL REFERENCES sources(id),
-  status TEXT, headline_en TEXT, headline_es TEXT, headline_fr TEXT,
-  PRIMARY KEY (commitment, position));
-CREATE TABLE citations (
-  entry_kind TEXT NOT NULL, entry TEXT NOT NULL, position INTEGER NOT NULL,
-  source TEXT NOT NULL REFERENCES sources(id), section TEXT,
-  PRIMARY KEY (entry_kind, entry, position));
-CREATE TABLE concepts (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL, {_text_columns("label")},
-  alt_en TEXT NOT NULL, alt_es TEXT NOT NULL, alt_fr TEXT NOT NULL, broader TEXT, eurovoc TEXT);
-CREATE TABLE notes (
-  id TEXT PRIMARY KEY, position INTEGER NOT NULL, source TEXT NOT NULL REFERENCES sources(id),
-  section TEXT, {_text_columns("title")}, {_text_columns("claim")}, support TEXT NOT NULL);
-CREATE TABLE note_commitments (
-  note TEXT NOT NULL REFERENCES notes(id), position INTEGER NOT NULL,
-  commitment TEXT NOT NULL REFERENCES commitments(id), PRIMARY KEY (note, position));
-CREATE TABLE tags (id TEXT PRIMARY KEY, position INTEGER NOT NULL, {_text_columns("label")});
-"""
 
 # Made after the rows are in (faster than keeping them up to date row by row).
 PUBLIC_INDEXES = """
@@ -136,6 +70,11 @@ CREATE INDEX commitments_sector ON commitments(sector);
 CREATE INDEX commitments_status ON commitments(status);
 CREATE INDEX events_date ON events(date);
 CREATE INDEX citations_source ON citations(source);
+CREATE INDEX commitments_due_by ON commitments(due_by);
+CREATE INDEX commitments_sector_status ON commitments(sector, status, instrument);
+CREATE INDEX commitments_scope_status ON commitments(scope, status, instrument);
+CREATE INDEX commitment_actors_actor ON commitment_actors(actor);
+CREATE INDEX note_commitments_commitment ON note_commitments(commitment);
 """
 
 # A full-text index for other tools (`cmx export sqlite` only: cmx searches its own).
@@ -240,112 +179,24 @@ def _create(conn: sqlite3.Connection, schema: str) -> None:
 
 
 def write_tables(conn: sqlite3.Connection, kb: KnowledgeBase, meta: dict[str, str]) -> None:
-    """Write the public tables of `kb` (the store's, and those of `cmx export sqlite`)."""
-    _create(conn, PUBLIC_SCHEMA)
+    """Write the public tables of `kb` (the store's, and those of `cmx export sqlite`):
+    their schema derived from the model (cmx.tables), its hash kept in `meta`."""
+    mapping = tables.schema()
+    _create(conn, mapping.ddl)
     newest = kb.newest_date()  # read on every run (the freshness note): kept, not queried
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     conn.executemany(
-        "INSERT INTO meta VALUES (?, ?)", {**meta, "newest_date": newest or ""}.items()
+        "INSERT INTO meta VALUES (?, ?)",
+        {
+            **meta,
+            "schema_hash": mapping.hash,
+            "newest_date": newest or "",
+            "counts": json.dumps(kb.counts()),  # `cmx pillars` reads it as it is
+        }.items(),
     )
-    conn.executemany(
-        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (s.id, i, s.title, s.publisher, s.kind.value, s.url, s.date, s.language,
-             s.reliability.value if s.reliability else None, s.note, s.via, s.copy_of,
-             s.copy_on, s.agency, int(s.aggregator), s.version_of)
-            for i, s in enumerate(kb.sources)
-        ),
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO pillars VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            (p.id, i, p.number, *_tx(p.name), *_tx(p.summary), _json(p.aliases))
-            for i, p in enumerate(kb.pillars)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO sectors VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (s.id, i, s.pillar, s.number, int(s.official), *_tx(s.name), *_tx(s.summary),
-             _json(s.aliases), _json(s.concepts), int(s.plan_wide))
-            for i, s in enumerate(kb.sectors)
-        ),
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO actors VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            (a.id, i, a.kind.value, *_tx(a.name), *_texts(a.acronym), _json(a.aliases))
-            for i, a in enumerate(kb.actors)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO commitments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (c.id, i, c.pillar, c.sector, *_tx(c.title), *_tx(c.summary),
-             c.instrument.value, c.status.value, c.due, c.reviewed,
-             c.amount.value if c.amount else None, c.amount.currency if c.amount else None,
-             c.amount.stage.value if c.amount else None, c.amount.source if c.amount else None,
-             kb.basis(c).value, _json(c.tags), _json(c.aliases), _json(c.concepts),
-             c.due_source)
-            for i, c in enumerate(kb.commitments)
-        ),
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO concepts VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            (c.id, i, *c.label.all(), *(_json(getattr(c.alt or Labels(), lang)) for lang in LANGS),
-             c.broader, c.eurovoc)
-            for i, c in enumerate(kb.concepts)
-        ),
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO commitment_actors VALUES (?,?,?)",
-        ((c.id, i, a) for c in kb.commitments for i, a in enumerate(c.actors)),
-    )
-    conn.executemany(
-        "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (
-                c.id,
-                i,
-                e.date,
-                *_tx(e.what),
-                e.source,
-                e.status.value if e.status else None,
-                *_texts(e.headline),
-            )
-            for c in kb.commitments
-            for i, e in enumerate(c.events)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO citations VALUES (?,?,?,?,?)",
-        (
-            (kind, entry.id, i, x.source, x.section)
-            for kind, group in (
-                ("pillar", kb.pillars),
-                ("sector", kb.sectors),
-                ("commitment", kb.commitments),
-            )
-            for entry in group
-            for i, x in enumerate(entry.sources)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (n.id, i, n.source, n.section, *_tx(n.title), *_tx(n.claim), n.support.value)
-            for i, n in enumerate(kb.notes)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO note_commitments VALUES (?,?,?)",
-        ((n.id, i, c) for n in kb.notes for i, c in enumerate(n.related)),
-    )
-    conn.executemany(
-        "INSERT INTO tags VALUES (?,?,?,?,?)",
-        ((t.id, i, *_tx(t.label)) for i, t in enumerate(kb.tags)),
-    )
+    tables.write_rows(conn, kb, mapping)
     _create(conn, PUBLIC_INDEXES)
+    conn.execute("ANALYZE")  # statistics: a filter uses its most selective index
 
 
 def write_fts(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
@@ -405,8 +256,9 @@ def build_file(path: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
         conn.close()
 
 
-def _meta(key: str) -> dict[str, str]:
+def _meta(key: str, stats: str = "") -> dict[str, str]:
     return {
+        "file_stats": stats,
         "schema_version": SCHEMA_VERSION,
         "cmx_version": __version__,
         "content_key": key,
@@ -451,7 +303,9 @@ def _pause(point: str) -> None:
         os.kill(os.getpid(), signal.SIGSTOP)
 
 
-def _write_store(path: Path, kb: KnowledgeBase, key: str, found: Ident | None) -> bool:
+def _write_store(
+    path: Path, kb: KnowledgeBase, key: str, found: Ident | None, stats: str = ""
+) -> bool:
     """Build the store for `kb` beside `path` and move it into place if `path` still
     holds what this run found there (`found`); False if it did not (another run's store
     stays) or failed (a store we cannot write only costs time).
@@ -460,7 +314,7 @@ def _write_store(path: Path, kb: KnowledgeBase, key: str, found: Ident | None) -
     so listing a new or edited KB does not pay for tokenizing all of it."""
 
     def fill(conn: sqlite3.Connection) -> None:
-        write_tables(conn, kb, _meta(key))
+        write_tables(conn, kb, _meta(key, stats))
 
     import tempfile
 
@@ -550,18 +404,24 @@ def _has_index(conn: sqlite3.Connection) -> bool:
     return found is not None
 
 
-def _matches(conn: sqlite3.Connection, key: str) -> bool:
+def _matches(conn: sqlite3.Connection, key: str, schema_hash: str) -> bool:
     """Whether the store of `conn` was built by this version for the content `key`."""
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     return (
         meta.get("schema_version") == SCHEMA_VERSION
+        and meta.get("schema_hash") == schema_hash
         and meta.get("cmx_version") == __version__
         and meta.get("content_key") == key
     )
 
 
 def _add_index(
-    conn: sqlite3.Connection, inode: tuple[int, int], path: Path, key: str, kb: KnowledgeBase
+    conn: sqlite3.Connection,
+    inode: tuple[int, int],
+    path: Path,
+    key: str,
+    kb: KnowledgeBase,
+    schema_hash: str,
 ) -> bool:
     """Add cmx's search index to this run's store in one transaction (SQLite's own
     journal: a crash, SIGTERM or full disk rolls it back, and readers never see half
@@ -577,7 +437,7 @@ def _add_index(
         return False
     try:
         here = _ident(path)
-        if here is None or here[:2] != inode or not _matches(conn, key):
+        if here is None or here[:2] != inode or not _matches(conn, key, schema_hash):
             return False
         if not _has_index(conn):
             write_index(conn, kb)
@@ -610,10 +470,24 @@ def _connect(path: Path) -> sqlite3.Connection:
     )
 
 
-def _open_matching(path: Path, key: str) -> tuple[sqlite3.Connection | None, Ident | None]:
-    """This run's connection to the store at `path` if it was built for `key`, and the
-    identity of the file found there (None: nothing; UNSURE: it could not be read now),
-    whose first two items are also the connection's file's."""
+def trusted_key(conn: sqlite3.Connection, stats: str) -> str | None:
+    """The content key the store recorded, if the KB files stat as they did when the
+    store was built from them (cmx.kb.file_stats); else None: hash the files."""
+    if not stats:
+        return None
+    meta = dict(
+        conn.execute("SELECT key, value FROM meta WHERE key IN ('file_stats', 'content_key')")
+    )
+    return str(meta["content_key"]) if meta.get("file_stats") == stats else None
+
+
+def _open_matching(
+    path: Path, key: str | Callable[[sqlite3.Connection], str], schema_hash: str
+) -> tuple[sqlite3.Connection | None, Ident | None]:
+    """This run's connection to the store at `path` if it was built for `key` (or for
+    the key `key(conn)` finds), and the identity of the file found there (None:
+    nothing; UNSURE: it could not be read now), whose first two items are also the
+    connection's file's."""
     for _ in range(3):
         before = _ident(path)
         if before is None or not _ours(path):
@@ -629,7 +503,12 @@ def _open_matching(path: Path, key: str) -> tuple[sqlite3.Connection | None, Ide
         try:
             if _journal(path).exists():
                 _tidy(conn, path, after[:2])
-            if _matches(conn, key):
+            try:
+                wanted = key if isinstance(key, str) else key(conn)
+            except BaseException:
+                conn.close()
+                raise
+            if _matches(conn, wanted, schema_hash):
                 now = _ident(path)  # the size changes when a journal was rolled back
                 return conn, now if now and now[:2] == after[:2] else after
         except _BAD_STORE as error:
@@ -659,161 +538,36 @@ def _tidy(conn: sqlite3.Connection, path: Path, inode: tuple[int, int]) -> None:
         conn.execute("ROLLBACK")
 
 
-def _text(row: Sequence[Any], at: int) -> Text:
-    return Text(row[at], row[at + 1], row[at + 2])
-
-
 def _list(value: str) -> tuple[str, ...]:
-    items = json.loads(value)
-    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        raise ValueError("not a list of text")
-    return tuple(items)
-
-
-def _grouped(rows: Iterable[Sequence[Any]]) -> dict[Any, list[Sequence[Any]]]:
-    out: dict[Any, list[Sequence[Any]]] = {}
-    for row in rows:
-        out.setdefault(row[0], []).append(row)
-    return out
-
-
-def _citations(conn: sqlite3.Connection, kind: str) -> dict[str, tuple[Citation, ...]]:
-    rows = conn.execute(
-        "SELECT entry, source, section FROM citations WHERE entry_kind = ? "
-        "ORDER BY entry, position",
-        (kind,),
-    )
-    return {k: tuple(Citation(r[1], r[2]) for r in v) for k, v in _grouped(rows).items()}
+    return tables.read_list(value)
 
 
 def _small_parts(
-    conn: sqlite3.Connection,
+    conn: sqlite3.Connection, mapping: tables.Schema
 ) -> tuple[tuple[Pillar, ...], tuple[Source, ...], tuple[Note, ...], tuple[Actor, ...]]:
     """Everything but the commitments: pillars with sectors, sources, notes, actors."""
-    return _pillars(conn), _sources(conn), _notes(conn), _actors(conn)
-
-
-def _sources(conn: sqlite3.Connection) -> tuple[Source, ...]:
-    return tuple(
-        Source(r[0], r[1], r[2], SourceKind(r[3]), r[4], r[5], r[6],
-               Reliability(r[7]) if r[7] else None, r[8], r[9], r[10], r[11], r[12],
-               bool(r[13]), r[14])
-        for r in conn.execute(
-            "SELECT id, title, publisher, kind, url, date, language, reliability, note, "
-            "via, copy_of, copy_on, agency, aggregator, version_of FROM sources ORDER BY position"
-        )
-    )  # fmt: skip
-
-
-def _pillars(conn: sqlite3.Connection) -> tuple[Pillar, ...]:
-    cites = _citations(conn, "sector")
-    sectors = _grouped(
-        conn.execute("SELECT pillar, id, number, official, * FROM sectors ORDER BY position")
+    return (
+        _pillars(conn, mapping),
+        tuple(tables.read_records(conn, mapping, "sources")),
+        tuple(tables.read_records(conn, mapping, "notes")),
+        tuple(tables.read_records(conn, mapping, "actors")),
     )
-    pillar_cites = _citations(conn, "pillar")
-    pillars = []
-    for r in conn.execute("SELECT * FROM pillars ORDER BY position"):
-        own = tuple(
-            Sector(s[1], s[0], s[2], _text(s, 9), _text(s, 12), cites.get(s[1], ()),
-                   bool(s[3]), _list(s[15]), _list(s[16]), bool(s[17]))
-            for s in sectors.get(r[0], ())
-        )  # fmt: skip
-        pillars.append(
-            Pillar(r[0], r[2], _text(r, 3), _text(r, 6), pillar_cites.get(r[0], ()), own,
-                   _list(r[9]))
-        )  # fmt: skip
-    return tuple(pillars)
 
 
-def _notes(conn: sqlite3.Connection) -> tuple[Note, ...]:
-    related = _grouped(
-        conn.execute("SELECT note, commitment FROM note_commitments ORDER BY note, position")
-    )
-    return tuple(
-        Note(r[0], r[2], _text(r, 4), _text(r, 7), Support(r[10]),
-             tuple(x[1] for x in related.get(r[0], ())), r[3])
-        for r in conn.execute("SELECT * FROM notes ORDER BY position")
-    )  # fmt: skip
+def _pillars(conn: sqlite3.Connection, mapping: tables.Schema) -> tuple[Pillar, ...]:
+    return tuple(tables.read_records(conn, mapping, "pillars"))
 
 
-def _actors(conn: sqlite3.Connection) -> tuple[Actor, ...]:
-    return tuple(
-        Actor(r[0], ActorKind(r[2]), _text(r, 3), _text(r, 6) if r[6] is not None else None,
-              _list(r[9]))
-        for r in conn.execute("SELECT * FROM actors ORDER BY position")
-    )  # fmt: skip
+def _commitments(
+    conn: sqlite3.Connection, ids: Sequence[str] | None = None, mapping: tables.Schema | None = None
+) -> list[Commitment]:
+    """Commitments in plan order: all of them, or those with the given ids."""
+    return tables.read_records(conn, mapping or tables.schema(), "commitments", ids)
 
 
-def _commitments(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> list[Commitment]:
-    """Commitments in file order: all of them, or those with the given ids."""
-    where, args = "", tuple[str, ...]()
-    if ids is not None:
-        where, args = "WHERE {col} IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
-
-    def select(sql: str, col: str) -> Any:
-        return conn.execute(sql.format(where=where.format(col=col)), args)
-
-    events = _grouped(
-        select("SELECT * FROM events {where} ORDER BY commitment, position", "commitment")
-    )
-    actors = _grouped(
-        select(
-            "SELECT commitment, actor FROM commitment_actors {where} ORDER BY commitment, position",
-            "commitment",
-        )
-    )
-    cites = _grouped(
-        select(
-            "SELECT entry, source, section FROM citations {where} "
-            "AND entry_kind = 'commitment' ORDER BY entry, position"
-            if ids is not None
-            else "SELECT entry, source, section FROM citations WHERE entry_kind = 'commitment' "
-            "ORDER BY entry, position",
-            "entry",
-        )
-    )
-    out = []
-    for r in select("SELECT * FROM commitments {where} ORDER BY position", "id"):
-        cid = r[0]
-        amount = Amount(r[14], r[15], AmountStage(r[16]), r[17]) if r[14] is not None else None
-        out.append(
-            Commitment(
-                cid, r[2], r[3], _text(r, 4), _text(r, 7),
-                tuple(Citation(x[1], x[2]) for x in cites.get(cid, ())),
-                Instrument(r[10]), Status(r[11]),
-                tuple(x[1] for x in actors.get(cid, ())),
-                r[12], amount,
-                tuple(
-                    Event(e[2], _text(e, 3), e[6], Status(e[7]) if e[7] else None,
-                          _text(e, 8) if e[8] is not None else None)
-                    for e in events.get(cid, ())
-                ),
-                _list(r[19]), _list(r[20]), r[13], _list(r[21]), r[22],
-            )
-        )  # fmt: skip
-    return out
-
-
-def read_kb_from(conn: sqlite3.Connection) -> KnowledgeBase:
+def read_kb_from(conn: sqlite3.Connection, mapping: tables.Schema | None = None) -> KnowledgeBase:
     """The whole knowledge base from a store (or a `cmx export sqlite` file)."""
-    pillars, sources, notes, actors = _small_parts(conn)
-    return KnowledgeBase(
-        pillars, tuple(_commitments(conn)), sources, notes, actors, _concepts(conn), _tags(conn)
-    )
-
-
-def _tags(conn: sqlite3.Connection) -> tuple[Tag, ...]:
-    return tuple(
-        Tag(r[0], _text(r, 2)) for r in conn.execute("SELECT * FROM tags ORDER BY position")
-    )
-
-
-def _concepts(conn: sqlite3.Connection) -> tuple[Concept, ...]:
-    out = []
-    for r in conn.execute("SELECT * FROM concepts ORDER BY position"):
-        alt = Labels(_list(r[5]), _list(r[6]), _list(r[7]))
-        out.append(Concept(r[0], _text(r, 2), alt if alt.all() else None, r[8], r[9]))
-    return tuple(out)
+    return tables.read_kb(conn, mapping or tables.schema())
 
 
 def _pack(levels: search.Levels) -> bytes:
@@ -844,10 +598,11 @@ def _unpack(blob: bytes, n_docs: int) -> search.Levels:
 class SqliteIndex:  # a search.Index
     """cmx's search index read from a store: only the words a query needs are read."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, mapping: tables.Schema | None = None) -> None:
         from cmx import search
 
         self._conn = conn
+        self._mapping = mapping or tables.schema()
         row = conn.execute("SELECT value FROM meta WHERE key = 'kind_starts'").fetchone()
         starts = json.loads(row[0])
         if not (isinstance(starts, list) and len(starts) == len(search.KINDS) + 1):
@@ -919,10 +674,10 @@ class SqliteIndex:  # a search.Index
     def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
         infos = self.infos(docs)
         wanted = [i.id for d in docs if (i := infos[d]).kind == "commitment"]
-        found: dict[str, Entry] = {c.id: c for c in _commitments(self._conn, wanted)}
+        found: dict[str, Entry] = {c.id: c for c in _commitments(self._conn, wanted, self._mapping)}
         if len(wanted) < len(docs):
             if self._small is None:
-                pillars, sources, notes, _ = _small_parts(self._conn)
+                pillars, sources, notes, _ = _small_parts(self._conn, self._mapping)
                 small: dict[str, Entry] = {}
                 for group in (pillars, [s for p in pillars for s in p.sectors], notes, sources):
                     for item in group:
@@ -951,13 +706,20 @@ class Store:
         self._found: Ident | None = UNSURE  # what is at the path, as last seen
         self._key: str | None = None
         self._index: search.Index | None = None
+        self._small: KnowledgeBase | None = None
+        self._schema: tables.Schema | None = None
         check_data_dir(data_dir)
         self._path = store_path(data_dir) if use_cache else None
         if self._path is not None:
             _sweep(self._path.parent)  # before any connection: it opens no store file
+            stats = file_stats(data_dir)  # unchanged files: the store's key, no hashing
+
+            def find_key(conn: sqlite3.Connection) -> str:
+                self._key = trusted_key(conn, stats) or current_key(data_dir)
+                return self._key
+
             try:
-                self._key = current_key(data_dir)
-                self._conn, self._found = _open_matching(self._path, self._key)
+                self._conn, self._found = _open_matching(self._path, find_key, self._mapping().hash)
             except (OSError, KBError):
                 self._conn = None  # parsing reports the problem properly
         if self._conn is None:
@@ -966,14 +728,17 @@ class Store:
     def _load_yaml(self) -> None:
         """Parse the YAML (raises KBError), then store it for the next run: the store
         replaces only what this run found at the path (none, or one it could not use)."""
+        stats = file_stats(self.data_dir) if self._path is not None else ""
         kb, key = read_kb(self.data_dir)
+        if stats and file_stats(self.data_dir) != stats:
+            stats = ""  # changed while read: the next run hashes the files
         self._close()
         self._kb, self._index, self._key = kb, None, key
         if self._path is None or self._found == UNSURE:
             return
-        _write_store(self._path, kb, key, self._found)
+        _write_store(self._path, kb, key, self._found, stats)
         # ours, or one that another run has just put there for the same files
-        self._conn, self._found = _open_matching(self._path, key)
+        self._conn, self._found = _open_matching(self._path, key, self._mapping().hash)
 
     def _close(self) -> None:
         if self._conn is not None:
@@ -1002,13 +767,21 @@ class Store:
 
     def pillars(self) -> tuple[Pillar, ...]:
         """The pillars with their sectors, without reading any commitment."""
-        found: tuple[Pillar, ...] = self._read(_pillars, lambda: self.kb().pillars)
+        found: tuple[Pillar, ...] = self._read(
+            lambda conn: _pillars(conn, self._mapping()), lambda: self.kb().pillars
+        )
         return found
 
     def counts(self) -> dict[str, int]:
         """Commitments per pillar id and per sector id, without reading any commitment."""
 
         def count(conn: sqlite3.Connection) -> dict[str, int]:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'counts'").fetchone()
+            if row is not None:  # counted when the store was written
+                stored = json.loads(row[0])
+                if not isinstance(stored, dict):
+                    raise ValueError("counts")
+                return {str(k): int(n) for k, n in stored.items()}
             out: dict[str, int] = {}
             scopes = conn.execute(
                 "SELECT CASE WHEN s.plan_wide THEN ? ELSE c.pillar END, count(*) "
@@ -1035,11 +808,137 @@ class Store:
         found: str | None = self._read(newest, lambda: self.kb().newest_date())
         return found
 
+    def small(self) -> KnowledgeBase:
+        """Everything but the commitments (pillars, sectors, sources, notes, actors,
+        concepts, tags): what resolving a name or rendering an entry needs."""
+        if self._small is None:
+
+            def read(conn: sqlite3.Connection) -> KnowledgeBase:
+                mapping = self._mapping()
+                parts = {
+                    name: tuple(tables.read_records(conn, mapping, name))
+                    for name in ("sources", "notes", "actors", "concepts", "tags")
+                }
+                return KnowledgeBase(
+                    tuple(tables.read_records(conn, mapping, "pillars")), (), **parts
+                )
+
+            self._small = self._read(read, self.kb)
+        assert self._small is not None
+        return self._small
+
+    def _mapping(self) -> tables.Schema:
+        if self._schema is None:
+            self._schema = tables.schema()
+        return self._schema
+
+    def _where(self, where: str, args: Sequence[Any]) -> list[Commitment] | None:
+        """The commitments a SQL condition keeps, in plan order; None: no store to ask."""
+        if self._kb is not None or self._conn is None:
+            return None
+
+        def read(conn: sqlite3.Connection) -> list[Commitment]:
+            return tables.read_records(conn, self._mapping(), "commitments", where=where, args=args)
+
+        found: list[Commitment] | None = self._read(read, lambda: None)
+        return found
+
+    def entry(self, entry_id: str) -> Entry | None:
+        """The entry with this id, reading one commitment at most."""
+        if self._kb is not None or self._conn is None:
+            return self.kb().get(entry_id)
+        known = self.small().get(entry_id)
+        if isinstance(known, Pillar | Sector):  # the knowledge base's own order of kinds
+            return known
+        found = self._where("id = ?", (entry_id,))
+        if found is None:
+            return self.kb().get(entry_id)
+        return found[0] if found else known
+
+    def context(self, entries: Sequence[object]) -> KnowledgeBase:
+        """A knowledge base with every entry but the commitments, and the commitments
+        `entries` are or name (a sector's, a source's citers, an actor's…): enough to
+        show them; the whole one when there is no store to ask."""
+        ids: list[str] = []
+        for entry in entries:
+            found = self._around(entry)
+            if found is None:
+                return self.kb()
+            ids += [c.id for c in found]
+        kept = {c.id: c for c in entries if isinstance(c, Commitment)}
+        missing = [i for i in dict.fromkeys(ids) if i not in kept]
+        more = self._where("id IN (SELECT value FROM json_each(?))", (json.dumps(missing),))
+        if more is None:
+            return self.kb()
+        kept.update({c.id: c for c in more})
+        order = {cid: n for n, cid in enumerate(dict.fromkeys([*kept]))}
+        chosen = sorted(kept.values(), key=lambda c: order[c.id])
+        return dataclasses.replace(self.small(), commitments=tuple(chosen))
+
+    def _around(self, entry: object) -> list[Commitment] | None:
+        if isinstance(entry, Commitment):
+            return [entry]
+        if isinstance(entry, Sector):
+            return self._where("sector = ?", (entry.id,))
+        if isinstance(entry, Pillar):
+            return self._where("pillar = ? OR scope = ?", (entry.id, entry.id))
+        if isinstance(entry, Source):
+            return self._where(_CITING, (entry.id, entry.id))
+        if isinstance(entry, Actor):
+            return self._where(_WITH_ACTOR, (json.dumps([entry.id]),))
+        if isinstance(entry, Note):
+            ids = json.dumps(entry.related)
+            return self._where("id IN (SELECT value FROM json_each(?))", (ids,))
+        return []
+
+    def select(self, chosen: dict[str, Any]) -> list[Commitment] | None:
+        """The commitments resolved filters keep (cmx.filters.Filters.resolve), found
+        in SQL; None: no store to ask (filter the knowledge base instead)."""
+        conds: list[str] = []
+        args: list[Any] = []
+        for key, sql in _FILTERS:
+            value = chosen.get(key)
+            if value is None or value is False:
+                continue
+            if key == "actors":
+                value = json.dumps(list(value))
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            conds.append(sql)
+            args += [value] * sql.count("?")
+        if chosen.get("overdue_on") is not None:
+            conds.append(f"status NOT IN ({', '.join('?' * len(CLOSED))})")
+            args += sorted(s.value for s in CLOSED)
+        if chosen.get("tag") is not None:
+            return None  # tags match folded (cmx.search.filter_commitments)
+        return self._where(" AND ".join(conds) or "1", args)
+
+    def dated(
+        self, scope: str | None, start: dt.date | None, end: dt.date | None
+    ) -> KnowledgeBase | None:
+        """A knowledge base with the commitments of `scope` that have an event or a
+        deadline that may fall from `start` to `end` (a superset: cmx.tracking.timeline
+        decides); None: no store to ask."""
+        first = start.isoformat() if start else ""
+        last = end.isoformat() if end else "9999"
+        # A partial date (2026, 2026-07) covers the days that start with it: it may end
+        # on or after `first` if it followed by "~" sorts after `first`; it starts on or
+        # before `last` if it sorts before `last`.
+        where = (
+            "(? = '' OR scope = ?) AND ((due IS NOT NULL AND due_by >= ? AND due <= ?) "
+            "OR id IN (SELECT commitment FROM events WHERE date >= substr(?, 1, 4) "
+            "AND date || '~' >= ? AND date <= ?))"
+        )
+        found = self._where(where, (scope or "", scope, first, last, first, first, last))
+        if found is None:
+            return None
+        return dataclasses.replace(self.small(), commitments=tuple(found))
+
     def kb(self) -> KnowledgeBase:
         if self._kb is None:
             try:
                 assert self._conn is not None
-                self._kb = read_kb_from(self._conn)
+                self._kb = read_kb_from(self._conn, self._mapping())
             except _BAD_STORE as error:
                 self._recover(error)
         assert self._kb is not None
@@ -1053,7 +952,7 @@ class Store:
         if self._index is None:
             try:
                 if self._conn is not None and (_has_index(self._conn) or self._store_index()):
-                    self._index = SqliteIndex(self._conn)
+                    self._index = SqliteIndex(self._conn, self._mapping())
             except _BAD_STORE as error:
                 self._recover(error)
                 self._index = None
@@ -1068,7 +967,7 @@ class Store:
         if conn is None or found is None or path is None or key is None:
             return False  # kb() fell back to the YAML: memory serves this run
         _pause("before-index")
-        return _add_index(conn, found[:2], path, key, kb)
+        return _add_index(conn, found[:2], path, key, kb, self._mapping().hash)
 
     def search(self, query: str, **options: Any) -> list[search.Hit]:
         """Ranked hits (see cmx.search.search); a damaged store is rebuilt, not fatal."""
@@ -1092,20 +991,28 @@ class Store:
             return []
 
 
+_CITING = (
+    "id IN (SELECT entry FROM citations WHERE entry_kind = 'commitment' AND source = ? "
+    "UNION SELECT commitment FROM events WHERE source = ?)"
+)
+_WITH_ACTOR = (
+    "id IN (SELECT commitment FROM commitment_actors "
+    "WHERE actor IN (SELECT value FROM json_each(?)))"
+)
+# Resolved filters (cmx.filters.Filters.resolve) as SQL over the commitments table.
+_FILTERS = (
+    ("scope", "scope = ?"),
+    ("sector", "sector = ?"),
+    ("status", "status = ?"),
+    ("instrument", "instrument = ?"),
+    ("basis", "basis = ?"),
+    ("actors", _WITH_ACTOR),
+    ("source", _CITING),
+    ("due_before", "due_by < ?"),
+    ("overdue_on", "due_by < ?"),
+)
+
+
 def open_store(data_dir: Path, *, use_cache: bool = True) -> Store:
     """The knowledge base in `data_dir`; raises KBError when it is invalid."""
     return Store(data_dir, use_cache=use_cache)
-
-
-def export_sqlite(kb: KnowledgeBase, path: Path) -> None:
-    """Write `kb` as a standalone SQLite file with the public schema (no cmx index)."""
-    meta = {"schema_version": SCHEMA_VERSION, "cmx_version": __version__, "generator": "cmx"}
-
-    def fill(conn: sqlite3.Connection) -> None:
-        write_tables(conn, kb, meta)
-        write_fts(conn, kb)
-
-    try:
-        build_file(path, fill)
-    except sqlite3.Error as error:  # "database or disk is full": an OSError for the caller
-        raise OSError(errno.EIO, str(error)) from error

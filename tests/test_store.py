@@ -431,3 +431,32 @@ def test_tags_headlines_and_source_annotations_round_trip_on_a_cached_run(kb_cop
         "CNW", "Test Ministry", "example.org", "EFE", True,
     )  # fmt: skip
     assert again.source("plan").aggregator is False
+
+
+def test_unchanged_files_are_not_hashed_and_an_edit_that_restores_the_mtime_is_noticed(
+    kb_copy, counting, monkeypatch
+):
+    monkeypatch.setattr(kb, "RACY_NS", 0)  # the files were just copied: trust them now
+    hashed = {"n": 0}
+    real = store.current_key
+
+    def current_key(data_dir):
+        hashed["n"] += 1
+        return real(data_dir)
+
+    monkeypatch.setattr(store, "current_key", current_key)
+    opened(kb_copy).kb()
+    assert opened(kb_copy).kb() is not None and hashed["n"] == 0  # stat, not hash
+    assert counting["n"] == 1
+    path = kb_copy / "commitments.yaml"
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("Upgrade the port", "Upgrade the fort", 1), encoding="utf-8"
+    )  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    again = opened(kb_copy)
+    assert hashed["n"] == 1 and counting["n"] == 2  # the ctime moved: hashed, then parsed
+    assert any(c.title.en == "Upgrade the fort of Manzanillo" for c in again.kb().commitments)
