@@ -53,10 +53,10 @@ def date_parts(value: str) -> list[int]:
 
 
 def to_csl_json(
-    sources: Sequence[Source], accessed: Mapping[str, str] | None = None
+    sources: Sequence[Source], accessed: Mapping[str, str] | None = None, lang: str = "en"
 ) -> list[dict[str, Any]]:
     """One CSL-JSON item per source, in order (`json.dumps` the list to write a file);
-    `accessed`: the day each source was last consulted, by id."""
+    `accessed`: the day each source was last consulted, by id; `lang`: of the notes."""
     items: list[dict[str, Any]] = []
     for s in sources:
         item: dict[str, Any] = {"id": s.id, "type": CSL_TYPES.get(s.kind, "document")}
@@ -79,7 +79,7 @@ def to_csl_json(
             item["accessed"] = {"date-parts": [date_parts(day)]}
         if s.language:
             item["language"] = _text(s.language)
-        if s.note and (note := _text(s.note)):
+        if s.note and (note := _text(s.note.get(lang))):
             item["note"] = note
         items.append(item)
     return items
@@ -147,7 +147,7 @@ def _bib_key(source_id: str) -> str:
     return _KEY_UNSAFE.sub("-", source_id) or "source"
 
 
-def _bib_entry(s: Source, accessed: str | None = None) -> str:
+def _bib_entry(s: Source, accessed: str | None = None, lang: str = "en") -> str:
     fields: list[tuple[str, str]] = []
     if title := bib_escape(s.title):
         # Double braces keep the title's capitals: BibTeX styles lower-case titles
@@ -175,7 +175,7 @@ def _bib_entry(s: Source, accessed: str | None = None) -> str:
         fields.append(("urldate", accessed))  # biblatex: the day the URL was consulted
     if langid := LANGIDS.get(s.language or ""):
         fields.append(("langid", langid))
-    if s.note and (note := bib_escape(s.note)):
+    if s.note and (note := bib_escape(s.note.get(lang))):
         fields.append(("note", note))
     width = max((len(name) for name, _ in fields), default=0)
     lines = [f"@{BIB_TYPES.get(s.kind, 'misc')}{{{_bib_key(s.id)},"]
@@ -186,8 +186,11 @@ def _bib_entry(s: Source, accessed: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def to_bibtex(sources: Sequence[Source], accessed: Mapping[str, str] | None = None) -> str:
+def to_bibtex(
+    sources: Sequence[Source], accessed: Mapping[str, str] | None = None, lang: str = "en"
+) -> str:
     """One BibTeX entry per source, in order, separated by a blank line; `accessed`: the
-    day each source was last consulted, by id."""
+    day each source was last consulted, by id; `lang`: of the notes."""
     seen = accessed or {}
-    return "".join(_bib_entry(s, seen.get(s.id)) + "\n\n" for s in sources).removesuffix("\n")
+    entries = (_bib_entry(s, seen.get(s.id), lang) + "\n\n" for s in sources)
+    return "".join(entries).removesuffix("\n")

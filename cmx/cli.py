@@ -333,7 +333,7 @@ def sources_cmd(
     columns = ["id", "kind", "date", "publisher", "title", "url"]
     listing = SourceListing(
         chosen,
-        [source_row(s) for s in chosen],
+        [source_row(s, reader.lang) for s in chosen],
         columns=columns,
         terminal_columns=columns[:-1],  # on a terminal the id links to the URL
         codes={"kind": "source_kind"},

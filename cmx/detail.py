@@ -257,7 +257,7 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
         if entry.reliability:
             lines.append((_("reliability"), t.code("reliability", entry.reliability.value)))
         if entry.note:
-            lines.append((_("about"), entry.note))
+            lines.append((_("about"), entry.note.get(lang)))
         users = [c.id for c in kb.commitments if any(x.source == entry.id for x in c.sources)]
         lines.append((_("cited by"), ", ".join(users) or "—"))
     elif isinstance(entry, Actor):

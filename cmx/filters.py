@@ -284,7 +284,7 @@ def find_entry(kb: KnowledgeBase, wanted: str, t: Translator, *, hint_ids: bool)
     hint = (
         t.gettext(" (did you mean '{word}'?)").format(word=close)
         if close
-        else (t.gettext(" (list ids with cmx commitments, cmx sectors …)") if hint_ids else "")
+        else (t.gettext(" (find it with cmx search WORDS)") if hint_ids else "")
     )
     raise NothingMatched(t.gettext("no entry with id '{id}'{hint}").format(id=wanted, hint=hint))
 

@@ -172,7 +172,7 @@ class Source(Record):
     date: str | None = None  # ISO date, possibly partial: 2025, 2025-09 or 2025-09-18
     language: str | None = None
     reliability: Reliability | None = None
-    note: str | None = None
+    note: Text | None = None  # what a reader should know about the source
     # How the text reached this URL; `publisher` is only ever the publisher's clean name.
     via: str | None = None  # the wire or site that distributed the publisher's own text (CNW)
     # This page reproduces a text written by someone else: the original author's name
@@ -197,7 +197,7 @@ class Source(Record):
         date: str | None = None,
         language: str | None = None,
         reliability: Reliability | None = None,
-        note: str | None = None,
+        note: Text | None = None,
         via: str | None = None,
         copy_of: str | None = None,
         copy_on: str | None = None,

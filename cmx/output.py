@@ -515,13 +515,13 @@ LISTING: dict[Format, Callable[[Any, Reader], str]] = {
 def _csl_json(result: SourceListing, reader: Reader) -> str:
     from cmx.cite import to_csl_json
 
-    return render.to_json(render.clean(to_csl_json(result.sources, result.accessed)))
+    return render.to_json(render.clean(to_csl_json(result.sources, result.accessed, reader.lang)))
 
 
 def _bibtex(result: SourceListing, reader: Reader) -> str:
     from cmx.cite import to_bibtex
 
-    text: str = render.clean(to_bibtex(result.sources, result.accessed))
+    text: str = render.clean(to_bibtex(result.sources, result.accessed, reader.lang))
     return text
 
 
@@ -738,7 +738,7 @@ def export_rows(
         ]
     if table == "sources":
         cited = dict.fromkeys(sid for c in items for sid in c.cited())
-        return [source_row(s) for sid in cited if (s := kb.source(sid))]
+        return [source_row(s, lang) for sid in cited if (s := kb.source(sid))]
     return [commitment_row(c, kb, lang, day) for c in items]
 
 

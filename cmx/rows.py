@@ -121,7 +121,7 @@ def note_row(n: Note, kb: KnowledgeBase, lang: str) -> Row:
     }
 
 
-def source_row(s: Source) -> Row:
+def source_row(s: Source, lang: str = "en") -> Row:
     return {
         "id": s.id,
         "title": s.title,
@@ -131,7 +131,7 @@ def source_row(s: Source) -> Row:
         "kind": s.kind.value,
         "language": s.language,
         "reliability": s.reliability.value if s.reliability else None,
-        "note": s.note,
+        "note": s.note.get(lang) if s.note else None,
     }
 
 
@@ -145,7 +145,7 @@ def entry_row(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> Ro
     if isinstance(entry, Note):
         return note_row(entry, kb, lang)
     if isinstance(entry, Source):
-        return source_row(entry)
+        return source_row(entry, lang)
     raise TypeError(f"not an entry: {entry!r}")
 
 

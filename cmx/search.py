@@ -331,7 +331,7 @@ def entry_texts_by_lang(entry: object) -> tuple[Texts, Texts, Texts]:
         return ([(None, entry.id), *langs(entry.title)], [], langs(entry.claim))
     if isinstance(entry, Source):
         title = plain([entry.title, entry.publisher])
-        return ([(None, entry.id)], title, [(None, entry.note or "")])
+        return ([(None, entry.id)], title, langs(entry.note) if entry.note else [])
     return ([], [], [])
 
 

@@ -19,7 +19,7 @@ from jsonschema import Draft7Validator
 
 from cmx.cite import CSL_TYPES, MONTHS, bib_escape, to_bibtex, to_csl_json
 from cmx.kb import default_data_dir, load_kb
-from cmx.model import KnowledgeBase, Source, SourceKind
+from cmx.model import KnowledgeBase, Source, SourceKind, Text
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "csl-data.json").read_text("utf-8"))
 
@@ -36,6 +36,8 @@ def source(**changes) -> Source:
         "publisher": "A publisher",
         "kind": SourceKind.OFFICIAL,
     }
+    if isinstance(changes.get("note"), str):  # one note in every language
+        changes["note"] = Text(changes["note"], changes["note"], changes["note"])
     return Source(**{**fields, **changes})
 
 

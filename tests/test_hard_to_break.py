@@ -422,7 +422,7 @@ def knowledge_bases(draw) -> KnowledgeBase:
         SourceKind.NEWS,
         "https://example.org/",
         "2026-01-01",
-        note=words[2],
+        note=Text(words[2], words[2], words[2]),
     )
     sector = Sector(
         "sec",
