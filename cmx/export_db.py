@@ -253,6 +253,53 @@ COLUMNS: dict[str, str] = {
 }
 
 
+# The same, as the metadata of a Spanish or French export shows them.
+COLUMNS_IN: dict[str, dict[str, str]] = {
+    "es": {
+        "id": "el identificador de la entrada (el que recibe `cmx show ID`)",
+        "position": "el orden del plan (1, 2, …)",
+        "pillar": "el pilar en el que figura la entrada",
+        "scope": "el pilar en el que se cuenta, o plan-wide (la gobernanza del plan), "
+        "como cuenta `cmx pillars`",
+        "sector": "el área prioritaria",
+        "status": "planned, underway, completed o not-pursued (previsto, en curso, "
+        "cumplido o descartado)",
+        "due": "el plazo tal como lo dan las fuentes (2026, 2026-03 o 2026-03-31)",
+        "due_by": "el último día que cubre el plazo",
+        "basis": "el mejor tipo de fuente que lo respalda: official, news o analysis",
+        "instrument": "el mecanismo: dialogue, mou, working-group, funding, mission, "
+        "meeting, program, agreement u other",
+        "overdue": "1: plazo vencido en meta.today, sin haberse cumplido ni abandonado",
+        "actors": "los gobiernos, organismos y personas que se nombran, en orden",
+        "tags": "etiquetas (una lista JSON)",
+        "aliases": "otros nombres (una lista JSON)",
+        "concepts": "identificadores de los conceptos del tesauro que trata (una lista JSON)",
+        "reviewed": "cuándo se cotejó la entrada con sus fuentes por última vez",
+    },
+    "fr": {
+        "id": "l'identifiant de l'entrée (celui que prend `cmx show ID`)",
+        "position": "l'ordre du plan (1, 2, …)",
+        "pillar": "le pilier sous lequel l'entrée est classée",
+        "scope": "le pilier sous lequel elle compte, ou plan-wide (la gouvernance du "
+        "plan), comme compte `cmx pillars`",
+        "sector": "le domaine prioritaire",
+        "status": "planned, underway, completed ou not-pursued (prévu, en cours, "
+        "réalisé ou abandonné)",
+        "due": "l'échéance telle que les sources la donnent (2026, 2026-03 ou 2026-03-31)",
+        "due_by": "le dernier jour que couvre l'échéance",
+        "basis": "le meilleur type de source qui l'appuie : official, news ou analysis",
+        "instrument": "le mécanisme : dialogue, mou, working-group, funding, mission, "
+        "meeting, program, agreement ou other",
+        "overdue": "1 : échéance passée à meta.today, ni réalisé ni abandonné",
+        "actors": "les gouvernements, organismes et personnes nommés, dans l'ordre",
+        "tags": "étiquettes (une liste JSON)",
+        "aliases": "autres noms (une liste JSON)",
+        "concepts": "identifiants des concepts du thésaurus dont il traite (une liste JSON)",
+        "reviewed": "quand l'entrée a été vérifiée pour la dernière fois auprès de ses sources",
+    },
+}
+
+
 def _w(key: str, lang: str) -> str:
     return WORDS[key].get(lang) or WORDS[key]["en"]
 
@@ -294,7 +341,8 @@ def metadata(database: str, lang: str, today: dt.date) -> dict[str, Any]:
     commitments = tables_meta["commitments"]
     commitments["facets"] = ["scope", "status", "instrument", "basis"]
     commitments["fts_table"] = "commitments_fts"
-    commitments["columns"] = {k: v for k, v in COLUMNS.items() if k != "overdue"}
+    worded = COLUMNS_IN.get(lang, {})
+    commitments["columns"] = {k: worded.get(k, v) for k, v in COLUMNS.items() if k != "overdue"}
     tables_meta["sectors"]["facets"] = ["pillar"]
     tables_meta["sources"]["facets"] = ["kind"]
     tables_meta["sources"]["fts_table"] = "sources_fts"

@@ -9,6 +9,7 @@ export is a self-consistent file. docs/sqlite.md's table list is generated from 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import sqlite3
 import subprocess
@@ -165,3 +166,11 @@ def test_docs_list_the_tables_the_code_writes():
     assert start in text and end in text
     listed = text.split(start, 1)[1].split(end, 1)[0]
     assert listed == schema_markdown()
+
+
+def test_spanish_metadata_describes_the_columns_in_spanish():
+    from cmx.export_db import COLUMNS, COLUMNS_IN, metadata
+
+    assert set(COLUMNS_IN["es"]) == set(COLUMNS) == set(COLUMNS_IN["fr"])
+    es = metadata("plan", "es", dt.date(2026, 12, 6))["databases"]["plan"]["tables"]
+    assert es["commitments"]["columns"]["sector"] == "el área prioritaria"
