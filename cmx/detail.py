@@ -216,7 +216,7 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
             stage = t.code("stage", a.stage.value)
             lines.append((_("amount"), f"{t.amount(a.value, a.currency)} ({stage}){src}"))
         lines.append((_("summary"), entry.summary.get(lang)))
-        for event in entry.events:
+        for event in sorted(entry.events, key=lambda e: e.date):  # oldest first
             moved = ""
             if event.status:
                 moved = " — " + _("now {status}").format(

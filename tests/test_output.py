@@ -295,3 +295,14 @@ def test_explained_concepts_are_named_in_the_readers_language(runner):
         app, ["search", "opioides", "--explain", "--lang", "fr", "--fields", "id,why"]
     ).stdout
     assert "« trafic de stupéfiants »" in out and "drug-trafficking »" not in out
+
+
+def test_a_card_lists_events_oldest_first(runner):
+    card = runner.invoke(app, ["show", "ministerial-meetings"]).stdout
+    dates = [
+        line.split(":", 1)[1].strip().split(":")[0]
+        for line in card.splitlines()
+        if line.startswith("event:")
+    ]
+    parsed = [dt.datetime.strptime(d, "%B %d, %Y" if "," in d else "%B %Y").date() for d in dates]
+    assert len(parsed) > 5 and parsed == sorted(parsed)
