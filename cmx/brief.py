@@ -428,13 +428,14 @@ SUMMARY_SHAPES = (  # deadlines are kept longest, then one highlight per pillar
     (1, 3, 1),
     (1, 2, 1),
     (1, 1, 1),
+    (1, 1, 0),  # a pillar that cannot fit half a page otherwise: no highlight
 )
 # The page it must fit, as pandoc's standalone HTML prints in Chromium (its stylesheet:
 # Georgia 16 px, 24 px lines, 16 px between blocks, a 576 px column; Letter with
 # Chromium's default margins gives 979 px of height, A4 1045 px). bench/pages.py
 # measures the real thing; these estimates only choose how much to show.
 PAGE_PX = 880  # the whole plan: one Letter page (979 px, less the 66 px under the last line)
-PILLAR_PX = 490  # one pillar: half a Letter page
+PILLAR_PX = 520  # one pillar: half a Letter page (the estimate runs 10-35 px high)
 LINE_PX, GAP_PX = 24, 16
 TITLE_PX, TITLE_LINE_PX, TITLE_CHARS = 204, 48, 38  # the title block, each title line
 PARA_CHARS, ITEM_CHARS = 82, 76  # characters per printed line: paragraph, list item
