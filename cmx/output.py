@@ -389,29 +389,39 @@ def named(row: Row, names: Mapping[str, Mapping[str, str]]) -> Row:
     return {k: name(k, v) if k in names else v for k, v in row.items()}
 
 
-def chosen_fields(t: Translator, fields: str, rows: list[Row], columns: Sequence[str]) -> list[str]:
-    """The columns `--fields a,b,c` names, checked against the rows' keys."""
+def field_key(t: Translator, option: str, name: str, known: Sequence[str]) -> str:
+    """The row key `name` means: a key itself, or a column's header as the reader sees
+    it (`--fields titulo,plazo` in Spanish), case and accents aside; else a usage error
+    that suggests the closest key or header."""
     from cmx.filters import invalid
+    from cmx.search import fold
 
+    if name in known:
+        return name
+    by_header = {fold(t.header(k)): k for k in known} | {fold(k): k for k in known}
+    key = by_header.get(fold(name))
+    if key is not None:
+        return key
+    shown = [t.header(k) for k in known] if t.lang != "en" else list(known)
+    raise invalid(t, option, name, [*known, *shown], known)
+
+
+def chosen_fields(t: Translator, fields: str, rows: list[Row], columns: Sequence[str]) -> list[str]:
+    """The columns `--fields a,b,c` names (keys, or headers in the reader's language)."""
     known = list(rows[0]) if rows else list(columns)
     wanted = [f.strip() for f in fields.split(",") if f.strip()]
-    for name in wanted:
-        if name not in known:
-            raise invalid(t, "--fields", name, known, known)
-    return wanted or list(columns)
+    return [field_key(t, "--fields", name, known) for name in wanted] or list(columns)
 
 
 def sorted_rows(
     t: Translator, rows: list[Row], links: Sequence[str | None], sort: str
 ) -> tuple[list[Row], list[str | None]]:
-    """Rows ordered by one field (`-field`: descending); empty values go last."""
-    from cmx.filters import invalid
-
+    """Rows ordered by one field (`-field`: descending; a key or a header as the
+    reader sees it); empty values go last."""
     descending = sort.startswith("-")
     key = sort.lstrip("-").strip()
-    if rows and key not in rows[0]:
-        known = list(rows[0])
-        raise invalid(t, "--sort", key, known, known)
+    if rows:
+        key = field_key(t, "--sort", key, list(rows[0]))
     paired = list(zip(rows, list(links) or [None] * len(rows), strict=False))
     present = [p for p in paired if p[0].get(key) not in (None, "", [])]
     absent = [p for p in paired if p[0].get(key) in (None, "", [])]

@@ -306,3 +306,28 @@ def test_a_card_lists_events_oldest_first(runner):
     ]
     parsed = [dt.datetime.strptime(d, "%B %d, %Y" if "," in d else "%B %Y").date() for d in dates]
     assert len(parsed) > 5 and parsed == sorted(parsed)
+
+
+def test_fields_and_sort_take_the_headers_the_reader_sees(runner):
+    es = runner.invoke(
+        app,
+        [
+            "commitments",
+            "--fields",
+            "id,título,plazo",
+            "--sort",
+            "-Plazo",
+            "-f",
+            "json",
+            "--lang",
+            "es",
+        ],
+    )
+    rows = json.loads(es.stdout)
+    assert list(rows[0]) == ["id", "title", "due"] and rows[0]["due"] >= rows[1]["due"]
+    fr = runner.invoke(
+        app, ["commitments", "--fields", "id,echeance", "-f", "json", "--lang", "fr"]
+    )
+    assert list(json.loads(fr.stdout)[0]) == ["id", "due"]
+    wrong = runner.invoke(app, ["commitments", "--fields", "id,fecha", "--lang", "es"])
+    assert wrong.exit_code == 2 and "opciones: id" in wrong.stderr
