@@ -477,8 +477,9 @@ def _for_people(
 def listing_table(listing: Listing, reader: Reader) -> str:
     rows, columns, links = _shape(listing, reader, people=True)
     shown, headers = _for_people(rows, columns, listing, reader.t, table=True)
+    links = links if reader.rich else ()
     view = render.View(
-        columns, "", reader.width, reader.rich, headers, links if reader.rich else (), reader.color
+        columns, "", reader.width, reader.rich, headers, links, reader.color, reader.t.colon()
     )
     return render.to_table(render.clean(shown), view)
 
@@ -674,7 +675,8 @@ def card_text(result: Record, reader: Reader) -> str:
     from cmx import detail
 
     card = render.clean(detail.card(result.entry, result.kb, reader.lang, reader.today))
-    return render.card_lines(card, reader.width if reader.rich else 0, bold=reader.color)
+    width = reader.width if reader.rich else 0
+    return render.card_lines(card, width, bold=reader.color, colon=reader.t.colon())
 
 
 def _record_data(result: Record, reader: Reader) -> Any:

@@ -161,7 +161,7 @@ class View:
     or stores, and defining a frozen dataclass costs ~2 ms of every start.
     """
 
-    __slots__ = ("color", "columns", "headers", "links", "rich", "title", "width")
+    __slots__ = ("colon", "color", "columns", "headers", "links", "rich", "title", "width")
 
     def __init__(
         self,
@@ -172,7 +172,9 @@ class View:
         headers: Mapping[str, str] | None = None,  # column -> heading shown
         links: Sequence[str | None] = (),  # per row: where its id links to (OSC 8, Rich only)
         color: bool = True,  # styles (bold, colour) on that terminal
+        colon: str = ":",  # after a label, as the reader's language writes it
     ) -> None:
+        self.colon = colon
         self.color = color
         self.columns = columns
         self.title = title
@@ -215,7 +217,7 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     if needed(columns) > width and any(c in TEXT_COLUMNS for c in columns):
         # too narrow for a table: each row stacked, with room for every value
         stacked = [[texts[c][n] for c in columns] for n in range(len(rows))]
-        return _stacked(stacked, columns, heads, width, bold=view.color)
+        return _stacked(stacked, columns, heads, width, bold=view.color, colon=view.colon)
     cells = list(zip(*(texts[c] for c in columns), strict=True))
     # every column's width is set here (Rich's ratios can overrun the terminal by a few
     # cells when other columns have a minimum): short values keep their widest, the text
@@ -264,6 +266,7 @@ def _stacked(
     width: int,
     *,
     bold: bool,
+    colon: str = ":",
 ) -> str:
     """Rows too wide for a table: per row, its short values on one line (the first in
     bold; a number or a date says what it is: "Due: 2026-03-31"), then its text wrapped
@@ -273,7 +276,7 @@ def _stacked(
     def short_value(value: str, column: str, first: bool) -> str:
         if first or not value[:1].isdigit():
             return value  # an id, a code, a status: it says what it is
-        return f"{heads[column]}: {value}"
+        return f"{heads[column]}{colon} {value}"
 
     out = []
     for row in cells:
@@ -299,20 +302,22 @@ def _stacked(
     return "".join(line.rstrip() + "\n" for line in out)
 
 
-def card_lines(card: Sequence[tuple[str, str]], width: int = 0, *, bold: bool = False) -> str:
+def card_lines(
+    card: Sequence[tuple[str, str]], width: int = 0, *, bold: bool = False, colon: str = ":"
+) -> str:
     """A card's (label, value) lines, labels aligned. With a `width` (a terminal), each
     value wraps under itself at that width, never inside a word or a URL; `bold` styles
     the labels (the only styling: knowledge-base text is shown as it is)."""
     import textwrap
 
-    pad = max((len(label) for label, _ in card), default=0) + 2
+    pad = max((len(label) for label, _ in card), default=0) + len(colon) + 1
     room = width - pad if width else 0
     lines = []
     for label, value in card:
         if not label:
             lines.append(value)
             continue
-        head = f"{label}:".ljust(pad)
+        head = f"{label}{colon}".ljust(pad)
         if bold:
             head = f"\x1b[1m{label}:\x1b[0m".ljust(pad + 8)
         if room >= 20:

@@ -122,8 +122,8 @@ def test_tables_cards_and_csv_are_translated_json_and_yaml_are_not(runner):
 
 def test_cards_speak_the_readers_language_with_its_numbers_and_dates(runner):
     fr = run(runner, "show", "counter-fentanyl-funding", "--lang", "fr").stdout
-    assert "montant:" in fr and "4\u00a0400\u00a0000\u00a0$\u00a0CA (annoncé)" in fr
-    assert "18 septembre 2025" in fr and "état:" in fr
+    assert "montant :" in fr and "4\u00a0400\u00a0000\u00a0$\u00a0CA (annoncé)" in fr
+    assert "18 septembre 2025" in fr and "état :" in fr
     es = run(runner, "show", "counter-fentanyl-funding", "--lang", "es").stdout
     assert "CAD\u00a04,400,000 (anunciado)" in es and "18 de septiembre de 2025" in es
 
