@@ -477,9 +477,9 @@ def _for_people(
 def listing_table(listing: Listing, reader: Reader) -> str:
     rows, columns, links = _shape(listing, reader, people=True)
     shown, headers = _for_people(rows, columns, listing, reader.t, table=True)
-    links = links if reader.rich else ()
+    linked = links if reader.rich else []
     view = render.View(
-        columns, "", reader.width, reader.rich, headers, links, reader.color, reader.t.colon()
+        columns, "", reader.width, reader.rich, headers, linked, reader.color, reader.t.colon()
     )
     return render.to_table(render.clean(shown), view)
 
