@@ -32,6 +32,7 @@ from cmx.options import (
     SortOpt,
     StatusOpt,
     TodayOpt,
+    argv_language,
     fmt_option,
     with_filters,
 )
@@ -148,7 +149,7 @@ def main_callback(
 ) -> None:
     if debug or env_on("CMX_DEBUG"):
         os.environ["CMX_DEBUG"] = "1"  # for cmx.process, which shows the traceback
-    t = translator("en")
+    t = translator(argv_language([]))  # a bad --lang is said in the environment's language
     try:
         chosen = default_language(t, lang)
         t = translator(chosen)  # from here on, a mistake is said in the reader's language

@@ -37,7 +37,7 @@ from cmx.run import Run, report
 # (or a bracketed note) in English -> its msgid in the help catalog.
 HELP_FRAME = (
     "Usage: ", "Options:", "Commands:", "Arguments:", "[default: ", "[required]",
-    "[OPTIONS]", "COMMAND [ARGS]...",
+    "[OPTIONS]", "COMMAND [ARGS]...", "[env var: ",
 )  # fmt: skip
 
 
@@ -98,11 +98,9 @@ def translated_help(command: Command, ctx: Context, english: Callable[[], str]) 
                 if frame == "Usage: ":  # cmx [OPTIONS] COMMAND [ARGS]...
                     for piece in HELP_FRAME[6:]:
                         line = line.replace(piece, t.help(piece))
-        lines.append(
-            line.replace("[default: ", t.help("[default: ")).replace(
-                "[required]", t.help("[required]")
-            )
-        )
+        for note in ("[default: ", "[env var: ", "[required]"):  # a note may wrap after ":"
+            line = line.replace(note.rstrip(), t.help(note).rstrip())
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -150,8 +150,30 @@ def say(message: str) -> None:
     with a newline, a title holding ESC) are shown escaped: a message is always one line
     and cannot forge another."""
     line = render.clean(message.rstrip("\n")).replace("\n", "\\n").replace("\t", " ")
-    if sys.stderr is not None:  # started with stderr closed (2>&-): nowhere to say it
-        sys.stderr.write(line + "\n")
+    if sys.stderr is None:  # started with stderr closed (2>&-): nowhere to say it
+        return
+    width = _stderr_width()
+    if width and len(line) > width:  # a person reads it: wrapped at spaces, indented
+        import textwrap
+
+        line = "\n".join(
+            textwrap.wrap(
+                line, width, subsequent_indent="  ", break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )  # fmt: skip
+    sys.stderr.write(line + "\n")
+
+
+def _stderr_width() -> int:
+    """The width of the terminal stderr goes to, or 0 (a pipe, a log, a dumb terminal:
+    each message stays one line there, for grep)."""
+    try:
+        if os.environ.get("TERM") == "dumb" or not sys.stderr.isatty():
+            return 0
+        return columns_env() or os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0
 
 
 @contextlib.contextmanager

@@ -284,3 +284,17 @@ def test_tables_fit_the_terminal_and_keep_room_for_text(args, columns):
     assert lines and max(len(line) for line in lines) <= columns
     ids = expected_ids(args)
     assert all(i in screen for i in ids)
+
+
+def test_messages_wrap_at_the_terminal_and_stay_one_line_in_a_pipe(runner):
+    """On a terminal a long message wraps at spaces; piped (a log), it stays one line."""
+    args = ["show", "no-such-entry-with-a-rather-long-name", "--lang", "es"]
+    from conftest import run_on_pty
+
+    code, screen = run_on_pty([*CMX, *args], "50", CMX_QUIET="1")
+    lines = [line for line in visible(screen).splitlines() if line.strip()]
+    assert code == 1 and len(lines) > 1 and max(len(line) for line in lines) <= 50
+    piped = subprocess.run(
+        [*CMX, *args], capture_output=True, text=True, env={**os.environ, "CMX_QUIET": "1"}
+    )
+    assert len(piped.stderr.strip().splitlines()) == 1
