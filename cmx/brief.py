@@ -221,7 +221,7 @@ def to_markdown(
         mine = [c for c in items if c.pillar == p.id and c.sector not in plan_wide]
         if not mine:
             continue
-        refs = "".join(cites.ref(c.source, c.section) for c in p.sources)
+        refs = "".join(dict.fromkeys(cites.ref(c.source, c.section) for c in p.sources))
         lines += [f"## {md(p.number)}. {md(p.name.get(lang))}", ""]
         lines += [f"{md(p.summary.get(lang), starts_line=True)} {refs}", ""]
         lines += _sectors(kb, p.sectors, mine, lang, cites, today, tr, level="###")
@@ -314,7 +314,8 @@ def _commitment_block(
         facts.append(_fact(tr, t["instrument"], tr.code("instrument", c.instrument.value)))
     basis = kb.basis(c)
     facts.append(_fact(tr, t["basis"], tr.code("basis", basis.value)))
-    refs = "".join(cites.ref(x.source, x.section) for x in c.sources)
+    # two sources may be cited by one version in the reader's language: each once
+    refs = "".join(dict.fromkeys(cites.ref(x.source, x.section) for x in c.sources))
     mark = "" if basis is Basis.OFFICIAL else " ‡"
     lines = [f"#### {md(c.title.get(lang))}{mark}", "", " · ".join(facts), ""]
     lines += [f"{md(c.summary.get(lang), starts_line=True)} {refs}", ""]

@@ -281,3 +281,10 @@ def test_version_of_must_name_a_source(tmp_path):
     )
     with pytest.raises(KBError, match=r"sources.yaml:\d+: .*unknown source 'pmo-redout'"):
         load_kb(data)
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr"])
+def test_a_dossier_cites_each_source_once_per_entry(runner, lang):
+    """Two sources cited through one version in the reader's language give one mark."""
+    out = runner.invoke(app, ["export", "markdown", "--full", "--lang", lang]).stdout
+    assert not re.search(r"\[(\d+)\]\[\1\]", out)
