@@ -549,15 +549,14 @@ def search_cmd(
         codes={"confidence": "reliability"},
         fields=fields,
         sort=sort,
-        names=_concept_names(plan, reader) if explain else None,
+        concepts=_concept_labels(plan, reader) if explain else None,
     )
     emit(result, f, reader)
 
 
-def _concept_names(plan: Plan, reader: Reader) -> dict[str, dict[str, str]]:
+def _concept_labels(plan: Plan, reader: Reader) -> dict[str, str]:
     """Concepts by their label in the reader's language, for --explain."""
-    kb = plan.kb(lang=reader.lang)
-    return {"concept": {c.id: c.label.get(reader.lang) for c in kb.concepts}}
+    return {c.id: c.label.get(reader.lang) for c in plan.kb(lang=reader.lang).concepts}
 
 
 @app.command("timeline")

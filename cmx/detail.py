@@ -138,15 +138,15 @@ def _cite(kb: KnowledgeBase, source_id: str, t: Translator, section: str | None 
 
 def _pillar_name(kb: KnowledgeBase, pillar_id: str, t: Translator) -> str:
     """A pillar as people read it: "III. Seguridad"; the whole plan by its label."""
-    pillar = next((p for p in kb.pillars if p.id == pillar_id), None)
-    if pillar is None:
+    pillar = kb.get(pillar_id)
+    if not isinstance(pillar, Pillar):
         return t.code("scope", pillar_id)
     return f"{pillar.number}. {pillar.name.get(t.lang)}"
 
 
-def _sector_name(kb: KnowledgeBase, sector_id: str, lang: str) -> str:
-    sector = kb.get(sector_id)
-    return f"{sector.name.get(lang)} ({sector_id})" if isinstance(sector, Sector) else sector_id
+def _sector_name(sector: Sector, lang: str) -> str:
+    """A priority area as people read it, with the id `cmx show` takes."""
+    return f"{sector.name.get(lang)} ({sector.id})"
 
 
 def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tuple[str, str]]:
@@ -164,7 +164,7 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
             (_("number"), entry.number),
             (_("name"), entry.name.get(lang)),
             (_("summary"), entry.summary.get(lang)),
-            (_("priority areas"), "; ".join(f"{s.name.get(lang)} ({s.id})" for s in entry.sectors)),
+            (_("priority areas"), "; ".join(_sector_name(s, lang) for s in entry.sectors)),
         ]
         if entry.aliases:
             lines.append((_("also called"), "; ".join(entry.aliases)))
@@ -186,13 +186,15 @@ def card(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> list[tu
             ),
         ]
     elif isinstance(entry, Commitment):
+        area = kb.get(entry.sector)
+        sector = area if isinstance(area, Sector) else None
         status = t.code("status", entry.status.value)
         if entry.is_overdue(today):
             status += f" ({t.code('mark', 'overdue')})"
         lines += [
             (_("title"), entry.title.get(lang)),
             (_("pillar"), _pillar_name(kb, kb.scope(entry), t)),
-            (_("priority area"), _sector_name(kb, entry.sector, lang)),
+            (_("priority area"), _sector_name(sector, lang) if sector else entry.sector),
             (_("status"), status),
             (_("instrument"), t.code("instrument", entry.instrument.value)),
             (_("basis"), t.code("basis", kb.basis(entry).value)),

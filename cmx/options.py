@@ -33,12 +33,13 @@ from cmx.run import Run, report
 
 # ------------------------------------------------------------------ help, translated
 
-# Click's own words in a help page (Typer's Click has no catalog): the start of a line
-# (or a bracketed note) in English -> its msgid in the help catalog.
-HELP_FRAME = (
-    "Usage: ", "Options:", "Commands:", "Arguments:", "[default: ", "[required]",
-    "[OPTIONS]", "COMMAND [ARGS]...", "[env var: ",
-)  # fmt: skip
+# Click's own words in a help page (Typer's Click has no catalog), each its own msgid in
+# the help catalog: headings that start a line, the usage line's placeholders, and the
+# bracketed notes after an option's help.
+HEADINGS = ("Usage: ", "Options:", "Commands:", "Arguments:")
+USAGE_PIECES = ("[OPTIONS]", "COMMAND [ARGS]...")
+NOTES = ("[default: ", "[env var: ", "[required]")
+HELP_FRAME = HEADINGS + USAGE_PIECES + NOTES
 
 
 def help_msgid(text: str) -> str:
@@ -92,13 +93,14 @@ def translated_help(command: Command, ctx: Context, english: Callable[[], str]) 
     lines = []
     for line in text.split("\n"):
         stripped = line.lstrip()
-        for frame in HELP_FRAME[:4]:
-            if stripped.startswith(frame):
-                line = line[: len(line) - len(stripped)] + t.help(frame) + stripped[len(frame) :]
-                if frame == "Usage: ":  # cmx [OPTIONS] COMMAND [ARGS]...
-                    for piece in HELP_FRAME[6:]:
-                        line = line.replace(piece, t.help(piece))
-        for note in ("[default: ", "[env var: ", "[required]"):  # a note may wrap after ":"
+        indent = line[: len(line) - len(stripped)]
+        for heading in HEADINGS:
+            if stripped.startswith(heading):
+                line = indent + t.help(heading) + stripped[len(heading) :]
+        if stripped.startswith(HEADINGS[0]):  # cmx [OPTIONS] COMMAND [ARGS]...
+            for piece in USAGE_PIECES:
+                line = line.replace(piece, t.help(piece))
+        for note in NOTES:  # a note may wrap after its ":"
             line = line.replace(note.rstrip(), t.help(note).rstrip())
         lines.append(line)
     return "\n".join(lines)

@@ -105,18 +105,14 @@ def columns_env() -> int:
 
 def on_terminal() -> bool:
     """Whether stdout is a terminal a person reads (not piped, not TERM=dumb)."""
-    if os.environ.get("TERM") == "dumb":
-        return False
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return os.environ.get("TERM") != "dumb" and _is_a_tty()
 
 
 COLOR_MODES = ("auto", "always", "never")
 
 
 def _is_a_tty() -> bool:
+    """Whether stdout is a terminal (a dumb one too)."""
     try:
         return sys.stdout.isatty()
     except (AttributeError, ValueError):
@@ -294,6 +290,7 @@ class Hits(Listing):
         *,
         explain: bool = False,
         suggestions: Sequence[str] = (),
+        concepts: Mapping[str, str] | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(rows, **kw)
@@ -301,6 +298,7 @@ class Hits(Listing):
         self.query_words = list(query_words)
         self.explain = explain
         self.suggestions = list(suggestions)
+        self.concepts = dict(concepts or {})  # concept id -> label, for --explain
 
     def verdict(self, t: Translator) -> str | None:
         if not self.rows:
@@ -664,7 +662,7 @@ def _hits_rows(result: Hits, reader: Reader) -> Hits:
         return result
     t = reader.t
     rows = [
-        {**row, "why": [why_text(w, t, result.names.get("concept")) for w in hit.why]}
+        {**row, "why": [why_text(w, t, result.concepts) for w in hit.why]}
         for row, hit in zip(result.rows, result.hits, strict=True)
     ]
     return Hits(
@@ -676,7 +674,7 @@ def _hits_rows(result: Hits, reader: Reader) -> Hits:
         codes=result.codes,
         fields=result.fields,
         sort=result.sort,
-        names={k: v for k, v in result.names.items() if k != "concept"},
+        names=result.names,
     )
 
 

@@ -209,12 +209,11 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     # a column is as wide as its widest value; its heading may wrap, a word a line
     heads = {c: view.headers.get(c, header(c)) for c in columns}
     widest = {c: max([*map(len, heads[c].split()), *map(len, texts[c])]) for c in columns}
-
-    def needed(cols: list[str]) -> int:  # each column padded by 1 inside, 1 between
-        return sum(TEXT_MIN if c in TEXT_COLUMNS else widest[c] for c in cols) + 3 * len(cols) - 3
-
     width = view.width or 80
-    if needed(columns) > width and any(c in TEXT_COLUMNS for c in columns):
+    texty = [c for c in columns if c in TEXT_COLUMNS]
+    gaps = 3 * len(columns) - 3  # each column padded by 1 inside, 1 between
+    short = sum(widest[c] for c in columns if c not in TEXT_COLUMNS)
+    if texty and short + TEXT_MIN * len(texty) + gaps > width:
         # too narrow for a table: each row stacked, with room for every value
         stacked = [[texts[c][n] for c in columns] for n in range(len(rows))]
         return _stacked(stacked, columns, heads, width, bold=view.color, colon=view.colon)
@@ -222,23 +221,16 @@ def to_table(rows: Sequence[Row], view: View) -> str:
     # every column's width is set here (Rich's ratios can overrun the terminal by a few
     # cells when other columns have a minimum): short values keep their widest, the text
     # columns share the rest, each at most as wide as its longest value needs
-    texty = [c for c in columns if c in TEXT_COLUMNS]
-    room = width - sum(widest[c] for c in columns if c not in TEXT_COLUMNS) - (3 * len(columns) - 3)
-    share = {c: room // len(texty) for c in texty} if texty else {}
-    for col in texty:
-        share[col] = max(min(share[col], widest[col]), 1)
+    room = width - short - gaps
+    share = {c: max(min(room // len(texty), widest[c]), 1) for c in texty}
     spare = room - sum(share.values())
     for col in columns:  # room to spare: a heading on one line rather than wrapped
         grow = len(heads[col]) - widest[col]
         if col not in TEXT_COLUMNS and 0 < grow <= spare:
             widest[col] += grow
             spare -= grow
-    for col in columns:
-        head = view.headers.get(col, header(col))
-        if col in TEXT_COLUMNS:  # wraps at spaces; a word longer than the column folds
-            table.add_column(head, overflow="fold", width=share[col])
-        else:  # ids, codes, numbers and dates are never broken or cut
-            table.add_column(head, overflow="fold", width=widest[col])
+    for col in columns:  # a text wraps at spaces; ids, codes, numbers, dates are never cut
+        table.add_column(heads[col], overflow="fold", width=share.get(col, widest[col]))
     for n, row in enumerate(cells):
         link = view.links[n] if n < len(view.links) else None
         table.add_row(

@@ -185,7 +185,7 @@ def names(kb: KnowledgeBase, lang: str) -> dict[str, dict[str, str]]:
     """How people read the ids a row holds, in `lang`: priority areas by name, actors
     by name (with the acronym), tags by label. Tables and CSV for people use it; JSON
     and YAML keep the ids."""
-    sectors = {s.id: s.name.get(lang) for p in kb.pillars for s in p.sectors}
+    sectors = {s.id: s.name.get(lang) for s in kb.sectors}
     actors = {
         a.id: f"{a.name.get(lang)} ({a.acronym.get(lang)})" if a.acronym else a.name.get(lang)
         for a in kb.actors

@@ -45,8 +45,7 @@ def _with_new_fields(parsed: m.KnowledgeBase) -> m.KnowledgeBase:
     )
 
 
-@pytest.fixture
-def new_fields(monkeypatch):
+def _add_new_fields(monkeypatch) -> dict[str, int]:
     """The model with two new fields, and a parser that fills them; counts its calls."""
     calls = {"n": 0}
     real = kb.read_kb
@@ -60,6 +59,11 @@ def new_fields(monkeypatch):
     monkeypatch.setattr(m, "Source", SourceWithMirror)
     monkeypatch.setattr(store, "read_kb", read_kb)
     return calls
+
+
+@pytest.fixture
+def new_fields(monkeypatch):
+    return _add_new_fields(monkeypatch)
 
 
 def test_every_field_of_every_record_is_a_column_or_a_child_table():
@@ -89,17 +93,7 @@ def test_a_new_field_reaches_the_store_and_every_cached_run(kb_copy: Path, new_f
 
 def test_a_store_without_the_new_field_is_rebuilt(kb_copy: Path, monkeypatch):
     store.open_store(kb_copy).kb()  # the store of the model as it is
-    calls = {"n": 0}
-    real = kb.read_kb
-
-    def read_kb(data_dir, *args, **kwargs):
-        calls["n"] += 1
-        parsed, key = real(data_dir, *args, **kwargs)
-        return _with_new_fields(parsed), key
-
-    monkeypatch.setattr(m, "Commitment", WithPriority)
-    monkeypatch.setattr(m, "Source", SourceWithMirror)
-    monkeypatch.setattr(store, "read_kb", read_kb)
+    calls = _add_new_fields(monkeypatch)
     reopened = store.open_store(kb_copy)
     assert calls["n"] == 1  # the schema hash differs: parsed again, not read as None
     assert all(isinstance(c, WithPriority) and c.priority for c in reopened.kb().commitments)
