@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from cmx.i18n import CODES, LANGUAGES, translator
+from cmx.i18n import CODES, LANGUAGES, fold, translator
 from cmx.kb import KBError, default_data_dir
 from cmx.model import PLAN_WIDE, KnowledgeBase
 
@@ -27,8 +27,6 @@ def _kb() -> KnowledgeBase | None:
 
 def _starting(values: Iterable[str], incomplete: str) -> list[str]:
     """The values that start like `incomplete`, case and accents aside, each once."""
-    from cmx.search import fold
-
     key = fold(incomplete)
     return [v for v in dict.fromkeys(values) if fold(v).startswith(key)]
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from cmx.errors import NothingMatched, UsageError
-from cmx.i18n import LANGUAGES, Translator, translator
+from cmx.i18n import LANGUAGES, Translator, fold, translator
 from cmx.kb import closest
-from cmx.model import PLAN_WIDE, Commitment, KnowledgeBase, Pillar, Sector
+from cmx.model import PLAN_WIDE, Commitment, KnowledgeBase, Pillar, Record, Sector, record
+
+_set = object.__setattr__  # how a frozen record's __init__ fills its slots
 
 
 def few(choices: Sequence[str]) -> Sequence[str]:
@@ -59,8 +60,6 @@ def code_choice(t: Translator, value: str | None, kind: str, option: str) -> str
     language: `--status underway`, `--status "en curso"`, `--status "en cours"`."""
     if value is None:
         return None
-    from cmx.search import fold
-
     wanted = fold(value.strip())
     names: dict[str, str] = {}
     for lang in LANGUAGES:
@@ -112,8 +111,6 @@ def known_entry(
     its name in any language (`seguridad`, `Sécurité`); else a usage error with a hint."""
     if value is None:
         return None
-    from cmx.search import fold
-
     wanted = fold(value.strip())
     for entry in entries:
         if wanted in {fold(n) for n in entry_names(entry) if n}:
@@ -126,8 +123,6 @@ def scope_names(pillars: Sequence[Pillar]) -> dict[str, str]:
     """Every name a --pillar value may take (folded) -> the pillar id or PLAN_WIDE: ids,
     numbers, names in every language, the short names tables show, and the plan's own
     governance by 'plan-wide', its label or any name of its sector (gobernanza)."""
-    from cmx.search import fold
-
     scopes = [*(p.id for p in pillars), PLAN_WIDE]
     names: dict[str, str] = {"plan": PLAN_WIDE}
     for lang in LANGUAGES:
@@ -146,8 +141,6 @@ def pillar_scope(t: Translator, pillars: Sequence[Pillar], value: str | None) ->
     """--pillar: a pillar (or the plan-wide governance) by any of its `scope_names`."""
     if value is None:
         return None
-    from cmx.search import fold
-
     found = scope_names(pillars).get(fold(value.strip()))
     if found:
         return found
@@ -183,8 +176,6 @@ def known_tag(t: Translator, kb: KnowledgeBase, value: str | None) -> str | None
     (`fentanilo`, `Sécurité`); else a usage error with "did you mean"."""
     if value is None:
         return None
-    from cmx.search import fold
-
     used = sorted({tag for c in kb.commitments for tag in c.tags})
     names = {fold(tag): tag for tag in used}
     for tag in kb.tags:
@@ -211,8 +202,8 @@ def known_id(t: Translator, value: str | None, ids: Sequence[str], option: str) 
     return choice(t, value, list(ids), option)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Filters:
+@record  # a frozen slotted dataclass, cheap to define (see cmx.model)
+class Filters(Record):
     """Which commitments to show, as the reader wrote it; None (False) means no filter.
 
     Shared by `cmx commitments` and `cmx export` (and the API): `select` resolves every
@@ -228,6 +219,31 @@ class Filters:
     due_before: str | None = None
     overdue: bool = False
     basis: str | None = None
+
+    def __init__(
+        self,
+        *,
+        pillar: str | None = None,
+        sector: str | None = None,
+        status: str | None = None,
+        instrument: str | None = None,
+        actor: str | None = None,
+        source: str | None = None,
+        tag: str | None = None,
+        due_before: str | None = None,
+        overdue: bool = False,
+        basis: str | None = None,
+    ) -> None:
+        _set(self, "pillar", pillar)
+        _set(self, "sector", sector)
+        _set(self, "status", status)
+        _set(self, "instrument", instrument)
+        _set(self, "actor", actor)
+        _set(self, "source", source)
+        _set(self, "tag", tag)
+        _set(self, "due_before", due_before)
+        _set(self, "overdue", overdue)
+        _set(self, "basis", basis)
 
     def resolve(self, kb: KnowledgeBase, t: Translator, today: dt.date) -> dict[str, Any]:
         """Every value checked against the knowledge base (a bad one: UsageError), as
@@ -292,8 +308,6 @@ def find_entry(kb: KnowledgeBase, wanted: str, t: Translator, *, hint_ids: bool)
 def by_name(kb: KnowledgeBase, name: str) -> object:
     """The pillar, priority area or actor called exactly `name` in any language, case
     and accents aside (`seguridad`, `Sécurité`, `GRC`), if exactly one is."""
-    from cmx.search import fold
-
     key = fold(name.strip())
     areas: list[Pillar | Sector] = [*kb.pillars, *kb.sectors]
     found: list[object] = [e for e in areas if key in {fold(n) for n in entry_names(e) if n}]

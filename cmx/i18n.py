@@ -12,9 +12,11 @@ Machine formats (JSON, YAML) never come here: their keys and codes stay English.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -256,6 +258,22 @@ CODE_COLUMNS: dict[str, str] = {
 }
 
 
+def fold(text: str) -> str:
+    """Lowercase, accent-free text, as names and words are matched: 'Énergie' -> 'energie'."""
+    if text.isascii():
+        return text.lower()
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return _combining_marks().sub("", decomposed)
+
+
+@functools.cache
+def _combining_marks() -> re.Pattern[str]:
+
+    return re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def language_from_locale(environ: Mapping[str, str] | None = None) -> str | None:
     """The language of the POSIX locale (LC_ALL, LC_MESSAGES, LANG), if cmx speaks it:
     `es_MX.UTF-8` -> es, `fr_CA` -> fr; C, POSIX and unknown languages -> None."""
@@ -369,27 +387,170 @@ class Translator:
         )
 
     def date(self, iso: str) -> str:
-        """A date in prose: `22 de noviembre de 2026`; partial dates stay partial."""
+        """A date in prose: `22 de noviembre de 2026`; partial dates stay partial.
+
+        Written from the locale's patterns as Babel gives them (kept in the cache folder:
+        `_date_patterns`), else by Babel itself."""
         import datetime as dt
 
-        from babel.dates import format_date, format_skeleton
-
         parts = iso.split("-")
-        if len(parts) == 3:
-            text = str(format_date(dt.date.fromisoformat(iso), "long", locale=self.locale))
-            if self.lang == "fr" and parts[2] == "01":  # French writes the 1st "1er"
-                text = "1er" + text[1:] if text.startswith("1 ") else text
-            return text
-        if len(parts) == 2:
-            day = dt.date(int(parts[0]), int(parts[1]), 1)
-            return str(format_skeleton("yMMMM", day, locale=self.locale))
-        return iso
+        if len(parts) not in (2, 3):
+            return iso
+        day = dt.date(int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else 1)
+        patterns = _date_patterns(self.locale)
+        if patterns is None:
+            text = _babel_date(self.locale, day, whole=len(parts) == 3)
+        else:
+            text = patterns.write(day, whole=len(parts) == 3)
+        if len(parts) == 3 and self.lang == "fr" and parts[2] == "01":  # the 1st: "1er"
+            text = "1er" + text[1:] if text.startswith("1 ") else text
+        return text
 
     def day(self, value: object) -> str:
         import datetime as dt
 
         assert isinstance(value, dt.date)
         return self.date(value.isoformat())
+
+
+# ------------------------------------------------------------------ dates, kept
+# Babel reads a locale's CLDR data on its first date (~25 ms, more than the rest of a
+# card). A date needs only the locale's long pattern, its year-month pattern and its month
+# names: those are asked of Babel once per Babel installation and kept in the cache folder
+# (places.cache_dir), and only if writing them here gives Babel's own text for every
+# month (checked when they are kept); else every date is Babel's.
+
+DATES_FILE = "dates.json"
+_DATES_VERSION = 1  # of what the file holds: a change here makes every run ask Babel again
+
+
+class DatePatterns(NamedTuple):
+    long: str  # a whole date: "d 'de' MMMM 'de' y"
+    month: str  # a year and month: "MMMM 'de' y"
+    months: tuple[str, ...]  # January to December, as a date writes them
+
+    def write(self, day: Any, *, whole: bool) -> str:
+        text = _write_pattern(self.long if whole else self.month, day, self.months)
+        assert text is not None  # kept only when every piece is one written here
+        return text
+
+
+def _write_pattern(pattern: str, day: Any, months: Sequence[str]) -> str | None:
+    """`day` written by an LDML date pattern of days (d, dd), months (M, MM, MMMM),
+    years (y, yyyy) and quoted text; None for any other field."""
+    out: list[str] = []
+    for piece in re.finditer(r"''|'(?:[^']|'')*'|([A-Za-z])\1*|[^A-Za-z']+", pattern):
+        text, letter, n = piece.group(0), piece.group(1), len(piece.group(0))
+        if text == "''":
+            out.append("'")
+        elif text.startswith("'"):
+            out.append(text[1:-1].replace("''", "'"))
+        elif letter is None:
+            out.append(text)
+        elif letter == "d" and n <= 2:
+            out.append(f"{day.day:0{n}d}")
+        elif letter == "M" and n == 4:
+            out.append(months[day.month - 1])
+        elif letter == "M" and n <= 2:
+            out.append(f"{day.month:0{n}d}")
+        elif letter == "y" and n != 2:
+            out.append(f"{day.year:0{n}d}")
+        else:
+            return None
+    return "".join(out)
+
+
+def _babel_date(locale: str, day: Any, *, whole: bool) -> str:
+    from babel.dates import format_date, format_skeleton
+
+    if whole:
+        return str(format_date(day, "long", locale=locale))
+    return str(format_skeleton("yMMMM", day, locale=locale))
+
+
+def _babel_patterns(locale: str) -> DatePatterns | None:
+    """The patterns Babel writes dates of `locale` with, if they give Babel's text."""
+    import datetime as dt
+
+    from babel import Locale
+    from babel.dates import get_date_format, get_month_names
+
+    data = Locale.parse(locale)
+    month = data.datetime_skeletons.get("yMMMM")
+    names = get_month_names("wide", "format", locale)
+    found = DatePatterns(
+        get_date_format("long", locale=locale).pattern,
+        getattr(month, "pattern", ""),
+        tuple(str(names[n]) for n in range(1, 13)),
+    )
+    for number in range(1, 13):
+        for day in (dt.date(2026, number, 1), dt.date(1999, number, 28)):
+            for whole in (True, False):
+                text = _write_pattern(found.long if whole else found.month, day, found.months)
+                if text != _babel_date(locale, day, whole=whole):
+                    return None
+    return found
+
+
+def _babel_key() -> str:
+    """Which Babel is installed (its files), without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("babel")
+    origin = spec.origin if spec is not None else None
+    if origin is None:
+        return ""
+    st = os.stat(origin)
+    return f"{_DATES_VERSION}:{origin}:{st.st_size}:{st.st_mtime_ns}"
+
+
+@functools.cache
+def _date_patterns(locale: str) -> DatePatterns | None:
+    """The locale's kept date patterns; asked of Babel (and kept) when not yet kept."""
+    import json
+
+    from cmx.places import cache_dir, ours
+
+    folder = cache_dir()
+    path = folder / DATES_FILE if folder is not None else None
+    key = _babel_key()
+    kept: dict[str, Any] = {}
+    if path is not None and ours(path):
+        try:
+            read = json.loads(path.read_text(encoding="utf-8"))
+            kept = read if isinstance(read, dict) and read.get("babel") == key else {}
+            row = kept.get(locale)
+            if isinstance(row, list) and len(row) == 3 and len(row[2]) == 12:
+                return DatePatterns(str(row[0]), str(row[1]), tuple(map(str, row[2])))
+            if locale in kept and row is None:
+                return None  # Babel's patterns have fields written only by Babel
+        except (OSError, ValueError, TypeError):
+            kept = {}
+    found = _babel_patterns(locale)
+    if path is not None and key:
+        kept = {**kept, "babel": key, locale: None if found is None else list(found)}
+        _keep(path, json.dumps(kept, ensure_ascii=False))
+    return found
+
+
+def _keep(path: Path, text: str) -> None:
+    """Write the cache file whole or not at all; a cache that cannot be written costs
+    only time."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".dates-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        pass
 
 
 @functools.cache

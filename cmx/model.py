@@ -6,20 +6,22 @@ than turning them into lists, and `len()` or `in` on a record is an error, not a
 surprise. Domain facts (is a commitment overdue, what is its basis, is a source
 official) live here, so every output agrees on them.
 
-Start-up: on Python 3.11 `dataclass` compiles each generated method separately (~0.3 ms
-each), and every run defines these classes. So the records keep only the generated
-frozen `__setattr__`/`__delattr__`; `__init__` is written out (fields in order, same
-defaults: tests/test_model.py checks each against `dataclasses.fields`), and `__eq__`,
-`__hash__` and `__repr__` come from one shared base that does the same by field. Every
-class has a docstring, so none is derived from its signature. Together this takes the
-model from ~26 to ~12 ms (bench/startup.py measures the whole start).
+Start-up: on Python 3.11 `dataclass` compiles each generated method separately (~0.15 ms
+each), and every run defines these classes. So `@record` asks `dataclass` for no method:
+`__init__` is written out (fields in order, same defaults: tests/test_architecture.py
+checks each against `dataclasses.fields`), and `__eq__`, `__hash__`, `__repr__` and the
+frozen `__setattr__`/`__delattr__` (FrozenInstanceError, as `frozen=True` raises) come
+from one shared base that does the same by field; type checkers see `frozen=True`
+(`dataclass_transform`). Every class has a docstring, so none is derived from its
+signature. Together this takes the model from ~26 to ~5 ms (bench/startup.py measures
+the whole start).
 """
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar, cast, dataclass_transform
 
 _set = object.__setattr__  # how a frozen record's __init__ fills its slots
 
@@ -46,6 +48,23 @@ class Record:
         fields = self.__dataclass_fields__.values()
         inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields if f.repr)
         return f"{type(self).__name__}({inner})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+_R = TypeVar("_R", bound=type[Record])
+
+
+@dataclass_transform(frozen_default=True, eq_default=False, field_specifiers=(field,))
+def record(cls: _R) -> _R:
+    """A record class: a slotted dataclass, frozen by Record (see the module doc)."""
+    made: Any = dataclass(cls, slots=True, init=False, repr=False, eq=False)
+    made.__dataclass_params__.frozen = True  # as `frozen=True` says: a subclass is frozen too
+    return cast(_R, made)
 
 
 LANGS: tuple[str, ...] = ("en", "es", "fr")
@@ -118,7 +137,7 @@ CLOSED = frozenset({Status.COMPLETED, Status.NOT_PURSUED})
 OFFICIAL_KINDS = frozenset({SourceKind.OFFICIAL, SourceKind.OFFICIAL_REPRODUCED})
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Text(Record):
     """One piece of text in English, Spanish and French."""
 
@@ -144,7 +163,7 @@ class Text(Record):
         return (self.en, self.es, self.fr)
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Citation(Record):
     """Where an entry says something: a source id and, where known, its section."""
 
@@ -160,7 +179,7 @@ class Citation(Record):
         _set(self, "section", section)
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Source(Record):
     """A document the knowledge base cites."""
 
@@ -226,7 +245,7 @@ class Source(Record):
         return self.kind in OFFICIAL_KINDS
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Sector(Record):
     """A priority area of a pillar."""
 
@@ -271,7 +290,7 @@ class Sector(Record):
         return PLAN_WIDE if self.plan_wide else self.pillar
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Pillar(Record):
     """One of the plan's four pillars, with its priority areas."""
 
@@ -302,7 +321,7 @@ class Pillar(Record):
         _set(self, "aliases", aliases)
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Amount(Record):
     """A sum of money attached to a commitment."""
 
@@ -324,7 +343,7 @@ class Amount(Record):
         _set(self, "source", source)
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Event(Record):
     """A dated fact about a commitment, with its source."""
 
@@ -351,7 +370,7 @@ class Event(Record):
         _set(self, "headline", headline)
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Actor(Record):
     """A government, agency, person or organisation named by the sources."""
 
@@ -376,7 +395,7 @@ class Actor(Record):
         _set(self, "aliases", aliases)
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Commitment(Record):
     """A concrete action of the plan, with its sources."""
 
@@ -454,7 +473,7 @@ class Commitment(Record):
         return list(dict.fromkeys(ids))
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Note(Record):
     """Commentary or analysis: never an official commitment."""
 
@@ -485,7 +504,7 @@ class Note(Record):
         _set(self, "section", section)
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Labels(Record):
     """Other words for a concept in English, Spanish and French (synonyms, narrower uses)."""
 
@@ -507,7 +526,7 @@ class Labels(Record):
         return (*self.en, *self.es, *self.fr)
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Concept(Record):
     """A policy concept of the thesaurus: preferred and other labels, and its broader concept."""
 
@@ -537,7 +556,7 @@ class Concept(Record):
         return {lang: (getattr(self.label, lang), *getattr(alt, lang)) for lang in LANGS}
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class Tag(Record):
     """A tag that commitments use, with its label in English, Spanish and French."""
 
@@ -556,7 +575,7 @@ class Tag(Record):
 Entry = Pillar | Sector | Commitment | Note | Source | Actor
 
 
-@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)  # see Record
+@record
 class KnowledgeBase(Record):
     """The whole knowledge base, with a look-up of any entry by id."""
 

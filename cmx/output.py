@@ -24,7 +24,7 @@ from typing import Any
 
 from cmx import render
 from cmx.errors import NothingMatched, UsageError
-from cmx.i18n import CODE_COLUMNS, Translator, translator
+from cmx.i18n import CODE_COLUMNS, Translator, fold, translator
 from cmx.model import Commitment, KnowledgeBase, Source
 
 Row = dict[str, Any]
@@ -414,7 +414,6 @@ def field_key(t: Translator, option: str, name: str, known: Sequence[str]) -> st
     it (`--fields titulo,plazo` in Spanish), case and accents aside; else a usage error
     that suggests the closest key or header."""
     from cmx.filters import invalid
-    from cmx.search import fold
 
     if name in known:
         return name

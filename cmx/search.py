@@ -22,13 +22,12 @@ import datetime as dt
 import functools
 import math
 import re
-import unicodedata
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple, Protocol, TypeAlias
 
-from cmx.i18n import LANGUAGE_TABLE
+from cmx.i18n import LANGUAGE_TABLE, fold
 from cmx.model import (
     LANGS,
     PLAN_WIDE,
@@ -113,10 +112,9 @@ TYPO_MIN = 5  # shorter words are not corrected: too many real words lie one edi
 
 
 @functools.cache
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """(combining marks, word joiners, tokens), compiled on first use (~3 ms at start-up)."""
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(word joiners, tokens), compiled on first use (~3 ms at start-up)."""
     return (
-        re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"),
         re.compile(r"[-'’.]"),
         re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:[-'’.][^\W_]+)*"),
     )
@@ -251,14 +249,6 @@ def filter_commitments(
 # ------------------------------------------------------------------------ folding
 
 
-def fold(text: str) -> str:
-    """Lowercase, accent-free text: 'Énergie' -> 'energie'."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return _patterns()[0].sub("", decomposed)
-
-
 def words(text: str) -> list[str]:
     """Folded words of `text`; 'T-MEC' gives 't', 'mec' and 'tmec', '9,9' gives '9.9'.
 
@@ -286,7 +276,7 @@ _EDGES = ".,;:!?()[]{}<>\"'«»“”‘’/\\|*&%#@…—–-"
 
 
 def _split_piece(piece: str, out: list[str]) -> None:
-    _, joiners, token = _patterns()
+    joiners, token = _patterns()
     for word in token.findall(piece):
         if word[0].isdigit():
             out.append(word.replace(",", "."))

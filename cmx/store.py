@@ -22,8 +22,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import stat
-import sys
 import time
 import zlib
 from array import array
@@ -47,6 +45,7 @@ from cmx.model import (
     Text,
     iter_entries,
 )
+from cmx.places import cache_dir, ours
 
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
@@ -99,31 +98,6 @@ CREATE TABLE _cmx_stems (stem TEXT PRIMARY KEY, words TEXT NOT NULL) WITHOUT ROW
 # ------------------------------------------------------------------------ where
 
 
-def cache_dir() -> Path | None:
-    """CMX_CACHE_DIR, else the platform's user cache folder + /cmx; None: run uncached.
-
-    A relative XDG_CACHE_HOME is ignored, as the XDG spec says; with no home folder
-    (a container run as an unknown user) there is no cache, and cmx still works.
-    """
-    env = os.environ.get("CMX_CACHE_DIR")
-    if env:
-        return Path(env)
-    try:
-        if sys.platform == "win32":
-            local = os.environ.get("LOCALAPPDATA")
-            base = Path(local) if local else Path.home() / "AppData" / "Local"
-        elif sys.platform == "darwin":
-            base = Path.home() / "Library" / "Caches"
-        else:
-            xdg = os.environ.get("XDG_CACHE_HOME", "")
-            base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
-    except (RuntimeError, KeyError, OSError):  # no home directory
-        return None
-    if not base.is_absolute():
-        return None
-    return base / "cmx"
-
-
 def store_path(data_dir: Path) -> Path | None:
     """The store file of a KB folder: one per folder, named by a hash of its path."""
     folder = cache_dir()
@@ -132,19 +106,6 @@ def store_path(data_dir: Path) -> Path | None:
     name = os.fsencode(str(data_dir.resolve()))  # bytes: any folder name, UTF-8 or not
     where = f"{zlib.crc32(name):08x}{zlib.adler32(name):08x}"
     return folder / f"kb-{where}.sqlite"
-
-
-def _ours(path: Path) -> bool:
-    """A regular file owned by this user and writable by no one else (else not read)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return False
-    if not stat.S_ISREG(st.st_mode):
-        return False
-    if hasattr(os, "getuid") and st.st_uid != os.getuid():
-        return False
-    return not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 # ------------------------------------------------------------------------ writing
@@ -372,7 +333,7 @@ def _install(tmp: Path, path: Path, found: Ident | None) -> bool:
             return True
         if _ident(path) != found:
             return False
-        if _ours(path):  # else no run of ours ever writes in it
+        if ours(path):  # else no run of ours ever writes in it
             old = sqlite3.connect(
                 f"{path.resolve().as_uri()}?mode=rw", uri=True, isolation_level=None,
                 timeout=LOCK_WAIT,
@@ -490,7 +451,7 @@ def _open_matching(
     connection's file's."""
     for _ in range(3):
         before = _ident(path)
-        if before is None or not _ours(path):
+        if before is None or not ours(path):
             return None, before
         try:
             conn = _connect(path)

@@ -33,6 +33,8 @@ from typing import Any
 
 from cmx import model as m
 
+_set = object.__setattr__  # how a frozen record's __init__ fills its slots
+
 # --------------------------------------------------------------------- the mapping
 
 # The top-level records and their tables, in the order they are written.
@@ -275,8 +277,8 @@ def compile_reader(source: str, ns: dict[str, Any], args: str = "row") -> Callab
     return reader
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Child:
+@m.record  # a frozen slotted dataclass, cheap to define (see cmx.model)
+class Child(m.Record):
     """A field stored in rows of another table: `kind` is 'link', 'rows', 'citations'
     or 'table' (records with a table of their own, such as a pillar's sectors)."""
 
@@ -286,9 +288,23 @@ class Child:
     codec: Codec | None = None  # rows: the element's columns; link: the value column
     cls: type | None = None
 
+    def __init__(
+        self,
+        field: str,
+        kind: str,
+        table: str,
+        codec: Codec | None = None,
+        cls: type | None = None,
+    ) -> None:
+        _set(self, "field", field)
+        _set(self, "kind", kind)
+        _set(self, "table", table)
+        _set(self, "codec", codec)
+        _set(self, "cls", cls)
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Table:
+
+@m.record
+class Table(m.Record):
     """A top-level record's table: its own columns, children, derived columns."""
 
     name: str
@@ -296,6 +312,20 @@ class Table:
     codecs: tuple[Codec, ...]
     children: tuple[Child, ...]
     derived: tuple[tuple[str, str, Callable[[m.KnowledgeBase, Any], Any]], ...]
+
+    def __init__(
+        self,
+        name: str,
+        cls: type,
+        codecs: tuple[Codec, ...],
+        children: tuple[Child, ...],
+        derived: tuple[tuple[str, str, Callable[[m.KnowledgeBase, Any], Any]], ...],
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "cls", cls)
+        _set(self, "codecs", codecs)
+        _set(self, "children", children)
+        _set(self, "derived", derived)
 
     @property
     def columns(self) -> list[str]:
@@ -313,13 +343,18 @@ class Table:
         return compile_reader(source, ns, "row, kids")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Schema:
+@m.record
+class Schema(m.Record):
     """Every table of the knowledge base, and the DDL they make."""
 
     tables: dict[str, Table]
     ddl: str
-    readers: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
+    readers: dict[str, Callable[..., Any]]
+
+    def __init__(self, tables: dict[str, Table], ddl: str) -> None:
+        _set(self, "tables", tables)
+        _set(self, "ddl", ddl)
+        _set(self, "readers", {})
 
     def reader(self, key: str, build: Callable[[], Callable[..., Any]]) -> Callable[..., Any]:
         """A compiled reader, made once per schema."""

@@ -312,3 +312,58 @@ def test_help_pages_speak_the_readers_language(runner):
     assert (
         en.startswith("Usage: ") and "[OPTIONS]" in en and "Only entries past their due date" in en
     )
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr"])
+def test_dates_are_babels_own_whether_their_patterns_are_kept_or_not(lang, tmp_path, monkeypatch):
+    """A date is written from the locale's patterns kept in the cache folder (no Babel at
+    start-up): every day of a leap year and every month read as Babel writes them, on
+    the run that keeps the patterns and on the next one that reads them."""
+    import datetime as dt
+
+    from cmx import i18n
+
+    monkeypatch.setenv("CMX_CACHE_DIR", str(tmp_path))
+    locale = i18n.LOCALES[lang]
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(366)]
+    expected = [i18n._babel_date(locale, d, whole=True) for d in days]
+    if lang == "fr":  # the 1st of a month is "1er" in French prose
+        expected = ["1er" + e[1:] if d.day == 1 else e for d, e in zip(days, expected, strict=True)]
+    months = [i18n._babel_date(locale, dt.date(2031, n, 1), whole=False) for n in range(1, 13)]
+    t = Translator(lang)
+    for _run in ("keeps", "reads"):
+        i18n._date_patterns.cache_clear()
+        assert [t.date(d.isoformat()) for d in days] == expected
+        assert [t.date(f"2031-{n:02d}") for n in range(1, 13)] == months
+        kept = json.loads((tmp_path / i18n.DATES_FILE).read_text(encoding="utf-8"))
+        assert kept[locale] is not None  # written from the kept patterns, not by Babel
+    i18n._date_patterns.cache_clear()
+
+
+def test_a_damaged_or_foreign_dates_file_is_asked_of_babel_again(tmp_path, monkeypatch):
+    from cmx import i18n
+
+    monkeypatch.setenv("CMX_CACHE_DIR", str(tmp_path))
+    path = tmp_path / i18n.DATES_FILE
+    for text in (
+        "{not json",
+        json.dumps({"babel": "another Babel", "es_MX": ["y", "y", ["x"] * 12]}),
+        json.dumps({"babel": i18n._babel_key(), "es_MX": ["MMMM", "y", ["x"]]}),
+    ):
+        path.write_text(text, encoding="utf-8")
+        i18n._date_patterns.cache_clear()
+        assert Translator("es").date("2026-11-22") == "22 de noviembre de 2026"
+    i18n._date_patterns.cache_clear()
+
+
+def test_a_pattern_with_fields_cmx_does_not_write_is_left_to_babel():
+    import datetime as dt
+
+    from cmx import i18n
+
+    day = dt.date(2026, 3, 9)
+    months = [f"m{n}" for n in range(1, 13)]
+    assert i18n._write_pattern("d 'de' MMMM 'de' y", day, months) == "9 de m3 de 2026"
+    assert i18n._write_pattern("dd/MM/yyyy 'o''clock'", day, months) == "09/03/2026 o'clock"
+    assert i18n._write_pattern("EEEE d MMMM y", day, months) is None  # the weekday
+    assert i18n._write_pattern("d MMM y", day, months) is None  # abbreviated months
