@@ -413,6 +413,58 @@ def _add_index(
                 conn.execute("ROLLBACK")
 
 
+def _code_path() -> Path | None:
+    """Where the readers' code objects are kept (Schema.code): one file per bytecode
+    version of Python, beside the stores."""
+    import importlib.util
+
+    folder = cache_dir()
+    return folder / f"readers-{importlib.util.MAGIC_NUMBER.hex()}.marshal" if folder else None
+
+
+def kept_code() -> dict[str, Any]:
+    """The readers' code objects an earlier run kept, by their text; none if the file is
+    not this user's own, or not what cmx writes (then they are compiled again)."""
+    import marshal
+    import types
+
+    path = _code_path()
+    if path is None or not ours(path):
+        return {}
+    try:
+        found = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, types.CodeType)}
+
+
+def keep_code(code: dict[str, Any]) -> None:
+    """Keep the readers' code objects for the next runs: the whole file or nothing; a
+    cache folder that cannot be written costs only time."""
+    import marshal
+    import tempfile
+
+    path = _code_path()
+    if path is None:
+        return
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=STORE_TEMP, suffix=".tmp")
+        with os.fdopen(fd, "wb") as out:
+            out.write(marshal.dumps(code))
+        os.replace(tmp, path)
+        tmp = None
+    except (OSError, ValueError):
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def _sweep(folder: Path) -> None:
     """Remove temporary files that killed runs (SIGKILL, power loss) left."""
     from cmx.files import sweep
@@ -669,6 +721,7 @@ class Store:
         self._index: search.Index | None = None
         self._small: KnowledgeBase | None = None
         self._schema: tables.Schema | None = None
+        self._code_kept = 0  # how many compiled readers the cache folder holds
         check_data_dir(data_dir)
         self._path = store_path(data_dir) if use_cache else None
         if self._path is not None:
@@ -721,9 +774,14 @@ class Store:
         """`what` read from the store when the KB is not in memory; else `fallback()`."""
         if self._kb is None and self._conn is not None:
             try:
-                return what(self._conn)
+                found = what(self._conn)
             except _BAD_STORE as error:
                 self._recover(error)
+            else:
+                if self._schema is not None and len(self._schema.code) > self._code_kept:
+                    self._code_kept = len(self._schema.code)  # compiled new readers: kept
+                    keep_code(self._schema.code)
+                return found
         return fallback()
 
     def pillars(self) -> tuple[Pillar, ...]:
@@ -791,6 +849,9 @@ class Store:
     def _mapping(self) -> tables.Schema:
         if self._schema is None:
             self._schema = tables.schema()
+            if self._path is not None:
+                self._schema.code.update(kept_code())
+                self._code_kept = len(self._schema.code)
         return self._schema
 
     def _where(self, where: str, args: Sequence[Any]) -> list[Commitment] | None:

@@ -269,10 +269,19 @@ def _call(
     return f"{fn}({', '.join(args)}{extra})"
 
 
-def compile_reader(source: str, ns: dict[str, Any], args: str = "row") -> Callable[..., Any]:
-    """A function of `args` that returns the expression `source`."""
-    code = f"def read({args}):\n    return {source}\n"
-    exec(code, ns)  # the source is built from the model's field names, never from data
+def compile_reader(
+    source: str, ns: dict[str, Any], args: str = "row", code: dict[str, Any] | None = None
+) -> Callable[..., Any]:
+    """A function of `args` that returns the expression `source`. `code`: code objects
+    already compiled, by their text (Schema.code); one compiled here is added to it."""
+    text = f"def read({args}):\n    return {source}\n"
+    compiled = code.get(text) if code is not None else None
+    if compiled is None:
+        # the text is built from the model's field names, never from data
+        compiled = compile(text, "<cmx reader>", "exec")
+        if code is not None:
+            code[text] = compiled
+    exec(compiled, ns)
     reader: Callable[..., Any] = ns["read"]
     return reader
 
@@ -332,7 +341,9 @@ class Table(m.Record):
         """The columns read back into records, in order."""
         return [c for k in self.codecs for c, _ in k.columns]
 
-    def maker(self) -> Callable[[Sequence[Any], list[dict[Any, Any]]], Any]:
+    def maker(
+        self, code: dict[str, Any] | None = None
+    ) -> Callable[[Sequence[Any], list[dict[Any, Any]]], Any]:
         """A record from its row and its children (one dict per child, by owner id)."""
         ns: dict[str, Any] = {}
         kids = ", ".join(
@@ -340,7 +351,7 @@ class Table(m.Record):
         )
         parts = [(k.name, k) for k in self.codecs]
         source = _call(_bind(ns, self.cls), parts, 0, ns, f", {kids}" if kids else "")
-        return compile_reader(source, ns, "row, kids")
+        return compile_reader(source, ns, "row, kids", code)
 
 
 @m.record
@@ -350,11 +361,15 @@ class Schema(m.Record):
     tables: dict[str, Table]
     ddl: str
     readers: dict[str, Callable[..., Any]]
+    # The readers' code objects by their text: compiling them is most of a small read's
+    # time, so the store keeps them between runs (cmx.store.keep_code) and puts them here.
+    code: dict[str, Any]
 
     def __init__(self, tables: dict[str, Table], ddl: str) -> None:
         _set(self, "tables", tables)
         _set(self, "ddl", ddl)
         _set(self, "readers", {})
+        _set(self, "code", {})
 
     def reader(self, key: str, build: Callable[[], Callable[..., Any]]) -> Callable[..., Any]:
         """A compiled reader, made once per schema."""
@@ -544,7 +559,7 @@ def read_records(
     extra: dict[str, dict[Any, Any]] = {}
     for child in table.children:
         extra[child.field] = _read_child(conn, s, child, owner, wanted)
-    make = s.reader(name, table.maker)
+    make = s.reader(name, lambda: table.maker(s.code))
     kids = [extra[c.field] for c in table.children]
     return [make(row, kids) for row in rows]
 
@@ -573,14 +588,14 @@ def _read_child(
     rows = conn.execute(
         f"SELECT {owner}, {cols} FROM {child.table}{cond} ORDER BY {owner}, position", args
     )
-    dec = s.reader(child.table, lambda: _child_reader(child))
+    dec = s.reader(child.table, lambda: _child_reader(child, s.code))
     return {k: tuple(map(dec, v)) for k, v in _grouped(rows).items()}
 
 
-def _child_reader(child: Child) -> Callable[..., Any]:
+def _child_reader(child: Child, code: dict[str, Any]) -> Callable[..., Any]:
     assert child.codec is not None
     ns: dict[str, Any] = {}
-    return compile_reader(child.codec.source(1, ns), ns)
+    return compile_reader(child.codec.source(1, ns), ns, "row", code)
 
 
 def _owner_in(owner: str, ids: Sequence[str] | None) -> str:

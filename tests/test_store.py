@@ -460,3 +460,40 @@ def test_unchanged_files_are_not_hashed_and_an_edit_that_restores_the_mtime_is_n
     again = opened(kb_copy)
     assert hashed["n"] == 1 and counting["n"] == 2  # the ctime moved: hashed, then parsed
     assert any(c.title.en == "Upgrade the fort of Manzanillo" for c in again.kb().commitments)
+
+
+def test_readers_compiled_once_are_kept_for_the_next_runs(kb_copy, monkeypatch):
+    """Compiling the store's readers is most of a small read: a run keeps them in the
+    cache folder, and the next one reads with them without compiling."""
+    from cmx import tables
+
+    opened(kb_copy).kb()  # builds the store
+    first = store.Store(kb_copy)
+    small = first.small()
+    assert store.kept_code()
+
+    def compile_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a kept reader was compiled again")
+
+    monkeypatch.setattr(tables, "compile", compile_again, raising=False)
+    again = store.Store(kb_copy)
+    assert again.small() == small
+    assert again.entry("ports") == first.entry("ports")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "not-a-dict", "writable-by-others"])
+def test_a_damaged_or_foreign_readers_file_is_compiled_again(kb_copy, damage):
+    import marshal
+
+    opened(kb_copy).kb()
+    expected = store.Store(kb_copy).small()
+    path = store._code_path()
+    assert path is not None and path.exists()
+    if damage == "garbage":
+        path.write_bytes(b"\x00not marshal")
+    elif damage == "not-a-dict":
+        path.write_bytes(marshal.dumps(["def read(row): return 1"]))
+    else:
+        os.chmod(path, 0o666)
+    assert store.kept_code() == {}
+    assert store.Store(kb_copy).small() == expected
