@@ -494,6 +494,22 @@ def trusted_key(conn: sqlite3.Connection, stats: str) -> str | None:
     return str(meta["content_key"]) if meta.get("file_stats") == stats else None
 
 
+def _record_stats(conn: sqlite3.Connection, stats: str) -> None:
+    """Record how the KB files stat, once their hash has matched the store's content key
+    (a store built while they were too new to be trusted): later runs skip the hashing.
+    Never waits for another run's write; a store that cannot be written stays as it is."""
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        with conn:
+            sql = "INSERT OR REPLACE INTO meta (key, value) VALUES ('file_stats', ?)"
+            conn.execute(sql, (stats,))
+    except sqlite3.Error:
+        pass
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
+
+
 def _open_matching(
     path: Path, key: str | Callable[[sqlite3.Connection], str], schema_hash: str
 ) -> tuple[sqlite3.Connection | None, Ident | None]:
@@ -728,14 +744,21 @@ class Store:
             _sweep(self._path.parent)  # before any connection: it opens no store file
             stats = file_stats(data_dir)  # unchanged files: the store's key, no hashing
 
+            hashed = False
+
             def find_key(conn: sqlite3.Connection) -> str:
-                self._key = trusted_key(conn, stats) or current_key(data_dir)
+                nonlocal hashed
+                trusted = trusted_key(conn, stats)
+                hashed = trusted is None
+                self._key = trusted or current_key(data_dir)
                 return self._key
 
             try:
                 self._conn, self._found = _open_matching(self._path, find_key, self._mapping().hash)
             except (OSError, KBError):
                 self._conn = None  # parsing reports the problem properly
+            if self._conn is not None and hashed and stats and file_stats(data_dir) == stats:
+                _record_stats(self._conn, stats)  # the files hash as stored: next run trusts them
         if self._conn is None:
             self._load_yaml()
 

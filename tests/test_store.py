@@ -469,6 +469,28 @@ def test_unchanged_files_are_not_hashed_and_an_edit_that_restores_the_mtime_is_n
     assert any(c.title.en == "Upgrade the fort of Manzanillo" for c in again.kb().commitments)
 
 
+def test_files_too_new_to_trust_are_hashed_once_then_trusted(kb_copy, counting, monkeypatch):
+    """A store built right after an edit cannot trust the files' stat (same clock tick);
+    the first later run that hashes them and finds the store's content records their
+    stat, and the runs after it hash nothing (a 100,000-commitment KB: ~0.25 s a run)."""
+    hashed = {"n": 0}
+    real = store.current_key
+
+    def current_key(data_dir):
+        hashed["n"] += 1
+        return real(data_dir)
+
+    monkeypatch.setattr(store, "current_key", current_key)
+    monkeypatch.setattr(kb, "RACY_NS", 10**30)  # every file is "just changed"
+    opened(kb_copy).kb()
+    assert opened(kb_copy).kb() is not None and hashed["n"] == 1  # not trusted: hashed
+    monkeypatch.setattr(kb, "RACY_NS", 0)  # time has passed
+    assert opened(kb_copy).kb() is not None and hashed["n"] == 2  # hashed, stat recorded
+    assert opened(kb_copy).kb() is not None and hashed["n"] == 2  # stat, not hash
+    assert opened(kb_copy).kb() is not None and hashed["n"] == 2
+    assert counting["n"] == 1  # parsed once, by the first run
+
+
 def test_readers_compiled_once_are_kept_for_the_next_runs(kb_copy, monkeypatch):
     """Compiling the store's readers is most of a small read: a run keeps them in the
     cache folder, and the next one reads with them without compiling."""
