@@ -13,6 +13,8 @@ import sys
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cmx import output
 from cmx.cli import app
@@ -331,3 +333,30 @@ def test_fields_and_sort_take_the_headers_the_reader_sees(runner):
     assert list(json.loads(fr.stdout)[0]) == ["id", "due"]
     wrong = runner.invoke(app, ["commitments", "--fields", "id,fecha", "--lang", "es"])
     assert wrong.exit_code == 2 and "opciones: id" in wrong.stderr
+
+
+_JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+)
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.tuples(inner, inner)
+    | st.dictionaries(st.text() | st.integers(), inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@given(_JSON_VALUES)
+def test_json_text_is_what_json_itself_writes(value):
+    """cmx writes indented JSON itself (start-up: json indents in slow Python): the text
+    must be json's own, but for C1 controls, which cmx escapes too."""
+    from cmx import render
+
+    expected = json.dumps(value, ensure_ascii=False, indent=2)
+    expected = expected.translate({c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)})
+    assert render.to_json(value) == expected
