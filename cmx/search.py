@@ -659,6 +659,12 @@ class Index(Protocol):
     def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
         raise NotImplementedError
 
+    def concepts_named(self, key: str) -> Sequence[str]:  # the concepts of a label key
+        return self.labels().get(key, ())
+
+    def label_words(self) -> int:  # the most words a concept's label has
+        return max((k.count(" ") + 1 for k in self.labels()), default=1)
+
 
 def doc_kind(index: Index, doc: int) -> str:
     """The kind of the entry numbered `doc`."""
@@ -879,8 +885,7 @@ def query_words(query: str, index: Index | None = None) -> list[str]:
 def query_units(query: str, index: Index) -> list[Unit]:
     """The query's words, runs that name a concept (longest first) grouped as one unit."""
     qwords = query_words(query, index)
-    labels = index.labels()
-    longest = max((k.count(" ") + 1 for k in labels), default=1)
+    longest = index.label_words()
     units: list[Unit] = []
     i = 0
     while i < len(qwords):
@@ -890,7 +895,7 @@ def query_units(query: str, index: Index) -> list[Unit]:
             if not any(w[0].isdigit() for w in run):
                 for lang in LANGS:
                     key = f"{lang}:" + " ".join(stem(w, lang) for w in run)
-                    found += [c for c in labels.get(key, ()) if c not in found]
+                    found += [c for c in index.concepts_named(key) if c not in found]
             if found:
                 units.append(Unit(" ".join(run), tuple(run), tuple(found)))
                 i += n

@@ -571,18 +571,6 @@ def _list(value: str) -> tuple[str, ...]:
     return tables.read_list(value)
 
 
-def _small_parts(
-    conn: sqlite3.Connection, mapping: tables.Schema
-) -> tuple[tuple[Pillar, ...], tuple[Source, ...], tuple[Note, ...], tuple[Actor, ...]]:
-    """Everything but the commitments: pillars with sectors, sources, notes, actors."""
-    return (
-        _pillars(conn, mapping),
-        tuple(tables.read_records(conn, mapping, "sources")),
-        tuple(tables.read_records(conn, mapping, "notes")),
-        tuple(tables.read_records(conn, mapping, "actors")),
-    )
-
-
 def _pillars(conn: sqlite3.Connection, mapping: tables.Schema) -> tuple[Pillar, ...]:
     return tuple(tables.read_records(conn, mapping, "pillars"))
 
@@ -624,6 +612,9 @@ def _unpack(blob: bytes, n_docs: int) -> search.Levels:
     return levels
 
 
+_KIND_TABLES = {"pillar": "pillars", "sector": "pillars", "note": "notes", "source": "sources"}
+
+
 class SqliteIndex:  # a search.Index
     """cmx's search index read from a store: only the words a query needs are read."""
 
@@ -641,7 +632,9 @@ class SqliteIndex:  # a search.Index
         self._df: dict[str, int] = {}
         self._vocab: list[str] | None = None
         self._labels: dict[str, list[str]] | None = None
+        self._label_words: int | None = None
         self._small: dict[str, Entry] | None = None
+        self._read_tables: set[str] = set()  # the tables `_small` holds the entries of
 
     def labels(self) -> dict[str, list[str]]:
         if self._labels is None:
@@ -700,19 +693,43 @@ class SqliteIndex:  # a search.Index
         rows = self._rows("SELECT doc, high, low FROM _cmx_docs", docs)
         return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
 
+    def concepts_named(self, key: str) -> Sequence[str]:
+        if self._labels is not None:
+            return self._labels.get(key, ())
+        row = self._conn.execute("SELECT concepts FROM _cmx_labels WHERE label = ?", (key,))
+        found = row.fetchone()
+        return str(found[0]).split() if found else ()
+
+    def label_words(self) -> int:
+        if self._label_words is None:
+            row = self._conn.execute(
+                "SELECT max(length(label) - length(replace(label, ' ', ''))) FROM _cmx_labels"
+            ).fetchone()
+            self._label_words = int(row[0] or 0) + 1
+        return self._label_words
+
     def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
         infos = self.infos(docs)
         wanted = [i.id for d in docs if (i := infos[d]).kind == "commitment"]
         found: dict[str, Entry] = {c.id: c for c in _commitments(self._conn, wanted, self._mapping)}
-        if len(wanted) < len(docs):
-            if self._small is None:
-                pillars, sources, notes, _ = _small_parts(self._conn, self._mapping)
-                small: dict[str, Entry] = {}
-                for group in (pillars, [s for p in pillars for s in p.sectors], notes, sources):
-                    for item in group:
-                        small.setdefault(item.id, item)
-                self._small = small
-            found.update(self._small)
+        kinds = {infos[d].kind for d in docs} - {"commitment"}
+        tables_needed = {_KIND_TABLES[k] for k in kinds} - self._read_tables
+        if tables_needed:  # only the tables of the kinds these hits are, once
+            small = self._small = self._small or {}
+            for table in ("pillars", "notes", "sources"):  # ids are unique across kinds
+                if table not in tables_needed:
+                    continue
+                items: list[Entry]
+                if table == "pillars":
+                    pillars = _pillars(self._conn, self._mapping)
+                    items = [*pillars, *(s for p in pillars for s in p.sectors)]
+                else:
+                    items = tables.read_records(self._conn, self._mapping, table)
+                for item in items:
+                    small.setdefault(item.id, item)
+            self._read_tables |= tables_needed
+        if kinds:
+            found.update(self._small or {})
         return {d: found[infos[d].id] for d in docs}
 
 
