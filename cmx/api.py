@@ -176,7 +176,7 @@ class Plan:
         day = self._day(t, today)
         chosen = filters or Filters()
         if as_of is None and chosen.tag is None:  # asked in SQL: only the matches are read
-            found = self.store.select(chosen.resolve(self.store.small(), t, day))
+            found = self.store.select(chosen.resolve(self.store.partial(chosen.parts()), t, day))
             if found is not None:
                 return found
         return chosen.select(self.kb(as_of=as_of, lang=lang), t, day)

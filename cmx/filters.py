@@ -245,6 +245,15 @@ class Filters(Record):
         _set(self, "overdue", overdue)
         _set(self, "basis", basis)
 
+    def parts(self) -> set[str]:
+        """The parts of a knowledge base `resolve` reads (tags: also the commitments)."""
+        return (
+            {"pillars"}
+            | ({"actors"} if self.actor is not None else set())
+            | ({"sources"} if self.source is not None else set())
+            | ({"tags"} if self.tag is not None else set())
+        )
+
     def resolve(self, kb: KnowledgeBase, t: Translator, today: dt.date) -> dict[str, Any]:
         """Every value checked against the knowledge base (a bad one: UsageError), as
         codes and ids; None: not filtered on. Needs no commitment unless --tag is given

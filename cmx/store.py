@@ -886,6 +886,26 @@ class Store:
         assert self._small is not None
         return self._small
 
+    def partial(self, parts: Iterable[str]) -> KnowledgeBase:
+        """A knowledge base with only these parts of `small()` (the rest empty), for code
+        that reads no other (cmx.filters.Filters.parts): a listing need not read every
+        source and concept to check a --sector."""
+        wanted = set(parts)
+        if self._small is not None or self._conn is None or self._kb is not None:
+            return self.small()
+
+        def read(conn: sqlite3.Connection) -> KnowledgeBase:
+            mapping = self._mapping()
+            found = {
+                name: tuple(tables.read_records(conn, mapping, name))
+                for name in ("pillars", "sources", "notes", "actors", "concepts", "tags")
+                if name in wanted
+            }
+            return KnowledgeBase(found.pop("pillars", ()), (), found.pop("sources", ()), **found)
+
+        partial: KnowledgeBase = self._read(read, self.small)
+        return partial
+
     def _mapping(self) -> tables.Schema:
         if self._schema is None:
             self._schema = tables.schema()

@@ -192,3 +192,38 @@ def test_the_api_never_prints(capsys, shipped):
         shipped.get("nope")
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(pillar="seguridad", status="en curso"),
+        Filters(sector="Puertos y logística"),
+        Filters(sector="no-such-area"),
+        Filters(instrument="MoU", basis="news"),
+        Filters(actor="RCMP"),
+        Filters(actor="nobody-at-all"),
+        Filters(source="joint-statement"),
+        Filters(source="joint-statment"),
+        Filters(due_before="2026-07-01", overdue=True),
+        Filters(tag="fentanilo"),
+    ],
+    ids=repr,
+)
+def test_filters_read_only_the_parts_they_say(shipped, filters):
+    """A listing resolves its filters against only `Filters.parts()` of the knowledge
+    base (start-up): the answer, or the usage error, is the one the whole gives."""
+    from cmx.i18n import translator
+
+    store, t = shipped.store, translator("es")
+
+    def resolved(kb):
+        try:
+            return filters.resolve(kb, t, DAY)
+        except UsageError as error:
+            return str(error)
+
+    open_kb(default_data_dir(), today=DAY).kb()  # this test's store
+    partial = open_kb(default_data_dir(), today=DAY).store.partial(filters.parts())
+    assert partial.concepts == () and partial.notes == ()  # read from the store, in part
+    assert resolved(partial) == resolved(store.kb())

@@ -27,7 +27,14 @@ ALLOWED = {
     "kb": {"model"},
     "search": {"model", "i18n"},
     "tables": {"model"},  # the records' tables, derived from their fields
-    "store": {"kb", "search", "model", "files", "tables", "places"},  # files: temporary files, swept
+    "store": {
+        "kb",
+        "search",
+        "model",
+        "files",
+        "tables",
+        "places",
+    },  # files: temporary files, swept
     # `cmx export sqlite`: the store's tables plus labels, full text, views, metadata
     "export_db": {"tables", "store", "model", "i18n"},
     "rows": {"model", "search"},
