@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cmx.errors import NothingMatched, UsageError
-from cmx.i18n import LANGUAGES, Translator, fold, translator
+from cmx.i18n import CODES, LANGUAGES, Translator, fold, translator
 from cmx.kb import closest
 from cmx.model import PLAN_WIDE, Commitment, KnowledgeBase, Pillar, Record, Sector, record
 
@@ -61,6 +61,8 @@ def code_choice(t: Translator, value: str | None, kind: str, option: str) -> str
     if value is None:
         return None
     wanted = fold(value.strip())
+    if wanted in CODES.get(kind, {}):  # the code itself: no other language's names needed
+        return wanted
     names: dict[str, str] = {}
     for lang in LANGUAGES:
         for code, shown in translator(lang).codes(kind).items():
@@ -141,6 +143,8 @@ def pillar_scope(t: Translator, pillars: Sequence[Pillar], value: str | None) ->
     """--pillar: a pillar (or the plan-wide governance) by any of its `scope_names`."""
     if value is None:
         return None
+    if value in {PLAN_WIDE, *(p.id for p in pillars)}:  # an id: no names to gather
+        return value
     found = scope_names(pillars).get(fold(value.strip()))
     if found:
         return found

@@ -940,7 +940,10 @@ class Store:
     def context(self, entries: Sequence[object]) -> KnowledgeBase:
         """A knowledge base with every entry but the commitments, and the commitments
         `entries` are or name (a sector's, a source's citers, an actor's…): enough to
-        show them; the whole one when there is no store to ask."""
+        show them; the whole one when there is no store to ask. With no entries, the
+        pillars only: all an empty listing names."""
+        if not entries:
+            return self.partial({"pillars"})
         ids: list[str] = []
         for entry in entries:
             found = self._around(entry)
