@@ -967,14 +967,18 @@ def _unit_parts(unit: Unit, index: Index) -> list[dict[str, Match]]:
 
 
 def _score_part(
-    part: dict[str, Match], index: Index, n_docs: int
+    part: dict[str, Match], index: Index, n_docs: int, enough: int | None = None
 ) -> tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]:
     """Per entry: the best value of a part, the term and match behind it, its strength.
 
     A term gives every entry at one field level the same value, so each (term, level)
     is a block of entries: blocks are taken best first and each entry keeps the first
     block it is in (on a tie, the earlier term), with set and dict operations that run
-    in C. A common word in a large KB thus costs a few passes over its postings."""
+    in C. A common word in a large KB thus costs a few passes over its postings.
+
+    `enough`: only the best entries are wanted (see `search`): once that many are
+    found, blocks of a lower value (rounded as scores are) are left out, and strengths
+    are kept for the entries found only."""
     blocks = []  # (-value, term order, level, term, match, docs)
     strengths = []  # (-strength, term order, level, docs)
     for order, (term, match) in enumerate(part.items()):
@@ -989,13 +993,21 @@ def _score_part(
                 strengths.append((-(base * LOW_FIELD if level == 2 else base), order, level, docs))
     best: dict[int, float] = {}
     which: dict[int, tuple[str, Match, int]] = {}
+    last = math.inf  # the value of the last block taken, rounded as scores are
+    cut = False
     for negative, _, level, term, match, docs in sorted(blocks, key=lambda b: b[:3]):
+        if enough is not None and len(best) >= enough and round(-negative, 3) < last:
+            cut = True
+            break
+        last = round(-negative, 3)
         fresh = set(docs).difference(best) if best else docs
         best.update(dict.fromkeys(fresh, -negative))
         which.update(dict.fromkeys(fresh, (term, match, level)))
     strong: dict[int, float] = {}
+    found = best.keys()
     for negative, _, _, docs in sorted(strengths, key=lambda b: b[:3]):
-        strong.update(dict.fromkeys(set(docs).difference(strong) if strong else docs, -negative))
+        mine = found & set(docs) if cut else docs
+        strong.update(dict.fromkeys(set(mine).difference(strong) if strong else mine, -negative))
     return best, which, strong
 
 
@@ -1089,8 +1101,19 @@ def search(
     values: list[dict[int, float]] = []
     matched_by: list[dict[int, tuple[str, Match, int]]] = []
     strengths: list[Mapping[int, float]] = []
+    # Only the best entries can be shown: with no filter, a one-unit query scores the
+    # entries of its best blocks, enough to fill the phrase pool and the page past the
+    # few entries that are not commitments, whose priors (below 1) may move them down.
+    # What is left out scores below all of those: the hits are the same, and a common
+    # word in a large KB costs what its best blocks hold, not every entry that has it.
+    enough = None
+    if limit and len(units) == 1 and not (kinds or pillar or sector or status):
+        c = KINDS.index("commitment")
+        enough = PHRASE_POOL + limit + n_docs - (index.starts[c + 1] - index.starts[c])
     for unit in units:
-        parts = [_score_part(p, index, n_docs) for p in _unit_parts(unit, index)]
+        found_parts = _unit_parts(unit, index)
+        cap = enough if len(found_parts) == 1 else None  # a run adds its parts up: all
+        parts = [_score_part(p, index, n_docs, cap) for p in found_parts]
         if names_agency_only(unit) and len(parts) > 1:  # the whole name, or nothing
             named = _name_in_text(unit, [set(p[0]) for p in parts[1:]], index)
             parts[1:] = [

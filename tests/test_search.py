@@ -304,3 +304,41 @@ def test_asfc_is_not_a_typo_of_aafc(shipped_index):
 )
 def test_no_answer_stays_low(shipped_index, query):
     assert all(h.confidence == "low" for h in search(shipped_index, query, limit=5))
+
+
+@pytest.fixture(scope="module")
+def large_index(tmp_path_factory):
+    """A generated knowledge base of 2,500 commitments (bench/gen_kb.py), where common
+    words are in more entries than a page of hits needs."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("large")
+    script = Path(__file__).parent.parent / "bench" / "gen_kb.py"
+    subprocess.run([sys.executable, str(script), "2500", str(out)], check=True, capture_output=True)
+    return build_index(load_kb(out))
+
+
+def test_a_page_of_hits_is_the_same_when_only_the_best_blocks_are_scored(large_index):
+    """A one-unit query scores only the entries of its best blocks when no filter is
+    given (start-up on a large KB): the page is exactly the one every entry scored gives,
+    order, scores, confidence and reasons, in every language."""
+    from cmx import search as s
+
+    vocab = [w for w in large_index.vocab() if w.isalpha() and len(w) > 3]
+    common = sorted(vocab, key=large_index.df, reverse=True)[:40]
+    queries = [*common, "energy", "énergie", "energía", "seguridad", "fentanyl", "mining"]
+    cut = 0
+    for query in queries:
+        page = search(large_index, query)
+        assert page == search(large_index, query, limit=None)[:10], query
+        units = s.query_units(query, large_index)
+        parts = s._unit_parts(units[0], large_index) if len(units) == 1 else []
+        if len(parts) == 1:
+            n = large_index.n_docs
+            some, every = (
+                s._score_part(parts[0], large_index, n, 470),
+                s._score_part(parts[0], large_index, n),
+            )
+            cut += len(some[0]) < len(every[0])
+    assert cut >= 10  # the common words were scored in part
