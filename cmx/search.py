@@ -966,9 +966,12 @@ def _unit_parts(unit: Unit, index: Index) -> list[dict[str, Match]]:
     return parts
 
 
+_Part = tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]
+
+
 def _score_part(
     part: dict[str, Match], index: Index, n_docs: int, enough: int | None = None
-) -> tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]:
+) -> _Part:
     """Per entry: the best value of a part, the term and match behind it, its strength.
 
     A term gives every entry at one field level the same value, so each (term, level)
@@ -979,7 +982,19 @@ def _score_part(
     `enough`: only the best entries are wanted (see `search`): once that many are
     found, blocks of a lower value (rounded as scores are) are left out, and strengths
     are kept for the entries found only."""
-    blocks = []  # (-value, term order, level, term, match, docs)
+    blocks, strengths = _blocks(part, index, n_docs)
+    best, which, frontier = _take(blocks, enough)
+    return best, which, _strengths(strengths, best.keys() if frontier else None)
+
+
+_Block = tuple[float, int, int, str, Match, Sequence[int]]  # (-value, order, level, term…)
+
+
+def _blocks(
+    part: dict[str, Match], index: Index, n_docs: int
+) -> tuple[list[_Block], list[tuple[float, int, int, Sequence[int]]]]:
+    """A part's blocks, best first, and its strength blocks, strongest first."""
+    blocks: list[_Block] = []
     strengths = []  # (-strength, term order, level, docs)
     for order, (term, match) in enumerate(part.items()):
         levels = index.postings(term)
@@ -991,24 +1006,104 @@ def _score_part(
                     (-match.quality * WEIGHTS[level] * idf, order, level, term, match, docs)
                 )
                 strengths.append((-(base * LOW_FIELD if level == 2 else base), order, level, docs))
+    blocks.sort(key=lambda b: b[:3])
+    strengths.sort(key=lambda b: b[:3])
+    return blocks, strengths
+
+
+def _take(
+    blocks: list[_Block], enough: int | None
+) -> tuple[dict[int, float], dict[int, tuple[str, Match, int]], float]:
+    """Each entry's value and match from the first block it is in; with `enough`, the
+    blocks stop once that many entries are found and the next block is worth less
+    (rounded). The frontier: the value of the first block left out (0: none was)."""
     best: dict[int, float] = {}
     which: dict[int, tuple[str, Match, int]] = {}
     last = math.inf  # the value of the last block taken, rounded as scores are
-    cut = False
-    for negative, _, level, term, match, docs in sorted(blocks, key=lambda b: b[:3]):
+    for negative, _, level, term, match, docs in blocks:
         if enough is not None and len(best) >= enough and round(-negative, 3) < last:
-            cut = True
-            break
+            return best, which, -negative
         last = round(-negative, 3)
         fresh = set(docs).difference(best) if best else docs
         best.update(dict.fromkeys(fresh, -negative))
         which.update(dict.fromkeys(fresh, (term, match, level)))
+    return best, which, 0.0
+
+
+def _strengths(
+    strengths: list[tuple[float, int, int, Sequence[int]]], only: Iterable[int] | None
+) -> dict[int, float]:
+    """Each entry's strongest match (of the entries `only`, when given)."""
     strong: dict[int, float] = {}
-    found = best.keys()
-    for negative, _, _, docs in sorted(strengths, key=lambda b: b[:3]):
-        mine = found & set(docs) if cut else docs
+    keep = None if only is None else set(only)
+    for negative, _, _, docs in strengths:
+        mine = docs if keep is None else keep.intersection(docs)
         strong.update(dict.fromkeys(set(mine).difference(strong) if strong else mine, -negative))
-    return best, which, strong
+    return strong
+
+
+def _run_top(found: list[dict[str, Match]], index: Index, n_docs: int, enough: int) -> list[_Part]:
+    """A run's parts (the concept link, then each word) for its best entries only, when
+    they can be told from every other entry without scoring it; else None.
+
+    Each word is scored down to `enough` entries (`_take`); an entry found in every
+    word cut short is known exactly (a word scored whole lacks what it did not find).
+    Every other entry is worth at most its known words plus, for each word cut short
+    that it lacks, the value of the first block left out. The entries known exactly and
+    worth more than any other could be are the best ones, scored as the whole would
+    score them; if fewer than `enough` are, every entry is scored (the blocks read once)."""
+    linked = _score_part(found[0], index, n_docs)  # the concept link: few entries
+    words = [_blocks(p, index, n_docs) for p in found[1:]]
+    taken = [_take(blocks, enough) for blocks, _ in words]
+    gaps = [
+        -blocks[0][0] - frontier
+        for (blocks, _), (_, _, frontier) in zip(words, taken, strict=True)
+        if frontier
+    ]
+    if not gaps:  # no word was cut short: every entry is scored already
+        whole = zip(taken, words, strict=True)
+        return [linked, *((b, w, _strengths(st, None)) for (b, w, _), (_, st) in whole)]
+    # Worth at most: an entry missing from a word cut short, all words at their best but
+    # that one at its first block left out; an entry linked to the concept, its link.
+    complete = set.intersection(*(set(t[0]) for t in taken if t[2]))
+    tops = sum(-blocks[0][0] for blocks, _ in words if blocks)
+    bound = tops - min(gaps)
+    bound = max([bound, *(v for d, v in linked[0].items() if d not in complete)])
+    edge = round(bound, 3)
+    chosen = set()
+    for doc in complete:
+        total = sum(t[0].get(doc, 0.0) for t in taken)
+        if round(max(total, linked[0].get(doc, 0.0)), 3) > edge:
+            chosen.add(doc)
+    if len(chosen) < enough:  # not told apart: every entry scored
+        return [linked, *_score_blocks(words)]
+    parts = [_only(linked, chosen)]
+    for (best, which, _), (_, strengths) in zip(taken, words, strict=True):
+        values = {d: best[d] for d in chosen if d in best}
+        matched = {d: which[d] for d in chosen if d in which}
+        parts.append((values, matched, _strengths(strengths, values.keys())))
+    return parts
+
+
+_Strength = tuple[float, int, int, Sequence[int]]  # (-strength, term order, level, docs)
+
+
+def _score_blocks(words: list[tuple[list[_Block], list[_Strength]]]) -> list[_Part]:
+    """Each word's part, every entry scored."""
+    parts: list[_Part] = []
+    for blocks, strengths in words:
+        best, which, _ = _take(blocks, None)
+        parts.append((best, which, _strengths(strengths, None)))
+    return parts
+
+
+def _only(part: _Part, docs: set[int]) -> _Part:
+    best, which, strong = part
+    return (
+        {d: v for d, v in best.items() if d in docs},
+        {d: v for d, v in which.items() if d in docs},
+        {d: v for d, v in strong.items() if d in docs},
+    )
 
 
 def _run_of_words(
@@ -1112,8 +1207,11 @@ def search(
         enough = PHRASE_POOL + limit + n_docs - (index.starts[c + 1] - index.starts[c])
     for unit in units:
         found_parts = _unit_parts(unit, index)
-        cap = enough if len(found_parts) == 1 else None  # a run adds its parts up: all
-        parts = [_score_part(p, index, n_docs, cap) for p in found_parts]
+        if enough and len(found_parts) > 1 and not names_agency_only(unit):
+            parts = _run_top(found_parts, index, n_docs, enough)  # a run: its best only
+        else:
+            cap = enough if len(found_parts) == 1 else None
+            parts = [_score_part(p, index, n_docs, cap) for p in found_parts]
         if names_agency_only(unit) and len(parts) > 1:  # the whole name, or nothing
             named = _name_in_text(unit, [set(p[0]) for p in parts[1:]], index)
             parts[1:] = [

@@ -342,3 +342,33 @@ def test_a_page_of_hits_is_the_same_when_only_the_best_blocks_are_scored(large_i
             )
             cut += len(some[0]) < len(every[0])
     assert cut >= 10  # the common words were scored in part
+
+
+def test_a_run_of_words_scores_only_its_best_entries_when_they_stand_apart(
+    large_index, monkeypatch
+):
+    """A run ('energy security') adds its words up: its best entries are scored alone
+    only when no other entry could be worth as much; the page is the one every entry
+    scored gives. A small phrase pool makes that happen on 2,500 commitments."""
+    from cmx import search as s
+
+    monkeypatch.setattr(s, "PHRASE_POOL", 20)
+    every = []
+    real = s._score_blocks
+    monkeypatch.setattr(s, "_score_blocks", lambda words: every.append(1) or real(words))
+    runs = [
+        "energy security", "seguridad energética", "sécurité énergétique",
+        "critical minerals", "minerales críticos", "money laundering", "lavado de dinero",
+        "labour mobility", "firearms trafficking", "tráfico de armas", "climate change",
+    ]  # fmt: skip
+    apart = tried = 0
+    for query in runs:
+        units = s.query_units(query, large_index)
+        if len(units) != 1 or len(units[0].words) < 2:
+            continue  # not a run: words of their own
+        tried += 1
+        before = len(every)
+        page = search(large_index, query)
+        apart += len(every) == before and len(s._unit_parts(units[0], large_index)) > 1
+        assert page == search(large_index, query, limit=None)[:10], query
+    assert tried >= 6 and apart >= 3  # the fast way was taken, and gave the same pages
