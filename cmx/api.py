@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cmx.errors import NothingMatched, UsageError
+from cmx.errors import KBError, NothingMatched, UsageError
 from cmx.filters import (
     Filters,
     by_name,
@@ -39,7 +39,7 @@ from cmx.filters import (
     pillar_scope,
 )
 from cmx.i18n import LANGUAGES, Translator, translator
-from cmx.kb import KBError, default_data_dir
+from cmx.kbfiles import default_data_dir
 from cmx.model import Actor, Commitment, Entry, KnowledgeBase, Note, Pillar, Sector, Source
 from cmx.output import (
     CITE_STYLES,

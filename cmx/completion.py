@@ -9,8 +9,9 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from cmx.errors import KBError
 from cmx.i18n import CODES, LANGUAGES, fold, translator
-from cmx.kb import KBError, default_data_dir
+from cmx.kbfiles import default_data_dir
 from cmx.model import PLAN_WIDE, KnowledgeBase
 
 

@@ -13,9 +13,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from cmx.errors import NothingMatched, UsageError
+from cmx.errors import NothingMatched, UsageError, closest
 from cmx.i18n import CODES, LANGUAGES, Translator, fold, translator
-from cmx.kb import closest
 from cmx.model import PLAN_WIDE, Commitment, KnowledgeBase, Pillar, Record, Sector, record
 
 _set = object.__setattr__  # how a frozen record's __init__ fills its slots

@@ -27,18 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from cmx import model
+from cmx.errors import KBError as KBError  # re-exported: cmx.kb.KBError is the API's
+from cmx.errors import closest as closest
+from cmx.errors import suggest
+from cmx.kbfiles import FILES, OPTIONAL_FILES
+from cmx.kbfiles import check_data_dir as check_data_dir
+from cmx.kbfiles import default_data_dir as default_data_dir
+from cmx.kbfiles import file_stats as file_stats
 from cmx.model import Citation, Commitment, KnowledgeBase, Note, Pillar, Sector, Source
 
-FILES: dict[str, str] = {  # top-level key -> file name
-    "sources": "sources.yaml",
-    "pillars": "pillars.yaml",
-    "commitments": "commitments.yaml",
-    "notes": "notes.yaml",
-    "actors": "actors.yaml",
-    "concepts": "concepts.yaml",
-    "tags": "tags.yaml",
-}
-OPTIONAL_FILES = frozenset({"notes", "actors", "concepts", "tags"})
 RECORD_TYPES: dict[str, type] = {
     "sources": Source,
     "pillars": Pillar,
@@ -95,33 +92,6 @@ ID_FIELDS = {
     (Source, "version_of"),
     (Commitment, "due_source"),
 }
-
-
-class KBError(Exception):
-    """The knowledge base can't be used; str(err) is shown to the user as-is."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def closest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice closest to `word`, if one is close enough to be a likely typo."""
-    import difflib
-
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    if not close:  # case and accents aside: "Securite" ~ "Sécurité"
-        lowered = {c.lower(): c for c in choices}
-        close = [
-            lowered[c] for c in difflib.get_close_matches(word.lower(), lowered, n=1, cutoff=0.6)
-        ]
-    return close[0] if close else None
-
-
-def suggest(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
-    close = closest(word, list(choices))
-    return f" (did you mean '{close}'?)" if close else ""
 
 
 # --------------------------------------------------------------------------- YAML
@@ -945,15 +915,6 @@ def _assemble(recs: dict[str, list[Any]]) -> KnowledgeBase:
     )
 
 
-def check_data_dir(data_dir: Path) -> None:
-    if not data_dir.exists():
-        raise KBError([f"{data_dir}: no such folder (check --data or CMX_DATA)"])
-    if not data_dir.is_dir():
-        raise KBError(
-            [f"{data_dir}: is a file; --data takes the folder that holds {FILES['pillars']}"]
-        )
-
-
 def _present(path: Path, key: str) -> bool:
     """Whether to read a file: required files always; optional ones when there is
     anything at the path (a broken link is reported, not taken for 'no file')."""
@@ -983,35 +944,6 @@ def read_raw(
 def content_key(digests: dict[str, str]) -> str:
     """One key for a KB's files from the digest of each (name order fixed)."""
     return " ".join(f"{name}:{digests[name]}" for name in sorted(digests))
-
-
-RACY_NS = 2_000_000_000  # a file changed this recently may change again in the same tick
-
-
-def file_stats(data_dir: Path) -> str:
-    """Size, mtime, ctime, inode and device of each KB file, as one string ("": not to be
-    trusted). A store records it with the content key of the bytes it parsed; a later
-    run whose files stat the same uses that key without reading them. The ctime cannot
-    be set back (an edit that restores the mtime still changes it); a file changed in the
-    last two seconds is never trusted (an edit in the same clock tick would not show)."""
-    import time
-
-    out = []
-    now = time.time_ns()
-    for key, name in FILES.items():
-        try:
-            st = os.stat(data_dir / name)
-        except FileNotFoundError:
-            if key not in OPTIONAL_FILES:
-                return ""
-            out.append(f"{name}:-")
-            continue
-        except OSError:
-            return ""
-        if not stat.S_ISREG(st.st_mode) or now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
-            return ""
-        out.append(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}")
-    return " ".join(out)
 
 
 def current_key(data_dir: Path) -> str:
@@ -1101,10 +1033,3 @@ def _read_valid(data_dir: Path, digests: dict[str, str]) -> KnowledgeBase | None
 def load_kb(data_dir: Path) -> KnowledgeBase:
     """Load and validate the KB in `data_dir` from its YAML files (no cache)."""
     return read_kb(data_dir)[0]
-
-
-def default_data_dir() -> Path:
-    """The KB shipped inside the package, or the checkout's data/ in a dev install."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "data"
-    return packaged if packaged.is_dir() else here.parent / "data"

@@ -32,10 +32,9 @@ from pydantic import Field
 
 from cmx import __version__
 from cmx.api import Plan
-from cmx.errors import CmxError
+from cmx.errors import CmxError, KBError
 from cmx.filters import Filters
 from cmx.i18n import translator
-from cmx.kb import KBError
 from cmx.model import Commitment, KnowledgeBase, Note, Pillar, Sector, Source, kind_of
 from cmx.output import Hits, why_text
 from cmx.rows import actor_row, commitment_row, entry_row, hit_row, pillar_row

@@ -24,10 +24,9 @@ from typer.main import get_command_from_info
 from typer.models import CommandInfo
 
 from cmx import completion
-from cmx.errors import CmxError, UsageError
+from cmx.errors import CmxError, KBError, UsageError, closest
 from cmx.filters import Filters
 from cmx.i18n import LANGUAGES, Translator, language_from_locale, translator
-from cmx.kb import KBError, closest
 from cmx.output import Listing, formats
 from cmx.run import Run, report
 

@@ -9,10 +9,10 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from cmx.errors import EXIT_USAGE, CmxError, UsageError
+from cmx.errors import EXIT_USAGE, CmxError, KBError, UsageError
 from cmx.filters import choice, parse_date
 from cmx.i18n import LANGUAGES, Translator, language_from_locale, translator
-from cmx.kb import KBError, default_data_dir
+from cmx.kbfiles import default_data_dir
 from cmx.model import KnowledgeBase, date_bounds
 from cmx.output import Reader, from_environment, say, working
 from cmx.store import Store, open_store

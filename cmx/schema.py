@@ -8,6 +8,7 @@ from typing import Any
 
 from cmx import kb as kbmod
 from cmx import model
+from cmx.kbfiles import FILES
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
@@ -84,7 +85,7 @@ def kb_schema() -> dict[str, Any]:
         ref = _inner(cls, (cls, ""), defs)
         files.append(
             {
-                "title": kbmod.FILES[key],
+                "title": FILES[key],
                 "type": "object",
                 "properties": {key: {"type": "array", "items": ref}},
                 "required": [key],
@@ -95,7 +96,7 @@ def kb_schema() -> dict[str, Any]:
         "$schema": SCHEMA_URL,
         "$id": "https://cmx.invalid/schema/kb.json",
         "title": "cmx knowledge base file",
-        "description": " or ".join(kbmod.FILES.values()),
+        "description": " or ".join(FILES.values()),
         "oneOf": files,
         "$defs": defs,
     }

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmx import __version__, tables
-from cmx.kb import KBError, check_data_dir, current_key, file_stats, read_kb
+from cmx.errors import KBError
+from cmx.kbfiles import check_data_dir, file_stats
 from cmx.model import (
     CLOSED,
     PLAN_WIDE,
@@ -93,6 +94,20 @@ CREATE TABLE _cmx_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL, postings BL
 CREATE TABLE _cmx_labels (label TEXT PRIMARY KEY, concepts TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE _cmx_stems (stem TEXT PRIMARY KEY, words TEXT NOT NULL) WITHOUT ROWID;
 """
+
+
+def read_kb(data_dir: Path) -> tuple[KnowledgeBase, str]:
+    """cmx.kb.read_kb, imported only when a run parses the YAML (a cached run never does)."""
+    from cmx import kb
+
+    return kb.read_kb(data_dir)
+
+
+def current_key(data_dir: Path) -> str:
+    """cmx.kb.current_key, imported only when the files must be hashed."""
+    from cmx import kb
+
+    return kb.current_key(data_dir)
 
 
 # ------------------------------------------------------------------------ where

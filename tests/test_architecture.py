@@ -20,15 +20,18 @@ PACKAGE = Path(__file__).parent.parent / "cmx"
 # {store, search, kb, tracking, filters} -> {model, i18n, errors}.
 ALLOWED = {
     "errors": set(),
+    "kbfiles": {"errors"},  # the KB's files, by their stat: read on every run
     "model": set(),
     "places": set(),
     "i18n": {"places"},  # the cache folder: Babel's date patterns, kept (cmx.i18n)
     "files": {"i18n"},
-    "kb": {"model"},
+    "kb": {"model", "errors", "kbfiles"},
     "search": {"model", "i18n"},
     "tables": {"model"},  # the records' tables, derived from their fields
     "store": {
-        "kb",
+        "errors",
+        "kb",  # only when the YAML is parsed or hashed
+        "kbfiles",
         "search",
         "model",
         "files",
@@ -38,15 +41,15 @@ ALLOWED = {
     # `cmx export sqlite`: the store's tables plus labels, full text, views, metadata
     "export_db": {"tables", "store", "model", "i18n"},
     "rows": {"model", "search"},
-    "filters": {"errors", "i18n", "kb", "model", "search"},
+    "filters": {"errors", "i18n", "model", "search"},
     "tracking": {"model", "i18n"},
-    "schema": {"kb", "model"},
+    "schema": {"kb", "kbfiles", "model"},
     "render": {"i18n"},
     "detail": {"model", "i18n"},
     "brief": {"model", "render", "i18n", "tracking", "detail"},
     "ics": {"model", "i18n"},
     "cite": {"model", "i18n"},
-    "completion": {"i18n", "kb", "model", "search", "store"},
+    "completion": {"errors", "i18n", "kbfiles", "model", "search", "store"},
     "site": {"model", "i18n", "tracking"},
     "output": {
         "export_db",
@@ -66,8 +69,8 @@ ALLOWED = {
         "i18n",
         "model",
     },
-    "run": {"errors", "filters", "i18n", "kb", "model", "output", "store", "tracking"},
-    "options": {"completion", "errors", "filters", "i18n", "kb", "output", "run"},
+    "run": {"errors", "filters", "i18n", "kbfiles", "model", "output", "store", "tracking"},
+    "options": {"completion", "errors", "filters", "i18n", "output", "run"},
     "cli": {
         "api",
         "output",
@@ -92,6 +95,7 @@ ALLOWED = {
         "filters",
         "i18n",
         "kb",
+        "kbfiles",
         "model",
         "output",
         "run",
@@ -99,7 +103,7 @@ ALLOWED = {
         "store",
         "tracking",
     },
-    "mcp_server": {"api", "errors", "filters", "i18n", "kb", "model", "output", "rows"},
+    "mcp_server": {"api", "errors", "filters", "i18n", "model", "output", "rows"},
 }
 # Presentation belongs to cmx.output and the renderers: the command line hands results
 # to the writer and never formats text itself.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cmx import kb, store
+from cmx import kb, kbfiles, store
 from cmx.cli import app
 from cmx.search import MemoryIndex, search
 
@@ -443,7 +443,7 @@ def test_tags_headlines_and_source_annotations_round_trip_on_a_cached_run(kb_cop
 def test_unchanged_files_are_not_hashed_and_an_edit_that_restores_the_mtime_is_noticed(
     kb_copy, counting, monkeypatch
 ):
-    monkeypatch.setattr(kb, "RACY_NS", 0)  # the files were just copied: trust them now
+    monkeypatch.setattr(kbfiles, "RACY_NS", 0)  # the files were just copied: trust them now
     hashed = {"n": 0}
     real = store.current_key
 
@@ -481,10 +481,10 @@ def test_files_too_new_to_trust_are_hashed_once_then_trusted(kb_copy, counting, 
         return real(data_dir)
 
     monkeypatch.setattr(store, "current_key", current_key)
-    monkeypatch.setattr(kb, "RACY_NS", 10**30)  # every file is "just changed"
+    monkeypatch.setattr(kbfiles, "RACY_NS", 10**30)  # every file is "just changed"
     opened(kb_copy).kb()
     assert opened(kb_copy).kb() is not None and hashed["n"] == 1  # not trusted: hashed
-    monkeypatch.setattr(kb, "RACY_NS", 0)  # time has passed
+    monkeypatch.setattr(kbfiles, "RACY_NS", 0)  # time has passed
     assert opened(kb_copy).kb() is not None and hashed["n"] == 2  # hashed, stat recorded
     assert opened(kb_copy).kb() is not None and hashed["n"] == 2  # stat, not hash
     assert opened(kb_copy).kb() is not None and hashed["n"] == 2
