@@ -87,8 +87,9 @@ class Run:
         """The knowledge base's store, opened once per run (an invalid KB: KBError)."""
         if self._store is None:
             with working(reader.t.gettext("cmx: reading the knowledge base…")):
+                # a first load (the YAML parsed, the store built) happens here, under the
+                # sign of life
                 store = open_store(self.data_dir or default_data_dir(), use_cache=self.use_cache)
-                store.pillars()  # a first load happens here, under the sign of life
             self._store = store
             self._freshness_note(self._store, reader)
         return self._store

@@ -768,6 +768,7 @@ class Store:
         self._key: str | None = None
         self._index: search.Index | None = None
         self._small: KnowledgeBase | None = None
+        self._pillars: tuple[Pillar, ...] | None = None
         self._schema: tables.Schema | None = None
         self._code_kept = 0  # how many compiled readers the cache folder holds
         check_data_dir(data_dir)
@@ -840,11 +841,15 @@ class Store:
         return fallback()
 
     def pillars(self) -> tuple[Pillar, ...]:
-        """The pillars with their sectors, without reading any commitment."""
-        found: tuple[Pillar, ...] = self._read(
-            lambda conn: _pillars(conn, self._mapping()), lambda: self.kb().pillars
-        )
-        return found
+        """The pillars with their sectors, without reading any commitment (read once)."""
+        if self._kb is not None:
+            return self._kb.pillars
+        if self._pillars is None:
+            found: tuple[Pillar, ...] = self._read(
+                lambda conn: _pillars(conn, self._mapping()), lambda: self.kb().pillars
+            )
+            self._pillars = found
+        return self._pillars
 
     def counts(self) -> dict[str, int]:
         """Commitments per pillar id and per sector id, without reading any commitment."""
@@ -893,9 +898,7 @@ class Store:
                     name: tuple(tables.read_records(conn, mapping, name))
                     for name in ("sources", "notes", "actors", "concepts", "tags")
                 }
-                return KnowledgeBase(
-                    tuple(tables.read_records(conn, mapping, "pillars")), (), **parts
-                )
+                return KnowledgeBase(self.pillars(), (), **parts)
 
             self._small = self._read(read, self.kb)
         assert self._small is not None
@@ -913,10 +916,11 @@ class Store:
             mapping = self._mapping()
             found = {
                 name: tuple(tables.read_records(conn, mapping, name))
-                for name in ("pillars", "sources", "notes", "actors", "concepts", "tags")
+                for name in ("sources", "notes", "actors", "concepts", "tags")
                 if name in wanted
             }
-            return KnowledgeBase(found.pop("pillars", ()), (), found.pop("sources", ()), **found)
+            pillars = self.pillars() if "pillars" in wanted else ()
+            return KnowledgeBase(pillars, (), found.pop("sources", ()), **found)
 
         partial: KnowledgeBase = self._read(read, self.small)
         return partial
