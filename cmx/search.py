@@ -753,19 +753,34 @@ class Hit(NamedTuple):
         return kind_of(self.entry)
 
 
-class Unit(NamedTuple):
-    """A part of the query that is matched as one: a word, or a run naming concepts."""
+class Unit:
+    """A part of the query that is matched as one: a word, or a run naming concepts.
+    (Unit and Match are plain classes: a NamedTuple costs ~0.3 ms to define, each run.)"""
 
-    text: str  # as folded from the query, for --explain
-    words: tuple[str, ...]
-    concepts: tuple[str, ...] = ()
+    __slots__ = ("concepts", "text", "words")
+
+    def __init__(self, text: str, words: tuple[str, ...], concepts: tuple[str, ...] = ()):
+        self.text = text  # as folded from the query, for --explain
+        self.words = words
+        self.concepts = concepts
+
+    def __repr__(self) -> str:
+        return f"Unit({self.text!r}, {self.words!r}, {self.concepts!r})"
 
 
-class Match(NamedTuple):
-    quality: float  # 0..1, scales the score
-    how: str  # exact, stem, prefix, typo, concept, agency, area (a key of STRENGTH)
-    shown: str  # what to show and highlight: the KB word, stem, concept or actor id
-    strength: float | None = None  # how sure the match is, if not STRENGTH[how]
+class Match:
+    """How a KB term matches a query word."""
+
+    __slots__ = ("how", "quality", "shown", "strength")
+
+    def __init__(self, quality: float, how: str, shown: str, strength: float | None = None) -> None:
+        self.quality = quality  # 0..1, scales the score
+        self.how = how  # exact, stem, prefix, typo, concept, agency, area (a key of STRENGTH)
+        self.shown = shown  # what to show and highlight: the KB word, stem, concept or actor
+        self.strength = strength  # how sure the match is, if not STRENGTH[how]
+
+    def __repr__(self) -> str:
+        return f"Match({self.quality!r}, {self.how!r}, {self.shown!r}, {self.strength!r})"
 
 
 def inflects(a: str, b: str) -> bool:
@@ -958,7 +973,7 @@ def _unit_parts(unit: Unit, index: Index) -> list[dict[str, Match]]:
         found = _candidates(word, index).items()
         parts.append(
             {
-                t: m._replace(quality=m.quality * share)
+                t: Match(m.quality * share, m.how, m.shown, m.strength)
                 for t, m in found
                 if m.how in ("exact", "stem") and m.strength is None
             }
