@@ -656,6 +656,12 @@ class Index(Protocol):
     def phrases(self, docs: Iterable[int]) -> dict[int, tuple[str, str]]:
         raise NotImplementedError
 
+    def titles(self, docs: Sequence[int]) -> dict[int, str]:  # the high texts of phrases
+        return {d: high for d, (high, _) in self.phrases(docs).items()}
+
+    def summaries(self, docs: Sequence[int]) -> dict[int, str]:  # the low texts
+        return {d: low for d, (_, low) in self.phrases(docs).items()}
+
     def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
         raise NotImplementedError
 
@@ -1281,14 +1287,15 @@ def search(
     scored: list[tuple[float, int]]  # (-score, doc): sorts best first, ties by doc
     if " " in phrase or len(phrase) >= 4:
         pool = min(PHRASE_POOL, len(order))
-        texts = index.phrases(order[:pool])
+        checked = order[:pool]
+        titles = index.titles(checked)  # the summaries only of those it is not in
+        summaries = index.summaries([d for d in checked if phrase not in titles[d]])
         head = []
-        for doc in order[:pool]:
+        for doc in checked:
             negative = -final[doc]
-            high, low = texts[doc]
-            if phrase in high:
+            if phrase in titles[doc]:
                 negative *= 1.5
-            elif phrase in low:
+            elif phrase in summaries[doc]:
                 negative *= 1.2
             head.append((round(negative, 3), doc))
         head.sort()

@@ -51,12 +51,13 @@ from cmx.places import cache_dir, ours
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
 
-SCHEMA_VERSION = "10"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
+SCHEMA_VERSION = "11"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
 # 5: postings by field level; 6: plan-wide governance (sectors.plan_wide, in the index),
 # meta newest_date; 7: source annotations (via, copy_of, copy_on, agency, aggregator),
 # event headlines, tags; 8: stems per language of the text, weak stems, @actor postings;
 # 9: tables derived from the model (cmx.tables), meta schema_hash, scope/due_by columns;
-# 10: sources.version_of, commitments.due_source (from the model), composite indexes
+# 10: sources.version_of, commitments.due_source (from the model), composite indexes;
+# 11: the index's long texts in a table of their own (_cmx_low): titles read compactly
 STORE_TEMP = ".kb-"  # the prefix of a store being built (then random, then .tmp)
 
 # Everything a stored value can raise when the file is damaged or not ours.
@@ -88,7 +89,8 @@ CREATE VIRTUAL TABLE entries_fts USING fts5(
 INDEX_SCHEMA = """
 CREATE TABLE _cmx_docs (
   doc INTEGER PRIMARY KEY, kind TEXT NOT NULL, id TEXT NOT NULL, pillar TEXT, sector TEXT,
-  status TEXT, high TEXT NOT NULL, low TEXT NOT NULL);
+  status TEXT, high TEXT NOT NULL);
+CREATE TABLE _cmx_low (doc INTEGER PRIMARY KEY, low TEXT NOT NULL);
 CREATE TABLE _cmx_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL, postings BLOB NOT NULL)
   WITHOUT ROWID;
 CREATE TABLE _cmx_labels (label TEXT PRIMARY KEY, concepts TEXT NOT NULL) WITHOUT ROWID;
@@ -196,12 +198,15 @@ def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
     _create(conn, INDEX_SCHEMA)
     postings = search.new_postings()
 
+    lows = conn.cursor()  # the long texts, row by row beside the others
+
     def docs() -> Iterator[tuple[Any, ...]]:
         for doc, indexed in enumerate(search.indexed_docs(kb)):
             search.add_postings(postings, doc, indexed.words)
-            yield (doc, *indexed.info, indexed.high, indexed.low)
+            lows.execute("INSERT INTO _cmx_low VALUES (?,?)", (doc, indexed.low))
+            yield (doc, *indexed.info, indexed.high)
 
-    conn.executemany("INSERT INTO _cmx_docs VALUES (?,?,?,?,?,?,?,?)", docs())
+    conn.executemany("INSERT INTO _cmx_docs VALUES (?,?,?,?,?,?,?)", docs())
     conn.executemany(
         "INSERT INTO _cmx_terms VALUES (?,?,?)",
         ((term, search.df_of(p), _pack(p)) for term, p in postings.items()),
@@ -705,8 +710,17 @@ class SqliteIndex:  # a search.Index
         return {int(r[0]): search.DocInfo(*r[1:]) for r in rows}
 
     def phrases(self, docs: Iterable[int]) -> dict[int, tuple[str, str]]:
-        rows = self._rows("SELECT doc, high, low FROM _cmx_docs", docs)
-        return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+        wanted = list(docs)
+        lows = self.summaries(wanted)
+        return {d: (high, lows[d]) for d, high in self.titles(wanted).items()}
+
+    def titles(self, docs: Sequence[int]) -> dict[int, str]:
+        return {int(d): str(t) for d, t in self._rows("SELECT doc, high FROM _cmx_docs", docs)}
+
+    def summaries(self, docs: Sequence[int]) -> dict[int, str]:
+        if not docs:
+            return {}
+        return {int(d): str(t) for d, t in self._rows("SELECT doc, low FROM _cmx_low", docs)}
 
     def concepts_named(self, key: str) -> Sequence[str]:
         if self._labels is not None:

@@ -148,6 +148,7 @@ SABOTAGE = [
     "UPDATE _cmx_terms SET postings = x'ffffff7f'",
     "UPDATE meta SET value = '[1, 2]' WHERE key = 'kind_starts'",
     "DELETE FROM _cmx_docs",
+    "DELETE FROM _cmx_low",
 ]
 
 
