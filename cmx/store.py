@@ -638,11 +638,18 @@ _KIND_TABLES = {"pillar": "pillars", "sector": "pillars", "note": "notes", "sour
 class SqliteIndex:  # a search.Index
     """cmx's search index read from a store: only the words a query needs are read."""
 
-    def __init__(self, conn: sqlite3.Connection, mapping: tables.Schema | None = None) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        mapping: tables.Schema | None = None,
+        pillars: Callable[[], tuple[Pillar, ...]] | None = None,
+    ) -> None:
         from cmx import search
 
         self._conn = conn
         self._mapping = mapping or tables.schema()
+        # the pillars as the store has read them for this run (else read here)
+        self._pillars = pillars or (lambda: _pillars(conn, self._mapping))
         row = conn.execute("SELECT value FROM meta WHERE key = 'kind_starts'").fetchone()
         starts = json.loads(row[0])
         if not (isinstance(starts, list) and len(starts) == len(search.KINDS) + 1):
@@ -750,7 +757,7 @@ class SqliteIndex:  # a search.Index
                     continue
                 items: list[Entry]
                 if table == "pillars":
-                    pillars = _pillars(self._conn, self._mapping)
+                    pillars = self._pillars()
                     items = [*pillars, *(s for p in pillars for s in p.sectors)]
                 else:
                     items = tables.read_records(self._conn, self._mapping, table)
@@ -1070,7 +1077,7 @@ class Store:
         if self._index is None:
             try:
                 if self._conn is not None and (_has_index(self._conn) or self._store_index()):
-                    self._index = SqliteIndex(self._conn, self._mapping())
+                    self._index = SqliteIndex(self._conn, self._mapping(), self.pillars)
             except _BAD_STORE as error:
                 self._recover(error)
                 self._index = None
