@@ -1063,47 +1063,53 @@ def _strengths(
     return strong
 
 
-def _run_top(found: list[dict[str, Match]], index: Index, n_docs: int, enough: int) -> list[_Part]:
+def _run_top(found: list[dict[str, Match]], index: Index, n_docs: int, page: int) -> list[_Part]:
     """A run's parts (the concept link, then each word) for its best entries only, when
-    they can be told from every other entry without scoring it; else None.
+    `page` of them (the phrase pool and the page of hits) can be told from every other
+    entry without scoring it; else for every entry.
 
-    Each word is scored down to `enough` entries (`_take`); an entry found in every
-    word cut short is known exactly (a word scored whole lacks what it did not find).
-    Every other entry is worth at most its known words plus, for each word cut short
-    that it lacks, the value of the first block left out. The entries known exactly and
-    worth more than any other could be are the best ones, scored as the whole would
-    score them; if fewer than `enough` are, every entry is scored (the blocks read once)."""
+    Each word is scored down to a few blocks (`_take`); an entry found in every word cut
+    short is known exactly (a word scored whole lacks what it did not find). Every other
+    entry is worth at most all the words at their best but one cut short at its first
+    block left out, or its concept link. The entries known exactly and worth more are
+    the best ones, scored as the whole would score them, once `page` of them stay above
+    every other entry with their kind's prior (below 1 but for commitments) applied.
+    Words are cut at `page` entries, then at four times that, then not at all."""
     linked = _score_part(found[0], index, n_docs)  # the concept link: few entries
     words = [_blocks(p, index, n_docs) for p in found[1:]]
-    taken = [_take(blocks, enough) for blocks, _ in words]
-    gaps = [
-        -blocks[0][0] - frontier
-        for (blocks, _), (_, _, frontier) in zip(words, taken, strict=True)
-        if frontier
-    ]
-    if not gaps:  # no word was cut short: every entry is scored already
-        whole = zip(taken, words, strict=True)
-        return [linked, *((b, w, _strengths(st, None)) for (b, w, _), (_, st) in whole)]
-    # Worth at most: an entry missing from a word cut short, all words at their best but
-    # that one at its first block left out; an entry linked to the concept, its link.
-    complete = set.intersection(*(set(t[0]) for t in taken if t[2]))
-    tops = sum(-blocks[0][0] for blocks, _ in words if blocks)
-    bound = tops - min(gaps)
-    bound = max([bound, *(v for d, v in linked[0].items() if d not in complete)])
-    edge = round(bound, 3)
-    chosen = set()
-    for doc in complete:
-        total = sum(t[0].get(doc, 0.0) for t in taken)
-        if round(max(total, linked[0].get(doc, 0.0)), 3) > edge:
-            chosen.add(doc)
-    if len(chosen) < enough:  # not told apart: every entry scored
-        return [linked, *_score_blocks(words)]
-    parts = [_only(linked, chosen)]
-    for (best, which, _), (_, strengths) in zip(taken, words, strict=True):
-        values = {d: best[d] for d in chosen if d in best}
-        matched = {d: which[d] for d in chosen if d in which}
-        parts.append((values, matched, _strengths(strengths, values.keys())))
-    return parts
+    starts = index.starts
+    priors = [KIND_PRIOR[kind] for kind in KINDS]
+    for cut in (page, 4 * page):
+        taken = [_take(blocks, cut) for blocks, _ in words]
+        gaps = [
+            -blocks[0][0] - frontier
+            for (blocks, _), (_, _, frontier) in zip(words, taken, strict=True)
+            if frontier
+        ]
+        if not gaps:  # no word was cut short: every entry is scored already
+            whole = zip(taken, words, strict=True)
+            return [linked, *((b, w, _strengths(st, None)) for (b, w, _), (_, st) in whole)]
+        complete = set.intersection(*(set(t[0]) for t in taken if t[2]))
+        tops = sum(-blocks[0][0] for blocks, _ in words if blocks)
+        bound = max([tops - min(gaps), *(v for d, v in linked[0].items() if d not in complete)])
+        edge = round(bound, 3)
+        chosen: dict[int, float] = {}
+        for doc in complete:
+            value = max(sum(t[0].get(doc, 0.0) for t in taken), linked[0].get(doc, 0.0))
+            if round(value, 3) > edge:
+                chosen[doc] = value
+        where = bisect.bisect_right
+        sure = sum(
+            1 for d, v in chosen.items() if round(v * priors[where(starts, d) - 1], 3) > edge
+        )
+        if sure >= page:
+            parts = [_only(linked, set(chosen))]
+            for (best, which, _), (_, strengths) in zip(taken, words, strict=True):
+                values = {d: best[d] for d in chosen if d in best}
+                matched = {d: which[d] for d in chosen if d in which}
+                parts.append((values, matched, _strengths(strengths, values.keys())))
+            return parts
+    return [linked, *_score_blocks(words)]  # not told apart: every entry scored
 
 
 _Strength = tuple[float, int, int, Sequence[int]]  # (-strength, term order, level, docs)
@@ -1229,7 +1235,8 @@ def search(
     for unit in units:
         found_parts = _unit_parts(unit, index)
         if enough and len(found_parts) > 1 and not names_agency_only(unit):
-            parts = _run_top(found_parts, index, n_docs, enough)  # a run: its best only
+            page = PHRASE_POOL + limit if limit else 0  # its best only, priors checked
+            parts = _run_top(found_parts, index, n_docs, page)
         else:
             cap = enough if len(found_parts) == 1 else None
             parts = [_score_part(p, index, n_docs, cap) for p in found_parts]
