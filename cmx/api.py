@@ -21,7 +21,7 @@ A `Plan` reads its store on the thread that opened it (SQLite): open one per thr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -182,15 +182,21 @@ class Plan:
         return chosen.select(self.kb(as_of=as_of, lang=lang), t, day)
 
     def context(
-        self, entries: Sequence[object], *, as_of: DateLike | None = None, lang: str = "en"
+        self,
+        entries: Sequence[object],
+        *,
+        as_of: DateLike | None = None,
+        lang: str = "en",
+        parts: Iterable[str] | None = None,
     ) -> KnowledgeBase:
         """A knowledge base that holds enough to show `entries` (every entry but the
-        commitments, and the commitments they are or name); with `as_of`, the whole
+        commitments, and the commitments they are or name; with `parts`, only those
+        parts besides the commitments, as cmx.rows.ROW_PARTS); with `as_of`, the whole
         knowledge base as it stood that day."""
         if as_of is not None:
             return self.kb(as_of=as_of, lang=lang)
         _translator(lang)
-        return self.store.context(entries)
+        return self.store.context(entries, parts)
 
     def get(self, entry_id: str, *, lang: str = "en", hint_ids: bool = True) -> Entry:
         """The pillar, sector, commitment, note, source or actor with this id (or the

@@ -252,14 +252,14 @@ def commitments_cmd(
 ) -> None:
     """Commitments, filtered by pillar, sector, status, instrument, basis, actor, source,
     tag or date."""
-    from cmx.rows import commitment_row
+    from cmx.rows import ROW_PARTS, commitment_row
 
     run = _run(ctx)
     reader = run.reader(lang, today_, as_of)
     f = choose(fmt, Listing, reader.t)
     plan = _plan(run, reader)
     items = plan.commitments(filters, lang=reader.lang, as_of=run.as_of)
-    kb = plan.context(items, as_of=run.as_of, lang=reader.lang)
+    kb = plan.context(items, as_of=run.as_of, lang=reader.lang, parts=ROW_PARTS)
     rows = [commitment_row(c, kb, reader.lang, reader.today) for c in items]
     drop = [name for name in ("pillar", "status") if filters.given(name)]
     if any(row["overdue"] for row in rows) and "status" in drop:

@@ -181,6 +181,11 @@ def hit_row(hit: Any, lang: str, *, plan_wide: frozenset[str] = frozenset()) -> 
     }
 
 
+# The parts of a knowledge base commitment rows, `names` and `first_url` read (besides
+# the commitments): a listing's context need not hold the notes and concepts.
+ROW_PARTS = frozenset({"pillars", "sources", "actors", "tags"})
+
+
 def names(kb: KnowledgeBase, lang: str) -> dict[str, dict[str, str]]:
     """How people read the ids a row holds, in `lang`: priority areas by name, actors
     by name (with the acronym), tags by label. Tables and CSV for people use it; JSON

@@ -977,11 +977,13 @@ class Store:
             return self.kb().get(entry_id)
         return found[0] if found else known
 
-    def context(self, entries: Sequence[object]) -> KnowledgeBase:
-        """A knowledge base with every entry but the commitments, and the commitments
-        `entries` are or name (a sector's, a source's citers, an actor's…): enough to
-        show them; the whole one when there is no store to ask. With no entries, the
-        pillars only: all an empty listing names."""
+    def context(
+        self, entries: Sequence[object], parts: Iterable[str] | None = None
+    ) -> KnowledgeBase:
+        """A knowledge base with every entry but the commitments (with `parts`, only
+        those), and the commitments `entries` are or name (a sector's, a source's
+        citers, an actor's…): enough to show them; the whole one when there is no store
+        to ask. With no entries, the pillars only: all an empty listing names."""
         if not entries:
             return self.partial({"pillars"})
         ids: list[str] = []
@@ -998,7 +1000,8 @@ class Store:
         kept.update({c.id: c for c in more})
         order = {cid: n for n, cid in enumerate(dict.fromkeys([*kept]))}
         chosen = sorted(kept.values(), key=lambda c: order[c.id])
-        return dataclasses.replace(self.small(), commitments=tuple(chosen))
+        base = self.partial(parts) if parts is not None else self.small()
+        return dataclasses.replace(base, commitments=tuple(chosen))
 
     def _around(self, entry: object) -> list[Commitment] | None:
         if isinstance(entry, Commitment):

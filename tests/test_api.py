@@ -227,3 +227,22 @@ def test_filters_read_only_the_parts_they_say(shipped, filters):
     partial = open_kb(default_data_dir(), today=DAY).store.partial(filters.parts())
     assert partial.concepts == () and partial.notes == ()  # read from the store, in part
     assert resolved(partial) == resolved(store.kb())
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr"])
+def test_a_listing_reads_only_the_parts_its_rows_need(lang):
+    """`cmx commitments` gives its rows a context of rows.ROW_PARTS only (start-up):
+    every row, every name and every link is the one the whole knowledge base gives."""
+    from cmx.rows import ROW_PARTS, commitment_row, first_url, names
+
+    open_kb(default_data_dir(), today=DAY).kb()  # this test's store
+    plan = open_kb(default_data_dir(), today=DAY)
+    items = plan.commitments()
+    part = plan.context(items, parts=ROW_PARTS)
+    assert part.concepts == () and part.notes == ()  # read in part
+    whole = open_kb(default_data_dir(), today=DAY).kb()
+    assert [commitment_row(c, part, lang, DAY) for c in items] == [
+        commitment_row(c, whole, lang, DAY) for c in items
+    ]
+    assert names(part, lang) == names(whole, lang)
+    assert [first_url(part, c) for c in items] == [first_url(whole, c) for c in items]
