@@ -1074,12 +1074,12 @@ def _run_top(found: list[dict[str, Match]], index: Index, n_docs: int, page: int
     block left out, or its concept link. The entries known exactly and worth more are
     the best ones, scored as the whole would score them, once `page` of them stay above
     every other entry with their kind's prior (below 1 but for commitments) applied.
-    Words are cut at `page` entries, then at four times that, then not at all."""
+    Words are cut at four times `page` entries, else not at all."""
     linked = _score_part(found[0], index, n_docs)  # the concept link: few entries
     words = [_blocks(p, index, n_docs) for p in found[1:]]
     starts = index.starts
     priors = [KIND_PRIOR[kind] for kind in KINDS]
-    for cut in (page, 4 * page):
+    for cut in (4 * page,):  # blocks are large in a large KB: a wider cut costs little there
         taken = [_take(blocks, cut) for blocks, _ in words]
         gaps = [
             -blocks[0][0] - frontier
