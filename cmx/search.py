@@ -665,8 +665,10 @@ class Index(Protocol):
     def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
         raise NotImplementedError
 
-    def concepts_named(self, key: str) -> Sequence[str]:  # the concepts of a label key
-        return self.labels().get(key, ())
+    def concepts_of(self, keys: Sequence[str]) -> dict[str, Sequence[str]]:
+        """The concepts each of these label keys names (keys that name none left out)."""
+        labels = self.labels()
+        return {k: labels[k] for k in keys if k in labels}
 
     def label_words(self) -> int:  # the most words a concept's label has
         return max((k.count(" ") + 1 for k in self.labels()), default=1)
@@ -907,6 +909,14 @@ def query_units(query: str, index: Index) -> list[Unit]:
     """The query's words, runs that name a concept (longest first) grouped as one unit."""
     qwords = query_words(query, index)
     longest = index.label_words()
+    stems = {lang: [stem(w, lang) for w in qwords] for lang in LANGS}
+    keys = {  # every run's label key in every language, looked up at once
+        (i, n, lang): f"{lang}:" + " ".join(stems[lang][i : i + n])
+        for i in range(len(qwords))
+        for n in range(1, min(longest, len(qwords) - i) + 1)
+        for lang in LANGS
+    }
+    named = index.concepts_of(list(dict.fromkeys(keys.values())))
     units: list[Unit] = []
     i = 0
     while i < len(qwords):
@@ -915,8 +925,7 @@ def query_units(query: str, index: Index) -> list[Unit]:
             found: list[str] = []
             if not any(w[0].isdigit() for w in run):
                 for lang in LANGS:
-                    key = f"{lang}:" + " ".join(stem(w, lang) for w in run)
-                    found += [c for c in index.concepts_named(key) if c not in found]
+                    found += [c for c in named.get(keys[i, n, lang], ()) if c not in found]
             if found:
                 units.append(Unit(" ".join(run), tuple(run), tuple(found)))
                 i += n

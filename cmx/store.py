@@ -729,12 +729,15 @@ class SqliteIndex:  # a search.Index
             return {}
         return {int(d): str(t) for d, t in self._rows("SELECT doc, low FROM _cmx_low", docs)}
 
-    def concepts_named(self, key: str) -> Sequence[str]:
+    def concepts_of(self, keys: Sequence[str]) -> dict[str, Sequence[str]]:
         if self._labels is not None:
-            return self._labels.get(key, ())
-        row = self._conn.execute("SELECT concepts FROM _cmx_labels WHERE label = ?", (key,))
-        found = row.fetchone()
-        return str(found[0]).split() if found else ()
+            return {k: self._labels[k] for k in keys if k in self._labels}
+        rows = self._conn.execute(
+            "SELECT label, concepts FROM _cmx_labels"
+            " WHERE label IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(keys)),),
+        )
+        return {str(k): str(v).split() for k, v in rows}
 
     def label_words(self) -> int:
         if self._label_words is None:
