@@ -204,7 +204,7 @@ def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
         for doc, indexed in enumerate(search.indexed_docs(kb)):
             search.add_postings(postings, doc, indexed.words)
             lows.execute("INSERT INTO _cmx_low VALUES (?,?)", (doc, indexed.low))
-            yield (doc, *indexed.info, indexed.high)
+            yield (doc, *indexed.info.row(), indexed.high)
 
     conn.executemany("INSERT INTO _cmx_docs VALUES (?,?,?,?,?,?,?)", docs())
     conn.executemany(
