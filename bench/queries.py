@@ -6,8 +6,10 @@ usage: python bench/queries.py KB_DIR [KB_DIR ...] [--runs N]
 For each knowledge base (make them with bench/gen_kb.py 10000 / 100000), the store is
 warmed first (a listing and a search build it and its index), then each command and
 `import typer` run in turn, A B A B …, and the ratio of each pair is kept: the median
-ratio is the figure (the machine's drift cancels out pair by pair). Peak memory is the
-largest resident size of the command's runs. Targets (issue 28): show, pillars and a
+ratio is the figure (the machine's drift cancels out pair by pair); the CPU-time ratio
+(user + system, as the kernel accounts each child) is given beside it, as it moves less
+with the other tenants of a shared machine. Peak memory is the largest resident size of
+the command's runs. Targets (issue 28): show, pillars and a
 filtered listing ≤ 1.3×; searches ≤ 1.3× at 10,000 and ≤ 2× at 100,000.
 """
 
@@ -38,11 +40,14 @@ def cmx(*args: str) -> list[str]:
     return [PYTHON, CMX, *args]
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and exit code of one run."""
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system, the kernel's accounting of the child)
+    and exit code of one run."""
     start = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start, done.returncode
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
 
 
 def peak_kb() -> int:
@@ -79,8 +84,8 @@ def main() -> int:
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env = {**base, "CMX_CACHE_DIR": str(cache), "CMX_QUIET": "1", "CMX_TODAY": "2026-12-06"}
     floor = [PYTHON, "-c", "import typer"]
-    print("| KB | command | ratio to import typer (median, min–max) | rows |")
-    print("|---|---|---|---|")
+    print("| KB | command | ratio to import typer (median, min–max) | CPU time (median) | rows |")
+    print("|---|---|---|---|---|")
     for kb in opts.kbs:
         data = ["--data", str(kb)]
         timed(cmx(*data, "pillars"), env)  # builds the store
@@ -105,15 +110,16 @@ def main() -> int:
             argv = cmx(*data, *args)
             rows = subprocess.run(argv, env=env, capture_output=True, text=True).stdout
             shown = rows.count('"id"') if "-f" in args else max(len(rows.splitlines()) - 1, 0)
-            ratios = []
+            ratios, cpu = [], []
             for _ in range(opts.runs):
-                a, _code = timed(argv, env)
-                b, _ = timed(floor, env)
+                a, a_cpu, _code = timed(argv, env)
+                b, b_cpu, _ = timed(floor, env)
                 ratios.append(a / b)
+                cpu.append(a_cpu / b_cpu)
             med = statistics.median(ratios)
             print(
                 f"| {kb.name} | `cmx {name}` | {med:.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
-                f" | {shown} |",
+                f" | {statistics.median(cpu):.2f}× | {shown} |",
                 flush=True,
             )
     print(f"\npeak memory of any command run: {peak_kb() / 1024:.0f} MB")
