@@ -1313,12 +1313,18 @@ def search(
     if " " in phrase or len(phrase) >= 4:
         pool = min(PHRASE_POOL, len(order))
         checked = order[:pool]
-        titles = index.titles(checked)  # the summaries only of those it is not in
-        summaries = index.summaries([d for d in checked if phrase not in titles[d]])
+        # A one-word query's word matched as written in a title is in that title: only
+        # the other titles are read, and the summaries only of those it is not in.
+        by = matched_by[0] if len(units) == 1 else {}
+        sure = {d for d in checked if (m := by.get(d)) and m[2] == 0 and m[0] == phrase}
+        titles = index.titles([d for d in checked if d not in sure])
+        summaries = index.summaries(
+            [d for d in checked if d not in sure and phrase not in titles[d]]
+        )
         head = []
         for doc in checked:
             negative = -final[doc]
-            if phrase in titles[doc]:
+            if doc in sure or phrase in titles[doc]:
                 negative *= 1.5
             elif phrase in summaries[doc]:
                 negative *= 1.2
