@@ -200,7 +200,9 @@ def test_concurrent_first_searches_all_answer_right_and_leave_an_indexed_store(k
     assert leftovers(path.parent) == []
     before = identity(path)
     same_as_uncached(kb, env, *args)
-    assert identity(path) == before  # used as it is: not rebuilt
+    # used as it is, not rebuilt: a rebuilt store is a new file put in its place, so it
+    # never has the inode of the one it replaced (a run may record the files' stat in it)
+    assert identity(path)[0] == before[0]
 
 
 # ------------------------------------------------------------------ 2. journals, temps
@@ -225,8 +227,7 @@ def test_a_killed_index_build_does_not_wedge_the_cache(kb, env):
     for _ in range(2):
         same_as_uncached(kb, env, "search", "energy", "-f", "json")
         same_as_uncached(kb, env, "pillars")
-        # the same file, not rebuilt (a run may record the files' stat in it, once)
-        assert identity(path)[0] == then[0]
+        assert identity(path)[0] == then[0]  # the same file, not rebuilt (see above)
         assert has_index(path)
 
 
@@ -310,7 +311,7 @@ def test_a_run_killed_at_any_moment_leaves_a_cache_that_answers_right(kb, env, m
     then = identity(path)
     same_as_uncached(kb, env, *args)
     same_as_uncached(kb, env, "pillars")
-    assert identity(path) == then  # reused, not rebuilt
+    assert identity(path)[0] == then[0]  # reused, not rebuilt (see above)
 
 
 def _table(path: Path) -> list[tuple[object, ...]]:
