@@ -1313,10 +1313,9 @@ def search(
     if " " in phrase or len(phrase) >= 4:
         pool = min(PHRASE_POOL, len(order))
         checked = order[:pool]
-        # A one-word query's word matched as written in a title is in that title: only
-        # the other titles are read, and the summaries only of those it is not in.
-        by = matched_by[0] if len(units) == 1 else {}
-        sure = {d for d in checked if (m := by.get(d)) and m[2] == 0 and m[0] == phrase}
+        # A one-word query's word posted as written at the title level is in the title
+        # text: only the other titles are read, the summaries only where it is not.
+        sure = set(checked).intersection(index.postings(phrase)[0]) if " " not in phrase else set()
         titles = index.titles([d for d in checked if d not in sure])
         summaries = index.summaries(
             [d for d in checked if d not in sure and phrase not in titles[d]]

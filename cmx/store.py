@@ -703,7 +703,7 @@ class SqliteIndex:  # a search.Index
     def postings(self, term: str) -> search.Levels:
         row = self._conn.execute("SELECT postings FROM _cmx_terms WHERE term = ?", (term,))
         found = row.fetchone()
-        return _unpack(found[0], self.n_docs) if found else search.NO_POSTINGS
+        return _unpack(found[0], self.n_docs) if found else ((), (), ())  # no entry has it
 
     def _rows(self, sql: str, docs: Iterable[int]) -> Any:
         return self._conn.execute(
