@@ -644,6 +644,9 @@ class Index(Protocol):
     def df(self, term: str) -> int:  # how many entries contain `term` (0: none)
         raise NotImplementedError
 
+    def prefetch(self, terms: Sequence[str]) -> None:  # df of these about to be asked
+        return None
+
     def with_prefix(self, prefix: str) -> list[str]:  # KB words that start with `prefix`
         raise NotImplementedError
 
@@ -829,6 +832,7 @@ def _candidates(word: str, index: Index) -> dict[str, Match]:
     one), never a word common in the KB.
     """
     out: dict[str, Match] = {}
+    index.prefetch([word, *(stem_term(word, lang) for lang in LANGS)])  # one statement
     known = index.df(word) > 0
     if known:
         out[word] = Match(1.0, "exact", word)

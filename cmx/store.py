@@ -51,13 +51,14 @@ from cmx.places import cache_dir, ours
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
 
-SCHEMA_VERSION = "11"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
+SCHEMA_VERSION = "12"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
 # 5: postings by field level; 6: plan-wide governance (sectors.plan_wide, in the index),
 # meta newest_date; 7: source annotations (via, copy_of, copy_on, agency, aggregator),
 # event headlines, tags; 8: stems per language of the text, weak stems, @actor postings;
 # 9: tables derived from the model (cmx.tables), meta schema_hash, scope/due_by columns;
 # 10: sources.version_of, commitments.due_source (from the model), composite indexes;
-# 11: the index's long texts in a table of their own (_cmx_low): titles read compactly
+# 11: the index's long texts in a table of their own (_cmx_low): titles read compactly;
+# 12: meta label_words (the longest concept label, counted when the index is written)
 STORE_TEMP = ".kb-"  # the prefix of a store being built (then random, then .tmp)
 
 # Everything a stored value can raise when the file is damaged or not ours.
@@ -215,13 +216,16 @@ def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
         "INSERT INTO _cmx_stems VALUES (?,?)",
         ((term, _json(ws)) for term, ws in search.stem_table(postings).items()),
     )
+    labels = search.concept_labels(kb)
     conn.executemany(
         "INSERT INTO _cmx_labels VALUES (?,?)",
-        ((key, " ".join(ids)) for key, ids in search.concept_labels(kb).items()),  # ids: no spaces
+        ((key, " ".join(ids)) for key, ids in labels.items()),  # ids: no spaces
     )
     conn.execute(
         "INSERT INTO meta VALUES ('kind_starts', ?)", (json.dumps(search.kind_starts(kb)),)
     )
+    words = max((key.count(" ") + 1 for key in labels), default=1)  # the longest label
+    conn.execute("INSERT INTO meta VALUES ('label_words', ?)", (str(words),))
 
 
 def build_file(path: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
@@ -632,6 +636,7 @@ def _unpack(blob: bytes, n_docs: int) -> search.Levels:
     return levels
 
 
+_INDEX_META = ("kind_starts", "label_words")  # what the index keeps in `meta`
 _KIND_TABLES = {"pillar": "pillars", "sector": "pillars", "note": "notes", "source": "sources"}
 
 
@@ -650,8 +655,8 @@ class SqliteIndex:  # a search.Index
         self._mapping = mapping or tables.schema()
         # the pillars as the store has read them for this run (else read here)
         self._pillars = pillars or (lambda: _pillars(conn, self._mapping))
-        row = conn.execute("SELECT value FROM meta WHERE key = 'kind_starts'").fetchone()
-        starts = json.loads(row[0])
+        meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", _INDEX_META))
+        starts = json.loads(meta["kind_starts"])
         if not (isinstance(starts, list) and len(starts) == len(search.KINDS) + 1):
             raise ValueError("not an index")
         self.starts = [int(s) for s in starts]
@@ -659,7 +664,8 @@ class SqliteIndex:  # a search.Index
         self._df: dict[str, int] = {}
         self._vocab: list[str] | None = None
         self._labels: dict[str, list[str]] | None = None
-        self._label_words: int | None = None
+        words = meta.get("label_words")  # None: a store indexed before it was recorded
+        self._label_words: int | None = int(words) if words is not None else None
         self._small: dict[str, Entry] | None = None
         self._read_tables: set[str] = set()  # the tables `_small` holds the entries of
 
@@ -675,6 +681,17 @@ class SqliteIndex:  # a search.Index
             found = row.fetchone()
             self._df[term] = int(found[0]) if found else 0
         return self._df[term]
+
+    def prefetch(self, terms: Sequence[str]) -> None:
+        """Read the df of these terms in one statement (`df` then asks nothing)."""
+        wanted = [t for t in dict.fromkeys(terms) if t not in self._df]
+        if wanted:
+            marks = ", ".join("?" * len(wanted))  # a few terms: a word and its stems
+            rows = self._conn.execute(
+                f"SELECT term, df FROM _cmx_terms WHERE term IN ({marks})", wanted
+            )
+            self._df.update(dict.fromkeys(wanted, 0))
+            self._df.update({str(t): int(n) for t, n in rows})
 
     def with_prefix(self, prefix: str) -> list[str]:
         rows = self._conn.execute(
