@@ -51,14 +51,15 @@ from cmx.places import cache_dir, ours
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
 
-SCHEMA_VERSION = "12"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
+SCHEMA_VERSION = "13"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
 # 5: postings by field level; 6: plan-wide governance (sectors.plan_wide, in the index),
 # meta newest_date; 7: source annotations (via, copy_of, copy_on, agency, aggregator),
 # event headlines, tags; 8: stems per language of the text, weak stems, @actor postings;
 # 9: tables derived from the model (cmx.tables), meta schema_hash, scope/due_by columns;
 # 10: sources.version_of, commitments.due_source (from the model), composite indexes;
 # 11: the index's long texts in a table of their own (_cmx_low): titles read compactly;
-# 12: meta label_words (the longest concept label, counted when the index is written)
+# 12: meta label_words (the longest concept label, counted when the index is written);
+# 13: the composite indexes end with due_by (a --due-before listing reads only its rows)
 STORE_TEMP = ".kb-"  # the prefix of a store being built (then random, then .tmp)
 
 # Everything a stored value can raise when the file is damaged or not ours.
@@ -73,8 +74,8 @@ CREATE INDEX commitments_status ON commitments(status);
 CREATE INDEX events_date ON events(date);
 CREATE INDEX citations_source ON citations(source);
 CREATE INDEX commitments_due_by ON commitments(due_by);
-CREATE INDEX commitments_sector_status ON commitments(sector, status, instrument);
-CREATE INDEX commitments_scope_status ON commitments(scope, status, instrument);
+CREATE INDEX commitments_sector_status ON commitments(sector, status, instrument, due_by);
+CREATE INDEX commitments_scope_status ON commitments(scope, status, instrument, due_by);
 CREATE INDEX commitment_actors_actor ON commitment_actors(actor);
 CREATE INDEX note_commitments_commitment ON note_commitments(commitment);
 """
