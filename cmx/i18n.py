@@ -12,7 +12,6 @@ Machine formats (JSON, YAML) never come here: their keys and codes stay English.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import re
@@ -518,7 +517,7 @@ def _date_patterns(locale: str) -> DatePatterns | None:
     """The locale's kept date patterns; asked of Babel (and kept) when not yet kept."""
     import json
 
-    from cmx.places import cache_dir, ours
+    from cmx.places import cache_dir, keep, ours
 
     folder = cache_dir()
     path = folder / DATES_FILE if folder is not None else None
@@ -539,28 +538,8 @@ def _date_patterns(locale: str) -> DatePatterns | None:
     if path is not None and key:
         row = None if found is None else [found.long, found.month, list(found.months)]
         kept = {**kept, "babel": key, locale: row}
-        _keep(path, json.dumps(kept, ensure_ascii=False))
+        keep(path, json.dumps(kept, ensure_ascii=False).encode())
     return found
-
-
-def _keep(path: Path, text: str) -> None:
-    """Write the cache file whole or not at all; a cache that cannot be written costs
-    only time."""
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".dates-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        pass
 
 
 @functools.cache

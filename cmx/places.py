@@ -3,10 +3,13 @@
 cmx to work: with no cache folder, every run derives what it needs.
 """
 
+import contextlib
 import os
 import stat
 import sys
 from pathlib import Path
+
+TEMP = ".kb-"  # the prefix of cmx's temporary files in the cache folder (swept by the store)
 
 
 def cache_dir() -> Path | None:
@@ -45,3 +48,24 @@ def ours(path: Path) -> bool:
     if hasattr(os, "getuid") and st.st_uid != os.getuid():
         return False
     return not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def keep(path: Path, data: bytes) -> None:
+    """Write a file of the cache folder whole or not at all (a temporary file, renamed);
+    a cache folder that cannot be written costs only time."""
+    import tempfile
+
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP, suffix=".tmp")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except (OSError, ValueError):
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -525,6 +525,11 @@ def _abbreviates(acronym: str, parts: Sequence[str]) -> bool:
 AREA_MARK = "="  # a concept id reached through the name of an agency (concept_labels)
 
 
+def label_words(labels: Mapping[str, object]) -> int:
+    """The most words a concept's label key has (how long a run of query words to try)."""
+    return max((key.count(" ") + 1 for key in labels), default=1)
+
+
 def concept_labels(kb: KnowledgeBase) -> dict[str, list[str]]:
     """Label key -> what it names, every label in every language: concept ids; '=id' for
     a concept reached through the name of an agency the sources do not name (an `alt`
@@ -653,9 +658,6 @@ class Index(Protocol):
     def vocab(self) -> Sequence[str]:  # every KB word, sorted (no stem or concept terms)
         raise NotImplementedError
 
-    def labels(self) -> dict[str, list[str]]:  # concept label key -> concept ids
-        raise NotImplementedError
-
     def postings(self, term: str) -> Levels:  # the docs with `term`, by field level
         raise NotImplementedError
 
@@ -679,11 +681,10 @@ class Index(Protocol):
 
     def concepts_of(self, keys: Sequence[str]) -> dict[str, Sequence[str]]:
         """The concepts each of these label keys names (keys that name none left out)."""
-        labels = self.labels()
-        return {k: labels[k] for k in keys if k in labels}
+        raise NotImplementedError
 
     def label_words(self) -> int:  # the most words a concept's label has
-        return max((k.count(" ") + 1 for k in self.labels()), default=1)
+        raise NotImplementedError
 
 
 def doc_kind(index: Index, doc: int) -> str:
@@ -707,8 +708,11 @@ class MemoryIndex(Index):
         self.n_docs = len(self._entries)
         self.starts = kind_starts(kb)
 
-    def labels(self) -> dict[str, list[str]]:
-        return self._labels
+    def concepts_of(self, keys: Sequence[str]) -> dict[str, Sequence[str]]:
+        return {k: self._labels[k] for k in keys if k in self._labels}
+
+    def label_words(self) -> int:
+        return label_words(self._labels)
 
     def df(self, term: str) -> int:
         return df_of(self._postings.get(term, NO_POSTINGS))
@@ -1010,6 +1014,8 @@ def _unit_parts(unit: Unit, index: Index) -> list[dict[str, Match]]:
 
 
 _Part = tuple[dict[int, float], dict[int, tuple[str, Match, int]], dict[int, float]]
+_Block = tuple[float, int, int, str, Match, Sequence[int]]  # (-value, order, level, term…)
+_Strength = tuple[float, int, int, Sequence[int]]  # (-strength, term order, level, docs)
 
 
 def _score_part(
@@ -1025,17 +1031,19 @@ def _score_part(
     `enough`: only the best entries are wanted (see `search`): once that many are
     found, blocks of a lower value (rounded as scores are) are left out, and strengths
     are kept for the entries found only."""
-    blocks, strengths = _blocks(part, index, n_docs)
+    return _scored(*_blocks(part, index, n_docs), enough)
+
+
+def _scored(blocks: list[_Block], strengths: list[_Strength], enough: int | None = None) -> _Part:
+    """A part from its blocks (`_take`) and strength blocks: strengths only for the
+    entries taken when the blocks were cut short."""
     best, which, frontier = _take(blocks, enough)
     return best, which, _strengths(strengths, best.keys() if frontier else None)
 
 
-_Block = tuple[float, int, int, str, Match, Sequence[int]]  # (-value, order, level, term…)
-
-
 def _blocks(
     part: dict[str, Match], index: Index, n_docs: int
-) -> tuple[list[_Block], list[tuple[float, int, int, Sequence[int]]]]:
+) -> tuple[list[_Block], list[_Strength]]:
     """A part's blocks, best first, and its strength blocks, strongest first."""
     blocks: list[_Block] = []
     strengths = []  # (-strength, term order, level, docs)
@@ -1073,9 +1081,7 @@ def _take(
     return best, which, 0.0
 
 
-def _strengths(
-    strengths: list[tuple[float, int, int, Sequence[int]]], only: Iterable[int] | None
-) -> dict[int, float]:
+def _strengths(strengths: list[_Strength], only: Iterable[int] | None) -> dict[int, float]:
     """Each entry's strongest match (of the entries `only`, when given)."""
     strong: dict[int, float] = {}
     keep = None if only is None else set(only)
@@ -1101,49 +1107,40 @@ def _run_top(found: list[dict[str, Match]], index: Index, n_docs: int, page: int
     words = [_blocks(p, index, n_docs) for p in found[1:]]
     starts = index.starts
     priors = [KIND_PRIOR[kind] for kind in KINDS]
-    for cut in (4 * page,):  # blocks are large in a large KB: a wider cut costs little there
-        taken = [_take(blocks, cut) for blocks, _ in words]
-        gaps = [
-            -blocks[0][0] - frontier
-            for (blocks, _), (_, _, frontier) in zip(words, taken, strict=True)
-            if frontier
-        ]
-        if not gaps:  # no word was cut short: every entry is scored already
-            whole = zip(taken, words, strict=True)
-            return [linked, *((b, w, _strengths(st, None)) for (b, w, _), (_, st) in whole)]
-        complete = set.intersection(*(set(t[0]) for t in taken if t[2]))
-        tops = sum(-blocks[0][0] for blocks, _ in words if blocks)
-        bound = max([tops - min(gaps), *(v for d, v in linked[0].items() if d not in complete)])
-        edge = round(bound, 3)
-        chosen: dict[int, float] = {}
-        for doc in complete:
-            value = max(sum(t[0].get(doc, 0.0) for t in taken), linked[0].get(doc, 0.0))
-            if round(value, 3) > edge:
-                chosen[doc] = value
-        where = bisect.bisect_right
-        sure = sum(
-            1 for d, v in chosen.items() if round(v * priors[where(starts, d) - 1], 3) > edge
-        )
-        if sure >= page:
-            parts = [_only(linked, set(chosen))]
-            for (best, which, _), (_, strengths) in zip(taken, words, strict=True):
-                values = {d: best[d] for d in chosen if d in best}
-                matched = {d: which[d] for d in chosen if d in which}
-                parts.append((values, matched, _strengths(strengths, values.keys())))
-            return parts
+    cut = 4 * page  # blocks are large in a large KB: a wide cut costs little there
+    taken = [_take(blocks, cut) for blocks, _ in words]
+    gaps = [
+        -blocks[0][0] - frontier
+        for (blocks, _), (_, _, frontier) in zip(words, taken, strict=True)
+        if frontier
+    ]
+    if not gaps:  # no word was cut short: every entry is scored already
+        whole = zip(taken, words, strict=True)
+        return [linked, *((b, w, _strengths(st, None)) for (b, w, _), (_, st) in whole)]
+    complete = set.intersection(*(set(t[0]) for t in taken if t[2]))
+    tops = sum(-blocks[0][0] for blocks, _ in words if blocks)
+    bound = max([tops - min(gaps), *(v for d, v in linked[0].items() if d not in complete)])
+    edge = round(bound, 3)
+    chosen: dict[int, float] = {}
+    for doc in complete:
+        value = max(sum(t[0].get(doc, 0.0) for t in taken), linked[0].get(doc, 0.0))
+        if round(value, 3) > edge:
+            chosen[doc] = value
+    where = bisect.bisect_right
+    sure = sum(1 for d, v in chosen.items() if round(v * priors[where(starts, d) - 1], 3) > edge)
+    if sure >= page:
+        parts = [_only(linked, set(chosen))]
+        for (best, which, _), (_, strengths) in zip(taken, words, strict=True):
+            values = {d: best[d] for d in chosen if d in best}
+            matched = {d: which[d] for d in chosen if d in which}
+            parts.append((values, matched, _strengths(strengths, values.keys())))
+        return parts
     return [linked, *_score_blocks(words)]  # not told apart: every entry scored
-
-
-_Strength = tuple[float, int, int, Sequence[int]]  # (-strength, term order, level, docs)
 
 
 def _score_blocks(words: list[tuple[list[_Block], list[_Strength]]]) -> list[_Part]:
     """Each word's part, every entry scored."""
-    parts: list[_Part] = []
-    for blocks, strengths in words:
-        best, which, _ = _take(blocks, None)
-        parts.append((best, which, _strengths(strengths, None)))
-    return parts
+    return [_scored(blocks, strengths) for blocks, strengths in words]
 
 
 def _only(part: _Part, docs: set[int]) -> _Part:

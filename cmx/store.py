@@ -46,7 +46,7 @@ from cmx.model import (
     Text,
     iter_entries,
 )
-from cmx.places import cache_dir, ours
+from cmx.places import TEMP, cache_dir, keep, ours
 
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
@@ -60,7 +60,7 @@ SCHEMA_VERSION = "13"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain
 # 11: the index's long texts in a table of their own (_cmx_low): titles read compactly;
 # 12: meta label_words (the longest concept label, counted when the index is written);
 # 13: the composite indexes end with due_by (a --due-before listing reads only its rows)
-STORE_TEMP = ".kb-"  # the prefix of a store being built (then random, then .tmp)
+STORE_TEMP = TEMP  # the prefix of a store being built (then random, then .tmp)
 
 # Everything a stored value can raise when the file is damaged or not ours.
 _BAD_STORE = (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, AttributeError)
@@ -225,8 +225,7 @@ def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
     conn.execute(
         "INSERT INTO meta VALUES ('kind_starts', ?)", (json.dumps(search.kind_starts(kb)),)
     )
-    words = max((key.count(" ") + 1 for key in labels), default=1)  # the longest label
-    conn.execute("INSERT INTO meta VALUES ('label_words', ?)", (str(words),))
+    conn.execute("INSERT INTO meta VALUES ('label_words', ?)", (str(search.label_words(labels)),))
 
 
 def build_file(path: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
@@ -466,28 +465,12 @@ def kept_code() -> dict[str, Any]:
 
 
 def keep_code(code: dict[str, Any]) -> None:
-    """Keep the readers' code objects for the next runs: the whole file or nothing; a
-    cache folder that cannot be written costs only time."""
+    """Keep the readers' code objects for the next runs."""
     import marshal
-    import tempfile
 
     path = _code_path()
-    if path is None:
-        return
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=STORE_TEMP, suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(marshal.dumps(code))
-        os.replace(tmp, path)
-        tmp = None
-    except (OSError, ValueError):
-        pass
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    if path is not None:
+        keep(path, marshal.dumps(code))
 
 
 def _sweep(folder: Path) -> None:
@@ -637,6 +620,7 @@ def _unpack(blob: bytes, n_docs: int) -> search.Levels:
     return levels
 
 
+_SMALL_PARTS = ("sources", "notes", "actors", "concepts", "tags")  # with the pillars: small()
 _INDEX_META = ("kind_starts", "label_words")  # what the index keeps in `meta`
 _KIND_TABLES = {"pillar": "pillars", "sector": "pillars", "note": "notes", "source": "sources"}
 
@@ -664,17 +648,9 @@ class SqliteIndex:  # a search.Index
         self.n_docs = self.starts[-1]
         self._df: dict[str, int] = {}
         self._vocab: list[str] | None = None
-        self._labels: dict[str, list[str]] | None = None
-        words = meta.get("label_words")  # None: a store indexed before it was recorded
-        self._label_words: int | None = int(words) if words is not None else None
+        self._label_words = int(meta["label_words"])  # counted when the index was written
         self._small: dict[str, Entry] | None = None
         self._read_tables: set[str] = set()  # the tables `_small` holds the entries of
-
-    def labels(self) -> dict[str, list[str]]:
-        if self._labels is None:
-            rows = self._conn.execute("SELECT label, concepts FROM _cmx_labels")
-            self._labels = {str(k): str(v).split() for k, v in rows}
-        return self._labels
 
     def df(self, term: str) -> int:
         if term not in self._df:
@@ -721,7 +697,11 @@ class SqliteIndex:  # a search.Index
     def postings(self, term: str) -> search.Levels:
         row = self._conn.execute("SELECT postings FROM _cmx_terms WHERE term = ?", (term,))
         found = row.fetchone()
-        return _unpack(found[0], self.n_docs) if found else ((), (), ())  # no entry has it
+        if found is None:
+            from cmx.search import NO_POSTINGS
+
+            return NO_POSTINGS
+        return _unpack(found[0], self.n_docs)
 
     def _rows(self, sql: str, docs: Iterable[int]) -> Any:
         return self._conn.execute(
@@ -748,8 +728,6 @@ class SqliteIndex:  # a search.Index
         return {int(d): str(t) for d, t in self._rows("SELECT doc, low FROM _cmx_low", docs)}
 
     def concepts_of(self, keys: Sequence[str]) -> dict[str, Sequence[str]]:
-        if self._labels is not None:
-            return {k: self._labels[k] for k in keys if k in self._labels}
         rows = self._conn.execute(
             "SELECT label, concepts FROM _cmx_labels"
             " WHERE label IN (SELECT value FROM json_each(?))",
@@ -758,11 +736,6 @@ class SqliteIndex:  # a search.Index
         return {str(k): str(v).split() for k, v in rows}
 
     def label_words(self) -> int:
-        if self._label_words is None:
-            row = self._conn.execute(
-                "SELECT max(length(label) - length(replace(label, ' ', ''))) FROM _cmx_labels"
-            ).fetchone()
-            self._label_words = int(row[0] or 0) + 1
         return self._label_words
 
     def entries(self, docs: Sequence[int]) -> dict[int, Entry]:
@@ -933,16 +906,8 @@ class Store:
         """Everything but the commitments (pillars, sectors, sources, notes, actors,
         concepts, tags): what resolving a name or rendering an entry needs."""
         if self._small is None:
-
-            def read(conn: sqlite3.Connection) -> KnowledgeBase:
-                mapping = self._mapping()
-                parts = {
-                    name: tuple(tables.read_records(conn, mapping, name))
-                    for name in ("sources", "notes", "actors", "concepts", "tags")
-                }
-                return KnowledgeBase(self.pillars(), (), **parts)
-
-            self._small = self._read(read, self.kb)
+            every = {"pillars", *_SMALL_PARTS}
+            self._small = self._read(lambda conn: self._parts(conn, every), self.kb)
         assert self._small is not None
         return self._small
 
@@ -950,22 +915,20 @@ class Store:
         """A knowledge base with only these parts of `small()` (the rest empty), for code
         that reads no other (cmx.filters.Filters.parts): a listing need not read every
         source and concept to check a --sector."""
-        wanted = set(parts)
         if self._small is not None or self._conn is None or self._kb is not None:
             return self.small()
+        wanted = set(parts)
+        found: KnowledgeBase = self._read(lambda conn: self._parts(conn, wanted), self.small)
+        return found
 
-        def read(conn: sqlite3.Connection) -> KnowledgeBase:
-            mapping = self._mapping()
-            found = {
-                name: tuple(tables.read_records(conn, mapping, name))
-                for name in ("sources", "notes", "actors", "concepts", "tags")
-                if name in wanted
-            }
-            pillars = self.pillars() if "pillars" in wanted else ()
-            return KnowledgeBase(pillars, (), found.pop("sources", ()), **found)
-
-        partial: KnowledgeBase = self._read(read, self.small)
-        return partial
+    def _parts(self, conn: sqlite3.Connection, wanted: set[str]) -> KnowledgeBase:
+        """A knowledge base of the `wanted` parts read from the store, the rest empty."""
+        mapping = self._mapping()
+        found = {
+            n: tuple(tables.read_records(conn, mapping, n)) for n in _SMALL_PARTS if n in wanted
+        }
+        pillars = self.pillars() if "pillars" in wanted else ()
+        return KnowledgeBase(pillars, (), found.pop("sources", ()), **found)
 
     def _mapping(self) -> tables.Schema:
         if self._schema is None:

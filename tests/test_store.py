@@ -39,6 +39,20 @@ def stores_and_temps(cache: Path) -> list[str]:
     return sorted(p.name for p in cache.iterdir() if not p.name.startswith(kept))
 
 
+@pytest.fixture
+def hashed(monkeypatch):
+    """Counts how often the YAML files are hashed to find the store's key."""
+    calls = {"n": 0}
+    real = store.current_key
+
+    def current_key(data_dir):
+        calls["n"] += 1
+        return real(data_dir)
+
+    monkeypatch.setattr(store, "current_key", current_key)
+    return calls
+
+
 def opened(path: Path) -> store.Store:
     return store.open_store(path)
 
@@ -442,17 +456,9 @@ def test_tags_headlines_and_source_annotations_round_trip_on_a_cached_run(kb_cop
 
 
 def test_unchanged_files_are_not_hashed_and_an_edit_that_restores_the_mtime_is_noticed(
-    kb_copy, counting, monkeypatch
+    kb_copy, counting, hashed, monkeypatch
 ):
     monkeypatch.setattr(kbfiles, "RACY_NS", 0)  # the files were just copied: trust them now
-    hashed = {"n": 0}
-    real = store.current_key
-
-    def current_key(data_dir):
-        hashed["n"] += 1
-        return real(data_dir)
-
-    monkeypatch.setattr(store, "current_key", current_key)
     opened(kb_copy).kb()
     assert opened(kb_copy).kb() is not None and hashed["n"] == 0  # stat, not hash
     assert counting["n"] == 1
@@ -470,18 +476,12 @@ def test_unchanged_files_are_not_hashed_and_an_edit_that_restores_the_mtime_is_n
     assert any(c.title.en == "Upgrade the fort of Manzanillo" for c in again.kb().commitments)
 
 
-def test_files_too_new_to_trust_are_hashed_once_then_trusted(kb_copy, counting, monkeypatch):
+def test_files_too_new_to_trust_are_hashed_once_then_trusted(
+    kb_copy, counting, hashed, monkeypatch
+):
     """A store built right after an edit cannot trust the files' stat (same clock tick);
     the first later run that hashes them and finds the store's content records their
     stat, and the runs after it hash nothing (a 100,000-commitment KB: ~0.25 s a run)."""
-    hashed = {"n": 0}
-    real = store.current_key
-
-    def current_key(data_dir):
-        hashed["n"] += 1
-        return real(data_dir)
-
-    monkeypatch.setattr(store, "current_key", current_key)
     monkeypatch.setattr(kbfiles, "RACY_NS", 10**30)  # every file is "just changed"
     opened(kb_copy).kb()
     assert opened(kb_copy).kb() is not None and hashed["n"] == 1  # not trusted: hashed
