@@ -281,7 +281,7 @@ class Plan:
         chosen_status = code_choice(t, status, "status", "--status")
         scope = chosen_sector = None
         if pillar is not None or sector is not None:
-            kb = self.store.kb()
+            kb = self.store.partial({"pillars"})  # names of pillars and sectors only
             scope = pillar_scope(t, kb.pillars, pillar)
             chosen_sector = known_entry(t, sector, kb.sectors, "--sector")
         return self.store.search(

@@ -50,6 +50,7 @@ from cmx.output import (
     choose,
     emit,
     formats,
+    names_shown,
     say,
     send,
     working,
@@ -252,14 +253,16 @@ def commitments_cmd(
 ) -> None:
     """Commitments, filtered by pillar, sector, status, instrument, basis, actor, source,
     tag or date."""
-    from cmx.rows import ROW_PARTS, commitment_row
+    from cmx.rows import NAME_PARTS, ROW_PARTS, commitment_row
 
     run = _run(ctx)
     reader = run.reader(lang, today_, as_of)
     f = choose(fmt, Listing, reader.t)
     plan = _plan(run, reader)
     items = plan.commitments(filters, lang=reader.lang, as_of=run.as_of)
-    kb = plan.context(items, as_of=run.as_of, lang=reader.lang, parts=ROW_PARTS)
+    named = names_shown(f, reader)
+    parts = ROW_PARTS | NAME_PARTS if named else ROW_PARTS
+    kb = plan.context(items, as_of=run.as_of, lang=reader.lang, parts=parts)
     rows = [commitment_row(c, kb, reader.lang, reader.today) for c in items]
     drop = [name for name in ("pillar", "status") if filters.given(name)]
     if any(row["overdue"] for row in rows) and "status" in drop:
@@ -272,7 +275,7 @@ def commitments_cmd(
         fields=fields,
         sort=sort,
         drop=drop,
-        names=names(kb, reader.lang),
+        names=names(kb, reader.lang) if named else None,
     )
     emit(listing, f, reader)
 

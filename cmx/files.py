@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cmx.i18n import N_
+from cmx.places import temporaries
 
 
 class ExportError(Exception):
@@ -190,11 +191,7 @@ def sweep(folder: Path, prefix: str) -> None:
     Files are removed when no live run is writing in the folder (`writing`), or when
     they are older than STALE_TEMP_SECONDS; only this user's regular files are touched.
     """
-    try:
-        with os.scandir(folder) as entries:
-            found = [e for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
-    except OSError:
-        return
+    found = temporaries(folder, prefix)
     if not found:
         return
     fd = _lock_folder(folder, exclusive=True)

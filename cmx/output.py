@@ -493,6 +493,12 @@ def _for_people(
     return shown, headers
 
 
+def names_shown(f: Format, reader: Reader) -> bool:
+    """Whether a listing written as `f` shows the ids of its rows by name (a table, and
+    CSV for people outside English: `listing_csv`); JSON and YAML keep the ids."""
+    return f is Format.TABLE or (f is Format.CSV and reader.lang != "en")
+
+
 def listing_table(listing: Listing, reader: Reader) -> str:
     rows, columns, links = _shape(listing, reader, people=True)
     shown, headers = _for_people(rows, columns, listing, reader.t, table=True)
@@ -526,7 +532,7 @@ def listing_csv(listing: Listing, reader: Reader) -> str:
 
 def listing_json(listing: Listing, reader: Reader) -> str:
     rows, _, _ = _shape(listing, reader)
-    return render.to_json(render.clean(rows)) + "\n"
+    return render.to_json(rows, visible=True) + "\n"
 
 
 def listing_yaml(listing: Listing, reader: Reader) -> str:
@@ -545,7 +551,7 @@ LISTING: dict[Format, Callable[[Any, Reader], str]] = {
 def _csl_json(result: SourceListing, reader: Reader) -> str:
     from cmx.cite import to_csl_json
 
-    return render.to_json(render.clean(to_csl_json(result.sources, result.accessed, reader.lang)))
+    return render.to_json(to_csl_json(result.sources, result.accessed, reader.lang), visible=True)
 
 
 def _bibtex(result: SourceListing, reader: Reader) -> str:
@@ -849,7 +855,7 @@ WRITERS: dict[type, dict[Format, Callable[[Any, Reader], str]]] = {
     },
     Stats: {
         Format.TABLE: stats_table,
-        Format.JSON: lambda r, rd: render.to_json(render.clean(r.data)) + "\n",
+        Format.JSON: lambda r, rd: render.to_json(r.data, visible=True) + "\n",
         Format.CSV: stats_csv,
         Format.YAML: lambda r, rd: render.to_yaml(render.clean(r.data)),
     },

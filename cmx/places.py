@@ -37,6 +37,16 @@ def cache_dir() -> Path | None:
     return base / "cmx"
 
 
+def temporaries(folder: Path, prefix: str) -> list[os.DirEntry[str]]:
+    """The temporary files named `prefix`…`.tmp` in `folder` (none if it cannot be
+    read): one directory listing, all a run without leftovers pays (cmx.files.sweep)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    except OSError:
+        return []
+
+
 def ours(path: Path) -> bool:
     """A regular file owned by this user and writable by no one else (else not read)."""
     try:

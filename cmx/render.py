@@ -39,15 +39,16 @@ def flat(value: Any) -> str:
     return str(value)
 
 
-def to_json(rows: Any) -> str:
+def to_json(rows: Any, *, visible: bool = False) -> str:
     """JSON text, indented by two; C1 control characters are escaped too (json leaves
     them raw). The same text as `json.dumps(rows, ensure_ascii=False, indent=2)`, written
     ~2.5× faster: json indents in Python, one generator per value, while here each
-    string is escaped by json's C function and the rest is one walk."""
+    string is escaped by json's C function and the rest is one walk. `visible`: the
+    text of `to_json(clean(rows))`, cleaned in the same walk."""
     try:
-        return _indented(rows)
+        return _indented(rows, visible)
     except _Unusual:  # a value only json knows how to write (a float NaN, an int key…)
-        text = json.dumps(rows, ensure_ascii=False, indent=2)
+        text = json.dumps(clean(rows) if visible else rows, ensure_ascii=False, indent=2)
     return text if text.isascii() else text.translate(_JSON_C1)
 
 
@@ -55,7 +56,7 @@ class _Unusual(Exception):
     pass
 
 
-def _indented(value: Any) -> str:
+def _indented(value: Any, visible: bool) -> str:
     from json.encoder import encode_basestring as quoted  # json's own escaping, in C
 
     out: list[str] = []
@@ -64,9 +65,14 @@ def _indented(value: Any) -> str:
     def text(v: str) -> str:  # C1 controls are not printable: only such text is looked at
         return quoted(v) if v.isprintable() else quoted(v).translate(_JSON_C1)
 
+    def value_text(v: str) -> str:  # a value (not a key) cleaned as `clean` does
+        if v.isprintable():
+            return quoted(v)
+        return quoted(v.translate(_CONTROLS) if visible else v).translate(_JSON_C1)
+
     def walk(v: Any, pad: str) -> None:
         if isinstance(v, str):
-            put(text(v))
+            put(value_text(v))
         elif v is None:
             put("null")
         elif v is True:

@@ -181,9 +181,12 @@ def hit_row(hit: Any, lang: str, *, plan_wide: frozenset[str] = frozenset()) -> 
     }
 
 
-# The parts of a knowledge base commitment rows, `names` and `first_url` read (besides
-# the commitments): a listing's context need not hold the notes and concepts.
-ROW_PARTS = frozenset({"pillars", "sources", "actors", "tags"})
+# The parts of a knowledge base commitment rows and `first_url` read besides the
+# commitments (of the sources, those they cite: cmx.store.Store.context), and those
+# `names` reads too: a listing's context need not hold the notes and concepts, nor,
+# where ids stay ids (JSON, YAML), the actors and tags.
+ROW_PARTS = frozenset({"pillars", "sources"})
+NAME_PARTS = frozenset({"pillars", "actors", "tags"})
 
 
 def names(kb: KnowledgeBase, lang: str) -> dict[str, dict[str, str]]:

@@ -46,7 +46,7 @@ from cmx.model import (
     Text,
     iter_entries,
 )
-from cmx.places import TEMP, cache_dir, keep, ours
+from cmx.places import TEMP, cache_dir, keep, ours, temporaries
 
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
@@ -474,10 +474,12 @@ def keep_code(code: dict[str, Any]) -> None:
 
 
 def _sweep(folder: Path) -> None:
-    """Remove temporary files that killed runs (SIGKILL, power loss) left."""
-    from cmx.files import sweep
+    """Remove temporary files that killed runs (SIGKILL, power loss) left (cmx.files,
+    imported only when there are some)."""
+    if temporaries(folder, STORE_TEMP):
+        from cmx.files import sweep
 
-    sweep(folder, STORE_TEMP)
+        sweep(folder, STORE_TEMP)
 
 
 # ------------------------------------------------------------------------ reading
@@ -649,8 +651,7 @@ class SqliteIndex:  # a search.Index
         self._df: dict[str, int] = {}
         self._vocab: list[str] | None = None
         self._label_words = int(meta["label_words"])  # counted when the index was written
-        self._small: dict[str, Entry] | None = None
-        self._read_tables: set[str] = set()  # the tables `_small` holds the entries of
+        self._small: dict[str, Entry] = {}  # the entries but commitments read so far, by id
 
     def df(self, term: str) -> int:
         if term not in self._df:
@@ -742,24 +743,22 @@ class SqliteIndex:  # a search.Index
         infos = self.infos(docs)
         wanted = [i.id for d in docs if (i := infos[d]).kind == "commitment"]
         found: dict[str, Entry] = {c.id: c for c in _commitments(self._conn, wanted, self._mapping)}
-        kinds = {infos[d].kind for d in docs} - {"commitment"}
-        tables_needed = {_KIND_TABLES[k] for k in kinds} - self._read_tables
-        if tables_needed:  # only the tables of the kinds these hits are, once
-            small = self._small = self._small or {}
-            for table in ("pillars", "notes", "sources"):  # ids are unique across kinds
-                if table not in tables_needed:
-                    continue
-                items: list[Entry]
-                if table == "pillars":
-                    pillars = self._pillars()
-                    items = [*pillars, *(s for p in pillars for s in p.sectors)]
-                else:
-                    items = tables.read_records(self._conn, self._mapping, table)
-                for item in items:
-                    small.setdefault(item.id, item)
-            self._read_tables |= tables_needed
-        if kinds:
-            found.update(self._small or {})
+        small = self._small  # ids are unique across kinds
+        missing: dict[str, list[str]] = {}  # the entries of other kinds not read yet
+        for d in docs:
+            info = infos[d]
+            if info.kind != "commitment" and info.id not in small:
+                missing.setdefault(_KIND_TABLES[info.kind], []).append(info.id)
+        for table, ids in missing.items():  # only these, from the tables of their kinds
+            items: list[Entry]
+            if table == "pillars":
+                pillars = self._pillars()
+                items = [*pillars, *(s for p in pillars for s in p.sectors)]
+            else:
+                items = tables.read_records(self._conn, self._mapping, table, ids)
+            for item in items:
+                small.setdefault(item.id, item)
+        found.update(small)
         return {d: found[infos[d].id] for d in docs}
 
 
@@ -911,21 +910,27 @@ class Store:
         assert self._small is not None
         return self._small
 
-    def partial(self, parts: Iterable[str]) -> KnowledgeBase:
+    def partial(self, parts: Iterable[str], sources: Sequence[str] | None = None) -> KnowledgeBase:
         """A knowledge base with only these parts of `small()` (the rest empty), for code
         that reads no other (cmx.filters.Filters.parts): a listing need not read every
-        source and concept to check a --sector."""
+        source and concept to check a --sector. With `sources`, only those sources."""
         if self._small is not None or self._conn is None or self._kb is not None:
             return self.small()
         wanted = set(parts)
-        found: KnowledgeBase = self._read(lambda conn: self._parts(conn, wanted), self.small)
+        found: KnowledgeBase = self._read(
+            lambda conn: self._parts(conn, wanted, sources), self.small
+        )
         return found
 
-    def _parts(self, conn: sqlite3.Connection, wanted: set[str]) -> KnowledgeBase:
+    def _parts(
+        self, conn: sqlite3.Connection, wanted: set[str], sources: Sequence[str] | None = None
+    ) -> KnowledgeBase:
         """A knowledge base of the `wanted` parts read from the store, the rest empty."""
         mapping = self._mapping()
         found = {
-            n: tuple(tables.read_records(conn, mapping, n)) for n in _SMALL_PARTS if n in wanted
+            n: tuple(tables.read_records(conn, mapping, n, sources if n == "sources" else None))
+            for n in _SMALL_PARTS
+            if n in wanted
         }
         pillars = self.pillars() if "pillars" in wanted else ()
         return KnowledgeBase(pillars, (), found.pop("sources", ()), **found)
@@ -965,9 +970,10 @@ class Store:
         self, entries: Sequence[object], parts: Iterable[str] | None = None
     ) -> KnowledgeBase:
         """A knowledge base with every entry but the commitments (with `parts`, only
-        those), and the commitments `entries` are or name (a sector's, a source's
-        citers, an actor's…): enough to show them; the whole one when there is no store
-        to ask. With no entries, the pillars only: all an empty listing names."""
+        those, and of the sources only those its commitments cite), and the commitments
+        `entries` are or name (a sector's, a source's citers, an actor's…): enough to
+        show them; the whole one when there is no store to ask. With no entries, the
+        pillars only: all an empty listing names."""
         if not entries:
             return self.partial({"pillars"})
         ids: list[str] = []
@@ -978,13 +984,18 @@ class Store:
             ids += [c.id for c in found]
         kept = {c.id: c for c in entries if isinstance(c, Commitment)}
         missing = [i for i in dict.fromkeys(ids) if i not in kept]
-        more = self._where("id IN (SELECT value FROM json_each(?))", (json.dumps(missing),))
-        if more is None:
-            return self.kb()
-        kept.update({c.id: c for c in more})
+        if missing:
+            more = self._where("id IN (SELECT value FROM json_each(?))", (json.dumps(missing),))
+            if more is None:
+                return self.kb()
+            kept.update({c.id: c for c in more})
         order = {cid: n for n, cid in enumerate(dict.fromkeys([*kept]))}
         chosen = sorted(kept.values(), key=lambda c: order[c.id])
-        base = self.partial(parts) if parts is not None else self.small()
+        if parts is None:
+            base = self.small()
+        else:
+            cited = dict.fromkeys(s for c in chosen for s in c.cited())
+            base = self.partial(parts, list(cited))
         return dataclasses.replace(base, commitments=tuple(chosen))
 
     def _around(self, entry: object) -> list[Commitment] | None:

@@ -24,7 +24,7 @@ ALLOWED = {
     "model": set(),
     "places": set(),
     "i18n": {"places"},  # the cache folder: Babel's date patterns, kept (cmx.i18n)
-    "files": {"i18n"},
+    "files": {"i18n", "places"},
     "kb": {"model", "errors", "kbfiles"},
     "search": {"model", "i18n"},
     "tables": {"model"},  # the records' tables, derived from their fields

@@ -362,3 +362,12 @@ def test_json_text_is_what_json_itself_writes(value):
     expected = json.dumps(value, ensure_ascii=False, indent=2)
     expected = expected.translate({c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)})
     assert render.to_json(value) == expected
+
+
+@given(_JSON_VALUES)
+def test_visible_json_is_the_cleaned_values_json(value):
+    """A listing's JSON cleans its text in the same walk that writes it: the same text
+    as cleaning first, for any value (keys stay as they are, as `clean` leaves them)."""
+    from cmx import render
+
+    assert render.to_json(value, visible=True) == render.to_json(render.clean(value))
