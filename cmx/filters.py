@@ -112,6 +112,8 @@ def known_entry(
     its name in any language (`seguridad`, `Sécurité`); else a usage error with a hint."""
     if value is None:
         return None
+    if any(entry.id == value for entry in entries):  # an id: no names to fold
+        return value
     wanted = fold(value.strip())
     for entry in entries:
         if wanted in {fold(n) for n in entry_names(entry) if n}:

@@ -24,7 +24,6 @@ import os
 import sqlite3
 import time
 import zlib
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -600,6 +599,8 @@ def read_kb_from(conn: sqlite3.Connection, mapping: tables.Schema | None = None)
 def _pack(levels: search.Levels) -> bytes:
     """A term's postings as stored: the counts at levels 0 and 1, then the docs of each
     level in turn (32-bit machine ints)."""
+    from array import array  # searches only: not on every run's start
+
     packed = array("i", (len(levels[0]), len(levels[1])))
     for docs in levels:
         packed.extend(docs)
@@ -608,6 +609,8 @@ def _pack(levels: search.Levels) -> bytes:
 
 def _unpack(blob: bytes, n_docs: int) -> search.Levels:
     """The inverse of _pack; anything malformed is a ValueError (the store is rebuilt)."""
+    from array import array
+
     codes = array("i")
     codes.frombytes(blob)
     if len(codes) < 2:

@@ -4,6 +4,7 @@ the same answers and messages as the command line."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -281,3 +282,18 @@ def test_a_search_in_one_pillar_or_sector_reads_their_names_not_the_knowledge_ba
     assert [h.entry.id for h in hits] == expected and expected
     with pytest.raises(UsageError, match="--pillar"):
         plan.search("trade", pillar="securty")
+
+
+def test_a_priority_area_given_by_its_id_is_that_one_whatever_another_is_called():
+    """--sector by id needs no names folded (start-up), and an id names its own entry
+    even where an earlier one has an alias that reads the same."""
+    from cmx.filters import known_entry
+    from cmx.i18n import translator
+
+    small = open_kb(default_data_dir(), today=DAY).store.small()
+    first, later = small.sectors[0], small.sectors[-1]
+    aliased = dataclasses.replace(first, aliases=(*first.aliases, later.id))
+    t = translator("en")
+    assert known_entry(t, later.id, [aliased, later], "--sector") == later.id
+    assert known_entry(t, later.id.upper(), [aliased, later], "--sector") == first.id
+    assert known_entry(t, first.name.es, [aliased, later], "--sector") == first.id

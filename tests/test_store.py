@@ -527,3 +527,40 @@ def test_a_damaged_or_foreign_readers_file_is_compiled_again(kb_copy, damage):
         os.chmod(path, 0o666)
     assert store.kept_code() == {}
     assert store.Store(kb_copy).small() == expected
+
+
+NEVER = {"yaml", "cmx.kb", "cmx.files", "babel"}  # on a cached run, whatever it does
+SEARCH = {"cmx.search", "Stemmer", "array"}  # a search's code, and its postings' reader
+
+
+@pytest.mark.parametrize(
+    ("args", "unwanted"),
+    [
+        (["commitments", "--sector", "cusma", "--status", "underway", "-f", "json"], SEARCH),
+        (["show", "research-mou"], SEARCH),
+        (["pillars"], SEARCH),
+        (["search", "energy"], set()),
+    ],
+)
+def test_a_cached_run_imports_only_what_it_uses(args, unwanted):
+    """Start-up: once the store is built, a run reads no YAML (yaml, cmx.kb), writes no
+    file (cmx.files) and finds no dates through Babel; a listing, a card or the pillars
+    import no search code and unpack no postings (array)."""
+    env = {**os.environ, "CMX_QUIET": "1", "CMX_TODAY": "2026-01-01"}
+    first = subprocess.run([sys.executable, "-m", "cmx", *args], env=env, capture_output=True)
+    assert first.returncode == 0, first.stderr
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "cmx", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    modules = {
+        line.split("|")[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "cmx.store" in modules
+    assert not modules & (NEVER | unwanted)
