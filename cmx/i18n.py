@@ -261,10 +261,36 @@ CODE_COLUMNS: dict[str, str] = {
 }
 
 
+# Accented Latin letters and the punctuation and spaces of en/es/fr text, each with its
+# folded form (what `fold` gives it: tests/test_i18n.py checks every one against
+# unicodedata). Text of these and ASCII is folded by one translate: most runs that fold
+# a name or a word with accents no longer load unicodedata (~1.5 ms).
+_FOLD_FROM = (
+    "\xa0¡¢£¤¥¦§¨©ª«¬\xad®¯°±²³´µ¶·¸¹º»¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖ×ØÙÚÛÜÝÞàáâãäåæçèéêëìíîïðñòóôõö"
+    "÷øùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħĨĩĪīĬĭĮįİıĴĵĶķĸĹĺĻļĽľŁłŃńŅņŇňŊŋŌōŎŏŐőŒœ"
+    "ŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŦŧŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ‘’‚“”„–—―•′‹›€\u2009\u200a\u202f\u2007\u2002"
+    "\u2003"
+)
+_FOLD_TO = (
+    " ¡¢£¤¥¦§ ©a«¬\xad® °±23 μ¶· 1o»¿aaaaaaæceeeeiiiiðnooooo×øuuuuyþaaaaaaæceeeeiiiiðnooooo"
+    "÷øuuuuyþyaaaaaaccccccccddđđeeeeeeeeeegggggggghhħħiiiiiiiiiıjjkkĸllllllłłnnnnnnŋŋooooooœœ"
+    "rrrrrrssssssssttttŧŧuuuuuuuuuuuuwwyyyzzzzzzs‘’‚“”„–—―•′‹›€      "
+)
+_FOLD_MORE = {"¼": "1⁄4", "½": "1⁄2", "¾": "3⁄4", "ß": "ss", "Ĳ": "ij", "ĳ": "ij", "Ŀ": "l·"}
+_FOLD_MORE |= {"ŀ": "l·", "ŉ": "ʼn", "…": "..."}
+_FOLD_TABLE: dict[int, str] = {
+    **{ord(a): b for a, b in zip(_FOLD_FROM, _FOLD_TO, strict=True)},
+    **{ord(a): b for a, b in _FOLD_MORE.items()},
+}
+_FOLD_KNOWN = frozenset(map(chr, range(128))).union(_FOLD_FROM, _FOLD_MORE)
+
+
 def fold(text: str) -> str:
     """Lowercase, accent-free text, as names and words are matched: 'Énergie' -> 'energie'."""
     if text.isascii():
         return text.lower()
+    if _FOLD_KNOWN.issuperset(text):
+        return text.translate(_FOLD_TABLE).lower()
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", text.casefold())

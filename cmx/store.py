@@ -24,7 +24,7 @@ import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from cmx.errors import KBError
 from cmx.kbfiles import check_data_dir, file_stats
 from cmx.model import (
     CLOSED,
+    LANGS,
     PLAN_WIDE,
     Actor,
     Commitment,
@@ -50,7 +51,7 @@ from cmx.places import TEMP, cache_dir, keep, ours, temporaries
 if TYPE_CHECKING:  # imported where a search runs: a listing does not pay for it (~4 ms)
     from cmx import search
 
-SCHEMA_VERSION = "13"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
+SCHEMA_VERSION = "14"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain text;
 # 5: postings by field level; 6: plan-wide governance (sectors.plan_wide, in the index),
 # meta newest_date; 7: source annotations (via, copy_of, copy_on, agency, aggregator),
 # event headlines, tags; 8: stems per language of the text, weak stems, @actor postings;
@@ -58,7 +59,8 @@ SCHEMA_VERSION = "13"  # 2: concepts; 3: stems by vocabulary; 4: labels as plain
 # 10: sources.version_of, commitments.due_source (from the model), composite indexes;
 # 11: the index's long texts in a table of their own (_cmx_low): titles read compactly;
 # 12: meta label_words (the longest concept label, counted when the index is written);
-# 13: the composite indexes end with due_by (a --due-before listing reads only its rows)
+# 13: the composite indexes end with due_by (a --due-before listing reads only its rows);
+# 14: the index keeps each word's stems (_cmx_word_stems): a search loads no stemmer
 STORE_TEMP = TEMP  # the prefix of a store being built (then random, then .tmp)
 
 # Everything a stored value can raise when the file is damaged or not ours.
@@ -96,6 +98,7 @@ CREATE TABLE _cmx_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL, postings BL
   WITHOUT ROWID;
 CREATE TABLE _cmx_labels (label TEXT PRIMARY KEY, concepts TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE _cmx_stems (stem TEXT PRIMARY KEY, words TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE _cmx_word_stems (word TEXT PRIMARY KEY, stems TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -215,6 +218,10 @@ def write_index(conn: sqlite3.Connection, kb: KnowledgeBase) -> None:
     conn.executemany(
         "INSERT INTO _cmx_stems VALUES (?,?)",
         ((term, _json(ws)) for term, ws in search.stem_table(postings).items()),
+    )
+    conn.executemany(
+        "INSERT INTO _cmx_word_stems VALUES (?,?)",
+        ((word, " ".join(found)) for word, found in search.word_stems(postings)),
     )
     labels = search.concept_labels(kb)
     conn.executemany(
@@ -655,6 +662,7 @@ class SqliteIndex:  # a search.Index
         self._vocab: list[str] | None = None
         self._label_words = int(meta["label_words"])  # counted when the index was written
         self._small: dict[str, Entry] = {}  # the entries but commitments read so far, by id
+        self._postings: dict[str, search.Levels] = {}  # read by this run, by term
 
     def df(self, term: str) -> int:
         if term not in self._df:
@@ -667,9 +675,9 @@ class SqliteIndex:  # a search.Index
         """Read the df of these terms in one statement (`df` then asks nothing)."""
         wanted = [t for t in dict.fromkeys(terms) if t not in self._df]
         if wanted:
-            marks = ", ".join("?" * len(wanted))  # a few terms: a word and its stems
             rows = self._conn.execute(
-                f"SELECT term, df FROM _cmx_terms WHERE term IN ({marks})", wanted
+                "SELECT term, df FROM _cmx_terms WHERE term IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
             )
             self._df.update(dict.fromkeys(wanted, 0))
             self._df.update({str(t): int(n) for t, n in rows})
@@ -685,6 +693,17 @@ class SqliteIndex:  # a search.Index
             out.append(str(term))
         return out
 
+    def word_stems(self, ws: Sequence[str]) -> Mapping[str, Sequence[str]]:
+        if not ws:
+            return {}
+        rows = self._conn.execute(
+            "SELECT word, stems FROM _cmx_word_stems"
+            " WHERE word IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ws)),),
+        )
+        found = {str(w): str(st).split(" ") for w, st in rows}
+        return {w: v for w, v in found.items() if len(v) == len(LANGS)}
+
     def stem_words(self, term: str) -> Sequence[str]:
         row = self._conn.execute("SELECT words FROM _cmx_stems WHERE stem = ?", (term,))
         found = row.fetchone()
@@ -699,13 +718,23 @@ class SqliteIndex:  # a search.Index
         return self._vocab
 
     def postings(self, term: str) -> search.Levels:
-        row = self._conn.execute("SELECT postings FROM _cmx_terms WHERE term = ?", (term,))
-        found = row.fetchone()
-        if found is None:
-            from cmx.search import NO_POSTINGS
+        if term not in self._postings:
+            self.preload([term])
+        return self._postings[term]
 
-            return NO_POSTINGS
-        return _unpack(found[0], self.n_docs)
+    def preload(self, terms: Sequence[str]) -> None:
+        """Read the postings of these terms in one statement, kept for this search."""
+        from cmx.search import NO_POSTINGS
+
+        wanted = [t for t in dict.fromkeys(terms) if t not in self._postings]
+        if wanted:
+            rows = self._conn.execute(
+                "SELECT term, postings FROM _cmx_terms"
+                " WHERE term IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            )
+            self._postings.update(dict.fromkeys(wanted, NO_POSTINGS))
+            self._postings.update({str(t): _unpack(p, self.n_docs) for t, p in rows})
 
     def _rows(self, sql: str, docs: Iterable[int]) -> Any:
         return self._conn.execute(

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cmx.cli import app
 from cmx.i18n import LOCALE_DIR, Translator, language_from_locale
@@ -367,3 +369,33 @@ def test_a_pattern_with_fields_cmx_does_not_write_is_left_to_babel():
     assert i18n._write_pattern("dd/MM/yyyy 'o''clock'", day, months) == "09/03/2026 o'clock"
     assert i18n._write_pattern("EEEE d MMMM y", day, months) is None  # the weekday
     assert i18n._write_pattern("d MMM y", day, months) is None  # abbreviated months
+
+
+def _folded_by_unicodedata(text: str) -> str:
+    import unicodedata
+
+    marks = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+    return marks.sub("", unicodedata.normalize("NFKD", text.casefold()))
+
+
+def test_every_character_folded_without_unicodedata_folds_as_unicodedata_folds_it():
+    from cmx import i18n
+
+    assert len(i18n._FOLD_KNOWN) > 300
+    for ch in sorted(i18n._FOLD_KNOWN):
+        assert i18n.fold(ch) == _folded_by_unicodedata(ch), repr(ch)
+
+
+_LATIN_TEXT = st.text(
+    alphabet=st.sampled_from(sorted("ÉéÑñçÇœŒßÆ…\u00a0\u202f’«» ½İſaZ-'.1")) | st.characters(),
+    max_size=40,
+)
+
+
+@given(_LATIN_TEXT)
+def test_folding_is_unicodedatas_whatever_the_text(text):
+    """The fast table and the full path give the same text, for text the table covers
+    and text it does not (a combining mark, another script)."""
+    from cmx.i18n import fold
+
+    assert fold(text) == _folded_by_unicodedata(text)

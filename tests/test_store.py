@@ -539,13 +539,17 @@ SEARCH = {"cmx.search", "Stemmer", "array"}  # a search's code, and its postings
         (["commitments", "--sector", "cusma", "--status", "underway", "-f", "json"], SEARCH),
         (["show", "research-mou"], SEARCH),
         (["pillars"], SEARCH),
-        (["search", "energy"], set()),
+        (["search", "energy"], {"Stemmer", "unicodedata"}),
+        (["search", "energía", "seguridad"], {"Stemmer", "unicodedata"}),
+        (["commitments", "--pillar", "Sécurité", "-f", "json"], {"unicodedata", *SEARCH}),
     ],
 )
 def test_a_cached_run_imports_only_what_it_uses(args, unwanted):
     """Start-up: once the store is built, a run reads no YAML (yaml, cmx.kb), writes no
     file (cmx.files) and finds no dates through Babel; a listing, a card or the pillars
-    import no search code and unpack no postings (array)."""
+    import no search code and unpack no postings (array); a search of the KB's words
+    takes their stems from the index (no PyStemmer), and accented Latin text is folded
+    without unicodedata."""
     env = {**os.environ, "CMX_QUIET": "1", "CMX_TODAY": "2026-01-01"}
     first = subprocess.run([sys.executable, "-m", "cmx", *args], env=env, capture_output=True)
     assert first.returncode == 0, first.stderr
@@ -564,3 +568,28 @@ def test_a_cached_run_imports_only_what_it_uses(args, unwanted):
     }
     assert "cmx.store" in modules
     assert not modules & (NEVER | unwanted)
+
+
+def test_the_stems_the_index_keeps_are_the_stemmers(kb_dir):
+    """A search takes its words' stems from the index (start-up): each kept stem is
+    PyStemmer's for that word and language, and a search finds the same hits whether
+    the stems come from the index or from the stemmer."""
+    from cmx import search
+    from cmx.api import open_kb
+    from cmx.model import LANGS
+
+    plan = open_kb(kb_dir)
+    before = [(h.entry.id, h.score, h.confidence) for h in plan.search("energía renovable")]
+    path = store.store_path(kb_dir)
+    with sqlite3.connect(path) as conn:
+        kept = dict(conn.execute("SELECT word, stems FROM _cmx_word_stems"))
+    assert len(kept) > 100
+    for word, stems in kept.items():
+        stemmer_says = [search._stemmer(lang).stemWord(word) for lang in LANGS]
+        assert stems.split(" ") == stemmer_says, word
+    search._STEM_CACHE.clear()
+    search.stem.cache_clear()
+    after = [
+        (h.entry.id, h.score, h.confidence) for h in open_kb(kb_dir).search("energía renovable")
+    ]
+    assert after == before and before
