@@ -40,7 +40,17 @@ from cmx.filters import (
 )
 from cmx.i18n import LANGUAGES, Translator, translator
 from cmx.kbfiles import default_data_dir
-from cmx.model import Actor, Commitment, Entry, KnowledgeBase, Note, Pillar, Sector, Source
+from cmx.model import (
+    Actor,
+    Commitment,
+    Concept,
+    Entry,
+    KnowledgeBase,
+    Note,
+    Pillar,
+    Sector,
+    Source,
+)
 from cmx.output import (
     CITE_STYLES,
     CsvPolicy,
@@ -219,7 +229,7 @@ class Plan:
     def sources_of(self, entry_id: str, *, lang: str = "en") -> list[Source]:
         """The sources an entry cites, first citation first, each once (a source: itself)."""
         entry = self.get(entry_id, lang=lang)
-        kb = self.store.kb()
+        kb = self.store.small()  # the sources: no commitment is read
         if isinstance(entry, Source):
             return [entry]
         if isinstance(entry, Commitment):
@@ -236,7 +246,7 @@ class Plan:
         """The sources to cite: every source, or those `entry_id` cites (`cmx sources
         --for ID`), each followed by its version in the reader's language where the
         summary cites that one instead (KnowledgeBase.version), each once."""
-        kb = self.store.kb()
+        kb = self.store.small()
         if entry_id is None:
             return list(kb.sources)
         cited = self.sources_of(entry_id, lang=lang)
@@ -248,14 +258,23 @@ class Plan:
         analysis; in any language)."""
         t = _translator(lang)
         chosen = code_choice(t, kind, "source_kind", "--kind")
-        return [s for s in self.store.kb().sources if not chosen or s.kind.value == chosen]
+        return [s for s in self.store.small().sources if not chosen or s.kind.value == chosen]
+
+    def accessed(self) -> dict[str, str]:
+        """When each source was last consulted (KnowledgeBase.accessed)."""
+        found = self.store.accessed()
+        return found if found is not None else self.store.kb().accessed()
+
+    def concepts(self) -> tuple[Concept, ...]:
+        """The thesaurus's concepts (data/concepts.yaml)."""
+        return self.store.small().concepts
 
     def notes(self, *, support: str | None = None, lang: str = "en") -> list[Note]:
         """Commentary and analysis (never official commitments), optionally by support
         level (stated, interpretation, not-in-official-text)."""
         t = _translator(lang)
         chosen = code_choice(t, support, "support", "--support")
-        return [n for n in self.store.kb().notes if not chosen or n.support.value == chosen]
+        return [n for n in self.store.small().notes if not chosen or n.support.value == chosen]
 
     # -------------------------------------------------------------- search
 
@@ -364,7 +383,9 @@ class Plan:
         from cmx.tracking import stats
 
         t = _translator(lang)
-        return stats(self.kb(as_of=as_of, lang=lang), self._day(t, today))
+        day = self._day(t, today)
+        found = self.store.stats(day) if as_of is None else None  # counted in SQL
+        return found if found is not None else stats(self.kb(as_of=as_of, lang=lang), day)
 
     # -------------------------------------------------------------- documents
 

@@ -345,7 +345,7 @@ def sources_cmd(
         fields=fields,
         sort=sort,
         drop=["kind"] if kind is not None else [],
-        accessed=plan.kb().accessed(),
+        accessed=plan.accessed(),
     )
     emit(listing, f, reader)
 
@@ -559,7 +559,7 @@ def search_cmd(
 
 def _concept_labels(plan: Plan, reader: Reader) -> dict[str, str]:
     """Concepts by their label in the reader's language, for --explain."""
-    return {c.id: c.label.get(reader.lang) for c in plan.kb(lang=reader.lang).concepts}
+    return {c.id: c.label.get(reader.lang) for c in plan.concepts()}
 
 
 @app.command("timeline")

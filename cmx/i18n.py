@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -263,8 +264,8 @@ CODE_COLUMNS: dict[str, str] = {
 
 # Accented Latin letters and the punctuation and spaces of en/es/fr text, each with its
 # folded form (what `fold` gives it: tests/test_i18n.py checks every one against
-# unicodedata). Text of these and ASCII is folded by one translate: most runs that fold
-# a name or a word with accents no longer load unicodedata (~1.5 ms).
+# unicodedata). A word, a name or a character of these and ASCII is folded by one
+# translate: most runs that fold one with accents no longer load unicodedata (~1.5 ms).
 _FOLD_FROM = (
     "\xa0¡¢£¤¥¦§¨©ª«¬\xad®¯°±²³´µ¶·¸¹º»¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖ×ØÙÚÛÜÝÞàáâãäåæçèéêëìíîïðñòóôõö"
     "÷øùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħĨĩĪīĬĭĮįİıĴĵĶķĸĹĺĻļĽľŁłŃńŅņŇňŊŋŌōŎŏŐőŒœ"
@@ -283,13 +284,17 @@ _FOLD_TABLE: dict[int, str] = {
     **{ord(a): b for a, b in _FOLD_MORE.items()},
 }
 _FOLD_KNOWN = frozenset(map(chr, range(128))).union(_FOLD_FROM, _FOLD_MORE)
+# Longer text is folded faster by unicodedata (C) once it is loaded (cmx.search loads it
+# before it folds a whole knowledge base).
+_FOLD_SHORT = 32
 
 
 def fold(text: str) -> str:
     """Lowercase, accent-free text, as names and words are matched: 'Énergie' -> 'energie'."""
     if text.isascii():
         return text.lower()
-    if _FOLD_KNOWN.issuperset(text):
+    short = len(text) <= _FOLD_SHORT or "unicodedata" not in sys.modules
+    if short and _FOLD_KNOWN.issuperset(text):
         return text.translate(_FOLD_TABLE).lower()
     import unicodedata
 

@@ -713,13 +713,9 @@ class KnowledgeBase(Record):
         """When each source was last consulted: the newest `reviewed` date of the
         commitments that cite it (a review checks an entry against its sources). A
         source no reviewed entry cites has none."""
-        seen: dict[str, str] = {}
-        for c in self.commitments:
-            if c.reviewed:
-                for sid in c.cited():
-                    if sid not in seen or date_bounds(seen[sid])[0] < date_bounds(c.reviewed)[0]:
-                        seen[sid] = c.reviewed
-        return seen
+        return newest_reviews(
+            (c.reviewed, sid) for c in self.commitments if c.reviewed for sid in c.cited()
+        )
 
     def actor_name(self, actor_id: str, lang: str) -> str:
         actor = self.actor(actor_id)
@@ -734,6 +730,16 @@ def without_controls(text: str) -> str:
     """`text` with control characters dropped, for files other programs read (a calendar,
     a reference manager); what cmx prints shows them instead (cmx.render.clean)."""
     return text.translate(_CONTROLS) if not text.isprintable() else text
+
+
+def newest_reviews(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Source id -> the newest review date of (review date, cited source id) pairs, in
+    plan order: of two reviews of the same start, the first (KnowledgeBase.accessed)."""
+    seen: dict[str, str] = {}
+    for reviewed, sid in pairs:
+        if sid not in seen or date_bounds(seen[sid])[0] < date_bounds(reviewed)[0]:
+            seen[sid] = reviewed
+    return seen
 
 
 def plan_wide_sectors(pillars: Iterable[Pillar]) -> frozenset[str]:

@@ -43,8 +43,10 @@ from cmx.model import (
     Pillar,
     Sector,
     Source,
+    Status,
     Text,
     iter_entries,
+    newest_reviews,
 )
 from cmx.places import TEMP, cache_dir, keep, ours, temporaries
 
@@ -921,6 +923,67 @@ class Store:
         found: dict[str, int] = self._read(count, lambda: self.kb().counts())
         return found
 
+    def stats(self, today: dt.date) -> dict[str, Any] | None:
+        """cmx.tracking.stats counted in SQL (the same counts, in the same order), with
+        no commitment read; None: no store to ask (count the knowledge base instead)."""
+        if self._kb is not None or self._conn is None:
+            return None
+        pillars = self.pillars()
+
+        def ranked(conn: sqlite3.Connection, column: str, table: str) -> dict[str, int]:
+            # Counter.most_common: the most first, ties in the order first met (plan order)
+            sql = (
+                f"SELECT {column}, count(*) FROM {table} GROUP BY 1 ORDER BY 2 DESC, min(position)"
+            )
+            return {str(k): int(n) for k, n in conn.execute(sql)}
+
+        def count(conn: sqlite3.Connection) -> dict[str, Any]:
+            total, dated = conn.execute(
+                "SELECT count(*), count(CASE WHEN due != '' THEN 1 END) FROM commitments"
+            ).fetchone()
+            scopes = dict(conn.execute("SELECT scope, count(*) FROM commitments GROUP BY 1"))
+            statuses = dict(conn.execute("SELECT status, count(*) FROM commitments GROUP BY 1"))
+            closed = sorted(s.value for s in CLOSED)
+            late = conn.execute(
+                f"SELECT id FROM commitments WHERE due_by < ? "
+                f"AND status NOT IN ({', '.join('?' * len(closed))})",
+                (today.isoformat(), *closed),
+            )
+            (notes,) = conn.execute("SELECT count(*) FROM notes").fetchone()
+            (sources,) = conn.execute("SELECT count(*) FROM sources").fetchone()
+            return {
+                "commitments": int(total),
+                "by_pillar": {
+                    scope: int(scopes.get(scope, 0))
+                    for scope in (*(p.id for p in pillars), PLAN_WIDE)
+                    if scopes.get(scope) or scope != PLAN_WIDE
+                },
+                "by_status": {s.value: int(statuses.get(s.value, 0)) for s in Status},
+                "by_instrument": ranked(conn, "instrument", "commitments"),
+                "by_basis": ranked(conn, "basis", "commitments"),
+                "by_source_kind": ranked(conn, "kind", "sources"),
+                "overdue": sorted(str(r[0]) for r in late),
+                "with_due_date": int(dated),
+                "notes": int(notes),
+                "sources": int(sources),
+            }
+
+        found: dict[str, Any] | None = self._read(count, lambda: None)
+        return found
+
+    def accessed(self) -> dict[str, str] | None:
+        """KnowledgeBase.accessed from the columns it needs (no commitment read); None:
+        no store to ask."""
+        if self._kb is not None or self._conn is None:
+            return None
+
+        def read(conn: sqlite3.Connection) -> dict[str, str]:
+            rows = conn.execute(_REVIEWS)
+            return newest_reviews((str(reviewed), str(sid)) for reviewed, sid in rows)
+
+        found: dict[str, str] | None = self._read(read, lambda: None)
+        return found
+
     def newest_date(self) -> str | None:
         """KnowledgeBase.newest_date, without reading the commitments from a store."""
 
@@ -1146,6 +1209,16 @@ class Store:
             return []
 
 
+# (review date, cited source) of every reviewed commitment, in plan order: the sources
+# KnowledgeBase.accessed takes from Commitment.cited().
+_REVIEWS = (
+    "SELECT c.reviewed, x.source FROM commitments c JOIN ("
+    "SELECT entry AS id, source FROM citations WHERE entry_kind = 'commitment' "
+    "UNION ALL SELECT commitment, source FROM events "
+    "UNION ALL SELECT id, amount_source FROM commitments WHERE amount_source IS NOT NULL "
+    "UNION ALL SELECT id, due_source FROM commitments WHERE due_source IS NOT NULL"
+    ") x ON x.id = c.id WHERE c.reviewed IS NOT NULL AND c.reviewed != '' ORDER BY c.position"
+)
 _CITING = (
     "id IN (SELECT entry FROM citations WHERE entry_kind = 'commitment' AND source = ? "
     "UNION SELECT commitment FROM events WHERE source = ?)"

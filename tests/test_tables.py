@@ -196,3 +196,79 @@ def test_a_timeline_in_sql_lists_what_the_whole_kb_lists(shipped_dir, start, end
     assert cached.store._kb is None  # only the dated commitments were read
     assert rows == memory.timeline(start=start, end=end, pillar=pillar)
     assert rows or (start, end) == ("2026-03-15", "2026-03-15")
+
+
+@pytest.fixture(scope="module")
+def generated_dir(tmp_path_factory):
+    """A generated knowledge base of 600 commitments (bench/gen_kb.py): ties in the
+    counts, overdue entries and all the kinds of source."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("generated")
+    script = Path(__file__).parent.parent / "bench" / "gen_kb.py"
+    subprocess.run([sys.executable, str(script), "600", str(out)], check=True, capture_output=True)
+    return out
+
+
+@pytest.mark.parametrize("today", ["2025-09-18", "2026-06-30", "2026-12-06", "2030-01-01"])
+@pytest.mark.parametrize("which", ["shipped", "generated"])
+def test_stats_in_sql_count_what_the_whole_kb_counts(shipped_dir, generated_dir, which, today):
+    """`cmx stats` counts in the store (no commitment read): the same dict, keys and
+    order, as counting every record, on any day."""
+    from cmx.api import open_kb
+
+    data = shipped_dir if which == "shipped" else generated_dir
+    open_kb(data)  # the store is written
+    cached = open_kb(data, today=today)
+    memory = open_kb(data, use_cache=False, today=today)
+    counted = cached.stats()
+    assert cached.store._kb is None
+    expected = memory.stats()
+    assert counted == expected
+    assert [list(v) for v in counted.values() if isinstance(v, dict)] == [
+        list(v) for v in expected.values() if isinstance(v, dict)
+    ]
+    assert counted["commitments"] and counted["by_basis"]
+
+
+def test_stats_in_sql_on_the_day_a_deadline_ends(generated_dir):
+    """Due on a day is not overdue that day, and is the next: as is_overdue says."""
+    import datetime as dt
+
+    from cmx.api import open_kb
+    from cmx.model import CLOSED, date_bounds
+
+    open_kb(generated_dir)  # the store is written
+    whole = open_kb(generated_dir, use_cache=False).kb()
+    ends = sorted(
+        {date_bounds(c.due)[1] for c in whole.commitments if c.due and c.status not in CLOSED}
+    )
+    for end in ends[:: max(1, len(ends) // 4)]:
+        for day in (end, end + dt.timedelta(days=1)):
+            cached = open_kb(generated_dir, today=day.isoformat()).stats()
+            assert cached == open_kb(generated_dir, use_cache=False, today=day.isoformat()).stats()
+
+
+@pytest.mark.parametrize("which", ["shipped", "generated"])
+def test_sources_notes_and_their_dates_read_no_commitment(shipped_dir, generated_dir, which):
+    """`cmx sources` (with when each was last consulted), `sources --for`, `notes` and
+    the concepts of `search --explain` come from the small tables and SQL: the same
+    answers as the whole knowledge base gives, with no commitment read."""
+    from cmx.api import open_kb
+
+    data = shipped_dir if which == "shipped" else generated_dir
+    open_kb(data)  # the store is written
+    cached = open_kb(data)
+    memory = open_kb(data, use_cache=False)
+    accessed = cached.accessed()
+    assert accessed == memory.kb().accessed() and accessed
+    assert list(accessed) == list(memory.kb().accessed())
+    assert cached.sources() == memory.sources()
+    assert cached.sources(kind="news") == memory.sources(kind="news")
+    assert cached.notes() == memory.notes()
+    assert cached.concepts() == memory.kb().concepts
+    some = [c.id for c in memory.kb().commitments[::50]]
+    for entry_id in some:
+        assert cached.bibliography(entry_id, lang="fr") == memory.bibliography(entry_id, lang="fr")
+    assert cached.store._kb is None
