@@ -459,8 +459,7 @@ def notes_cmd(
     reader = run.reader(lang)
     f = choose(fmt, Listing, reader.t)
     plan = _plan(run, reader)
-    kb = plan.kb(lang=reader.lang)
-    rows = [note_row(n, kb, reader.lang) for n in plan.notes(support=support, lang=reader.lang)]
+    rows = [note_row(n, reader.lang) for n in plan.notes(support=support, lang=reader.lang)]
     listing = Listing(
         rows,
         ["id", "support", "title", "related"],

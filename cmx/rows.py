@@ -109,7 +109,7 @@ def actor_row(a: Actor, kb: KnowledgeBase, lang: str) -> Row:
     }
 
 
-def note_row(n: Note, kb: KnowledgeBase, lang: str) -> Row:
+def note_row(n: Note, lang: str) -> Row:
     return {
         "id": n.id,
         "source": n.source,
@@ -143,7 +143,7 @@ def entry_row(entry: object, kb: KnowledgeBase, lang: str, today: dt.date) -> Ro
     if isinstance(entry, Commitment):
         return commitment_row(entry, kb, lang, today)
     if isinstance(entry, Note):
-        return note_row(entry, kb, lang)
+        return note_row(entry, lang)
     if isinstance(entry, Source):
         return source_row(entry, lang)
     raise TypeError(f"not an entry: {entry!r}")

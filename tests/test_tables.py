@@ -272,3 +272,35 @@ def test_sources_notes_and_their_dates_read_no_commitment(shipped_dir, generated
     for entry_id in some:
         assert cached.bibliography(entry_id, lang="fr") == memory.bibliography(entry_id, lang="fr")
     assert cached.store._kb is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats"],
+        ["stats", "-f", "json", "--lang", "es"],
+        ["sources"],
+        ["sources", "--for", "research-mou", "-f", "json"],
+        ["notes", "--lang", "fr"],
+        ["search", "energy", "--explain"],
+        ["search", "energía", "--pillar", "prosperity"],
+        ["commitments", "--sector", "cusma", "-f", "json"],
+        ["show", "research-mou"],
+    ],
+)
+def test_these_commands_read_no_commitment_they_do_not_show(runner, monkeypatch, args):
+    """On a cached store, none of these materialises the whole knowledge base (at
+    100,000 commitments that took seconds and half a gigabyte)."""
+    from cmx.cli import app
+    from cmx.store import Store
+
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+
+    def whole(*_args: object, **_kw: object) -> None:
+        raise AssertionError("the whole knowledge base was read")
+
+    monkeypatch.setattr(Store, "kb", whole)
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert again.stdout == first.stdout
