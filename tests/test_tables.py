@@ -46,7 +46,17 @@ def _with_new_fields(parsed: m.KnowledgeBase) -> m.KnowledgeBase:
 
 
 def _add_new_fields(monkeypatch) -> dict[str, int]:
-    """The model with two new fields, and a parser that fills them; counts its calls."""
+    """The model with two new fields, and a parser that fills them; counts its calls.
+    Every module is imported first: one imported later would bind the patched class
+    for the rest of the session (cmx.search's Commitment, as a search test found)."""
+    import importlib
+    import pkgutil
+
+    import cmx
+
+    for found in pkgutil.iter_modules(cmx.__path__):
+        if found.name not in ("__main__", "mcp_server"):
+            importlib.import_module(f"cmx.{found.name}")
     calls = {"n": 0}
     real = kb.read_kb
 
