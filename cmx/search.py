@@ -614,8 +614,6 @@ def actor_aliases(kb: KnowledgeBase) -> dict[str, Texts]:
 
 def indexed_docs(kb: KnowledgeBase) -> Iterator[IndexedDoc]:
     """Every entry of `kb` in index order (pillars, sectors, commitments, notes, sources)."""
-    import unicodedata  # noqa: F401  (all its text is folded: in C, not by i18n's table)
-
     aliases = actor_aliases(kb)
     up = concepts_up(kb)
     plan_wide = kb.plan_wide_sectors()

@@ -668,19 +668,14 @@ class SqliteIndex:  # a search.Index
 
     def df(self, term: str) -> int:
         if term not in self._df:
-            row = self._conn.execute("SELECT df FROM _cmx_terms WHERE term = ?", (term,))
-            found = row.fetchone()
-            self._df[term] = int(found[0]) if found else 0
+            self.prefetch([term])
         return self._df[term]
 
     def prefetch(self, terms: Sequence[str]) -> None:
         """Read the df of these terms in one statement (`df` then asks nothing)."""
         wanted = [t for t in dict.fromkeys(terms) if t not in self._df]
         if wanted:
-            rows = self._conn.execute(
-                "SELECT term, df FROM _cmx_terms WHERE term IN (SELECT value FROM json_each(?))",
-                (json.dumps(wanted),),
-            )
+            rows = self._rows("SELECT term, df FROM _cmx_terms", wanted, "term")
             self._df.update(dict.fromkeys(wanted, 0))
             self._df.update({str(t): int(n) for t, n in rows})
 
@@ -698,11 +693,7 @@ class SqliteIndex:  # a search.Index
     def word_stems(self, ws: Sequence[str]) -> Mapping[str, Sequence[str]]:
         if not ws:
             return {}
-        rows = self._conn.execute(
-            "SELECT word, stems FROM _cmx_word_stems"
-            " WHERE word IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(ws)),),
-        )
+        rows = self._rows("SELECT word, stems FROM _cmx_word_stems", ws, "word")
         found = {str(w): str(st).split(" ") for w, st in rows}
         return {w: v for w, v in found.items() if len(v) == len(LANGS)}
 
@@ -730,17 +721,15 @@ class SqliteIndex:  # a search.Index
 
         wanted = [t for t in dict.fromkeys(terms) if t not in self._postings]
         if wanted:
-            rows = self._conn.execute(
-                "SELECT term, postings FROM _cmx_terms"
-                " WHERE term IN (SELECT value FROM json_each(?))",
-                (json.dumps(wanted),),
-            )
+            rows = self._rows("SELECT term, postings FROM _cmx_terms", wanted, "term")
             self._postings.update(dict.fromkeys(wanted, NO_POSTINGS))
             self._postings.update({str(t): _unpack(p, self.n_docs) for t, p in rows})
 
-    def _rows(self, sql: str, docs: Iterable[int]) -> Any:
+    def _rows(self, sql: str, values: Iterable[Any], column: str = "doc") -> Any:
+        """`sql` (SELECT … FROM a table) for its rows whose `column` is one of `values`,
+        in one statement."""
         return self._conn.execute(
-            sql + " WHERE doc IN (SELECT value FROM json_each(?))", (json.dumps(list(docs)),)
+            f"{sql} WHERE {column} IN (SELECT value FROM json_each(?))", (json.dumps(list(values)),)
         )
 
     def infos(self, docs: Iterable[int]) -> dict[int, search.DocInfo]:
@@ -763,11 +752,7 @@ class SqliteIndex:  # a search.Index
         return {int(d): str(t) for d, t in self._rows("SELECT doc, low FROM _cmx_low", docs)}
 
     def concepts_of(self, keys: Sequence[str]) -> dict[str, Sequence[str]]:
-        rows = self._conn.execute(
-            "SELECT label, concepts FROM _cmx_labels"
-            " WHERE label IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(keys)),),
-        )
+        rows = self._rows("SELECT label, concepts FROM _cmx_labels", keys, "label")
         return {str(k): str(v).split() for k, v in rows}
 
     def label_words(self) -> int:
@@ -926,8 +911,6 @@ class Store:
     def stats(self, today: dt.date) -> dict[str, Any] | None:
         """cmx.tracking.stats counted in SQL (the same counts, in the same order), with
         no commitment read; None: no store to ask (count the knowledge base instead)."""
-        if self._kb is not None or self._conn is None:
-            return None
         pillars = self.pillars()
 
         def ranked(conn: sqlite3.Connection, column: str, table: str) -> dict[str, int]:
@@ -974,8 +957,6 @@ class Store:
     def accessed(self) -> dict[str, str] | None:
         """KnowledgeBase.accessed from the columns it needs (no commitment read); None:
         no store to ask."""
-        if self._kb is not None or self._conn is None:
-            return None
 
         def read(conn: sqlite3.Connection) -> dict[str, str]:
             rows = conn.execute(_REVIEWS)
