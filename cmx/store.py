@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
@@ -673,11 +674,18 @@ class SqliteIndex:  # a search.Index
 
     def prefetch(self, terms: Sequence[str]) -> None:
         """Read the df of these terms in one statement (`df` then asks nothing)."""
-        wanted = [t for t in dict.fromkeys(terms) if t not in self._df]
+        self._fill(self._df, terms, "df", 0, int)
+
+    def _fill(
+        self, kept: dict[str, Any], terms: Sequence[str], column: str, none: Any, read: Any
+    ) -> None:
+        """`kept[term]` = `read(column)` of each term not kept yet, in one statement
+        (`none` for a term the index lacks)."""
+        wanted = [t for t in dict.fromkeys(terms) if t not in kept]
         if wanted:
-            rows = self._rows("SELECT term, df FROM _cmx_terms", wanted, "term")
-            self._df.update(dict.fromkeys(wanted, 0))
-            self._df.update({str(t): int(n) for t, n in rows})
+            rows = self._rows(f"SELECT term, {column} FROM _cmx_terms", wanted, "term")
+            kept.update(dict.fromkeys(wanted, none))
+            kept.update({str(t): read(v) for t, v in rows})
 
     def with_prefix(self, prefix: str) -> list[str]:
         rows = self._conn.execute(
@@ -719,11 +727,8 @@ class SqliteIndex:  # a search.Index
         """Read the postings of these terms in one statement, kept for this search."""
         from cmx.search import NO_POSTINGS
 
-        wanted = [t for t in dict.fromkeys(terms) if t not in self._postings]
-        if wanted:
-            rows = self._rows("SELECT term, postings FROM _cmx_terms", wanted, "term")
-            self._postings.update(dict.fromkeys(wanted, NO_POSTINGS))
-            self._postings.update({str(t): _unpack(p, self.n_docs) for t, p in rows})
+        unpack = functools.partial(_unpack, n_docs=self.n_docs)
+        self._fill(self._postings, terms, "postings", NO_POSTINGS, unpack)
 
     def _rows(self, sql: str, values: Iterable[Any], column: str = "doc") -> Any:
         """`sql` (SELECT … FROM a table) for its rows whose `column` is one of `values`,
